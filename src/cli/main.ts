@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { openStore } from '../store/open.js';
+import { VERSION } from '../version.js';
+import { startTicketd } from '../wire.js';
+
+const HELP = `ticketd ${VERSION} — a ticket authority
+
+Usage:
+  ticketd serve   [--config FILE] [--listen HOST:PORT] [--store URL]
+  ticketd migrate [--config FILE] [--store URL]
+  ticketd --help | --version
+
+Options:
+  --config FILE        JSON config file (see README "Configuration")
+  --listen HOST:PORT   address to listen on            [TICKETD_LISTEN, default 127.0.0.1:5200]
+  --store URL          sqlite:PATH | memory:            [TICKETD_STORE, default sqlite:./data/ticketd.db]
+
+Every setting can also come from the environment (TICKETD_*); flags win over
+the environment, which wins over the config file.`;
+
+const COMMAND_HELP: Record<string, string> = {
+  serve: `Usage: ticketd serve [--config FILE] [--listen HOST:PORT] [--store URL]
+
+Serves every surface. SIGTERM or SIGINT: stop accepting, finish in-flight
+requests, close the store, exit 0.`,
+  migrate: `Usage: ticketd migrate [--config FILE] [--store URL]
+
+Applies pending schema migrations to the configured store and prints the
+schema version. The server also does this at start unless migrate_on_start is false.`,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      store: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const command = positionals[0];
+  if (values.version) {
+    console.log(VERSION);
+    return 0;
+  }
+  if (values.help || !command) {
+    console.log((command && COMMAND_HELP[command]) || HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig({
+    file: values.config ?? process.env.TICKETD_CONFIG,
+    env: process.env,
+    flags: { listen: values.listen, store: values.store },
+  });
+
+  switch (command) {
+    case 'serve': {
+      const t = await startTicketd(config);
+      const stop = (signal: string) => {
+        t.logger.info({ signal }, 'shutting down');
+        t.close().then(
+          () => process.exit(0),
+          (err) => {
+            console.error(err);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      return -1; // keep running
+    }
+    case 'migrate': {
+      const store = openStore(config.store);
+      await store.migrate();
+      console.log(JSON.stringify({ store: store.kind, schemaVersion: await store.schemaVersion() }));
+      await store.close();
+      return 0;
+    }
+    default:
+      console.error(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`ticketd: ${(err as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error('ticketd: failed to start:', err);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,29 @@
+/**
+ * Lifecycle events of every record ticketd issues. Metrics and the audit log
+ * subscribe here, so domain code reports what happened once and never
+ * knows who listens.
+ */
+export interface LifecycleEvents {
+  'ticket.created': { tenant: string };
+  'ticket.used': { tenant: string };
+  'ticket.deleted': { tenant: string };
+  /** Tickets removed by the purge after they expired. */
+  'ticket.expired': { count: number };
+}
+
+type Listener<T> = (event: T) => void;
+
+export class Events {
+  private readonly listeners: { [K in keyof LifecycleEvents]?: Listener<LifecycleEvents[K]>[] } = {};
+
+  on<K extends keyof LifecycleEvents>(name: K, listener: Listener<LifecycleEvents[K]>): void {
+    const list = (this.listeners[name] ?? []) as Listener<LifecycleEvents[K]>[];
+    list.push(listener);
+    (this.listeners as Record<string, unknown>)[name] = list;
+  }
+
+  emit<K extends keyof LifecycleEvents>(name: K, event: LifecycleEvents[K]): void {
+    const list = this.listeners[name] as Listener<LifecycleEvents[K]>[] | undefined;
+    if (list) for (const l of list) l(event);
+  }
+}

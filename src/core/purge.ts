@@ -1,0 +1,63 @@
+import type { Store } from '../store/types.js';
+import type { Clock } from './clock.js';
+import type { Events } from './events.js';
+
+export interface PurgeOptions {
+  intervalMs: number;
+  /** Records removed per store call: bounds how long one call holds the store. */
+  batch: number;
+  /** Batches per run at most; the next run goes on where this one stopped. */
+  maxBatches: number;
+}
+
+/**
+ * Background removal of expired tickets, in bounded batches with a turn of
+ * the event loop between batches so that requests are never stalled. Every
+ * instance may run it: each batch is one atomic store step, so concurrent
+ * purges on a shared store never remove a record twice.
+ */
+export class Purger {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly events: Events,
+    private readonly options: PurgeOptions,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (!this.running) this.runOnce().catch(this.onError);
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs batches until one comes back short or maxBatches is reached; returns how many records it removed. */
+  runOnce(onBatch?: (removed: number) => void): Promise<number> {
+    this.running ??= (async () => {
+      let total = 0;
+      try {
+        for (let i = 0; i < this.options.maxBatches; i++) {
+          const removed = await this.store.purgeTickets(this.clock.now(), this.options.batch);
+          total += removed;
+          if (removed > 0) this.events.emit('ticket.expired', { count: removed });
+          onBatch?.(removed);
+          if (removed < this.options.batch) break;
+          await new Promise((r) => setImmediate(r));
+        }
+        return total;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => {});
+  }
+}

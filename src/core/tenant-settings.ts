@@ -1,0 +1,41 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * Settings every tenant carries (admin.md). Shared by every surface; JSON
+ * names are the ones operators write in config files and the admin API.
+ */
+export const TenantSettingsSchema = Type.Object(
+  {
+    ticketMax: Type.Integer({ minimum: 0, default: 0, description: 'live opaque tickets allowed; 0 = no limit' }),
+    ticketMaxPayloadLength: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'longest payload in bytes (compact JSON); 0 = no limit',
+    }),
+    loginTicketMaxAge: Type.Integer({ minimum: 1, default: 900, description: 'seconds' }),
+    persistentLoginMaxAge: Type.Integer({ minimum: 1, default: 1_296_000, description: 'seconds' }),
+    failedLoginAttemptsBeforeDelay: Type.Integer({ minimum: 0, default: 2 }),
+    failedLoginAttemptsBeforeLock: Type.Integer({ minimum: 0, default: 8 }),
+    lockTime: Type.Integer({ minimum: 0, default: 600, description: 'seconds' }),
+  },
+  { additionalProperties: false },
+);
+
+export type TenantSettings = Static<typeof TenantSettingsSchema>;
+
+export const DEFAULT_TENANT = 'default';
+
+export const defaultTenantSettings = (): TenantSettings => ({
+  ticketMax: 0,
+  ticketMaxPayloadLength: 0,
+  loginTicketMaxAge: 900,
+  persistentLoginMaxAge: 1_296_000,
+  failedLoginAttemptsBeforeDelay: 2,
+  failedLoginAttemptsBeforeLock: 8,
+  lockTime: 600,
+});
+
+export const withDefaults = (partial: Partial<TenantSettings>): TenantSettings => ({
+  ...defaultTenantSettings(),
+  ...partial,
+});

@@ -1,0 +1,236 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { TenantSettings } from '../../core/tenant-settings.js';
+import {
+  type CreateTicketResult,
+  type Store,
+  StoreUnavailableError,
+  type TenantRecord,
+  type TicketInfo,
+  type TicketRecord,
+  type UsedTicket,
+} from '../types.js';
+import { migrations } from './migrations.js';
+
+/** How many expired tickets of a tenant at its limit are reclaimed in one create. */
+const RECLAIM_BATCH = 1000;
+
+interface TicketRow {
+  uses_left: number | null;
+  payload: Buffer | null;
+}
+interface TenantRow {
+  name: string;
+  settings: string;
+  created_at: number;
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode. better-sqlite3 is
+ * synchronous, so within one process every method runs to completion
+ * without interleaving; across processes sharing the file, each write runs in
+ * a `BEGIN IMMEDIATE` transaction, which SQLite serialises.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private stmts!: ReturnType<SqliteStore['prepare']>;
+  private txn!: ReturnType<SqliteStore['transactions']>;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9);
+    // only a power loss may drop the last transactions.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -16000');
+    this.db.pragma('temp_store = MEMORY');
+  }
+
+  async migrate(): Promise<void> {
+    this.run(() => {
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+      );
+      for (const m of migrations) {
+        this.db
+          .transaction(() => {
+            const done = this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+            if (done) return;
+            this.db.exec(m.sql);
+            this.db
+              .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+              .run(m.version, Date.now());
+          })
+          .immediate();
+      }
+    });
+    this.ready();
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.run(() => {
+      const table = this.db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        .get();
+      if (!table) return 0;
+      const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+      return row.v ?? 0;
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.run(() => this.db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getTenant(name: string): Promise<TenantRecord | null> {
+    const row = this.run(() => this.stmts.getTenant.get(name) as TenantRow | undefined);
+    return row ? toTenant(row) : null;
+  }
+
+  async putTenant(t: TenantRecord): Promise<void> {
+    this.run(() => this.stmts.putTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    return this.run(() => (this.stmts.listTenants.all() as TenantRow[]).map(toTenant));
+  }
+
+  async createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    return this.run(() => this.txn.create.immediate(t, max, now));
+  }
+
+  async useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    return this.run(() => this.txn.use.immediate(tenant, id, now));
+  }
+
+  async deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    return this.run(() => this.txn.delete.immediate(tenant, id, now));
+  }
+
+  async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const row = this.run(
+      () =>
+        this.stmts.peek.get(id, tenant, now) as
+          | { uses_left: number | null; expires_at: number | null; created_at: number }
+          | undefined,
+    );
+    return row ? { usesLeft: row.uses_left, expiresAt: row.expires_at, createdAt: row.created_at } : null;
+  }
+
+  async countTickets(tenant: string): Promise<number> {
+    const row = this.run(() => this.stmts.count.get(tenant) as { live_tickets: number } | undefined);
+    return row?.live_tickets ?? 0;
+  }
+
+  async purgeTickets(now: number, limit: number): Promise<number> {
+    return this.run(() => this.txn.purge.immediate(now, limit));
+  }
+
+  /** Statements are prepared once, after migrations created their tables. */
+  private ready(): void {
+    this.stmts = this.prepare();
+    this.txn = this.transactions();
+  }
+
+  private prepare() {
+    const db = this.db;
+    const live = '(expires_at IS NULL OR expires_at > @now)';
+    return {
+      getTenant: db.prepare('SELECT name, settings, created_at FROM tenants WHERE name = ?'),
+      putTenant: db.prepare(
+        'INSERT INTO tenants (name, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET settings = excluded.settings',
+      ),
+      listTenants: db.prepare('SELECT name, settings, created_at FROM tenants ORDER BY name'),
+      count: db.prepare('SELECT live_tickets FROM tenants WHERE name = ?'),
+      takeSlot: db.prepare(
+        'UPDATE tenants SET live_tickets = live_tickets + 1 WHERE name = @tenant AND (@max = 0 OR live_tickets < @max)',
+      ),
+      release: db.prepare('UPDATE tenants SET live_tickets = live_tickets - @n WHERE name = @tenant'),
+      reclaim: db.prepare(
+        `DELETE FROM tickets WHERE rowid IN (
+           SELECT rowid FROM tickets WHERE expires_at <= @now AND tenant = @tenant LIMIT ${RECLAIM_BATCH})`,
+      ),
+      insert: db.prepare(
+        'INSERT INTO tickets (id, tenant, uses_left, expires_at, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      find: db.prepare(`SELECT uses_left, payload FROM tickets WHERE id = @id AND tenant = @tenant AND ${live}`),
+      decrement: db.prepare('UPDATE tickets SET uses_left = uses_left - 1 WHERE id = ?'),
+      remove: db.prepare('DELETE FROM tickets WHERE id = ?'),
+      peek: db.prepare(
+        `SELECT uses_left, expires_at, created_at FROM tickets WHERE id = ? AND tenant = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      ),
+      purge: db.prepare(
+        `DELETE FROM tickets WHERE rowid IN (
+           SELECT rowid FROM tickets WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING tenant`,
+      ),
+    };
+  }
+
+  private transactions() {
+    const s = this.stmts;
+    const db = this.db;
+    return {
+      create: db.transaction((t: TicketRecord, max: number, now: number): CreateTicketResult => {
+        if (s.takeSlot.run({ tenant: t.tenant, max }).changes === 0) {
+          const freed = s.reclaim.run({ now, tenant: t.tenant }).changes;
+          if (freed === 0) return 'limit';
+          s.release.run({ n: freed, tenant: t.tenant });
+          if (s.takeSlot.run({ tenant: t.tenant, max }).changes === 0) return 'limit';
+        }
+        s.insert.run(t.id, t.tenant, t.usesLeft, t.expiresAt, t.createdAt, t.payload);
+        return 'created';
+      }),
+      use: db.transaction((tenant: string, id: Buffer, now: number): UsedTicket | null => {
+        const row = s.find.get({ id, tenant, now }) as TicketRow | undefined;
+        if (!row) return null;
+        if (row.uses_left === null) return { usesLeft: null, payload: row.payload };
+        if (row.uses_left <= 1) {
+          s.remove.run(id);
+          s.release.run({ n: 1, tenant });
+          return { usesLeft: 0, payload: row.payload };
+        }
+        s.decrement.run(id);
+        return { usesLeft: row.uses_left - 1, payload: row.payload };
+      }),
+      delete: db.transaction((tenant: string, id: Buffer, now: number) => {
+        const row = s.find.get({ id, tenant, now }) as TicketRow | undefined;
+        if (!row) return null;
+        s.remove.run(id);
+        s.release.run({ n: 1, tenant });
+        return { usesLeft: row.uses_left };
+      }),
+      purge: db.transaction((now: number, limit: number): number => {
+        const rows = s.purge.all(now, limit) as { tenant: string }[];
+        const perTenant = new Map<string, number>();
+        for (const r of rows) perTenant.set(r.tenant, (perTenant.get(r.tenant) ?? 0) + 1);
+        for (const [tenant, n] of perTenant) s.release.run({ n, tenant });
+        return rows.length;
+      }),
+    };
+  }
+
+  /** Runs a synchronous step, turning "cannot reach the file" into StoreUnavailableError. */
+  private run<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || !this.db.open) {
+        throw new StoreUnavailableError(`sqlite: ${code || 'database closed'}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+function toTenant(row: TenantRow): TenantRecord {
+  return { name: row.name, settings: JSON.parse(row.settings) as TenantSettings, createdAt: row.created_at };
+}

@@ -1,0 +1,80 @@
+import type { Clock } from '../core/clock.js';
+import type { Events } from '../core/events.js';
+import type { Store, TenantRecord } from '../store/types.js';
+import { ticketError } from './errors.js';
+import { newTicket, openPayload, sealPayload, ticketId } from './secret.js';
+
+export interface CreateTicket {
+  /** Seconds to live; 0 or null: never expires. */
+  ttl: number | null;
+  /** Uses allowed; 0 or null: unlimited. */
+  uses: number | null;
+  /** Compact JSON text of the payload; undefined when there is none. */
+  payloadJson: string | undefined;
+}
+
+export interface UsedTicket {
+  uses: number | null;
+  /** Compact JSON text of the payload, exactly as it was given; `null` when there was none. */
+  payloadJson: string | null;
+}
+
+export interface PeekedTicket {
+  uses: number | null;
+  expires: number | null;
+  created: number;
+}
+
+/** The opaque-ticket lifecycle (tickets.md), on any store. */
+export class TicketService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly events: Events,
+  ) {}
+
+  async create(tenant: TenantRecord, input: CreateTicket): Promise<string> {
+    const { ticketMax, ticketMaxPayloadLength } = tenant.settings;
+    const json = input.payloadJson;
+    if (json !== undefined && ticketMaxPayloadLength > 0 && Buffer.byteLength(json) > ticketMaxPayloadLength) {
+      throw ticketError('payloadTooLong');
+    }
+    const now = this.clock.now();
+    const ticket = newTicket();
+    const result = await this.store.createTicket(
+      {
+        tenant: tenant.name,
+        id: ticketId(ticket),
+        usesLeft: input.uses || null,
+        expiresAt: input.ttl ? now + input.ttl * 1000 : null,
+        createdAt: now,
+        payload: json === undefined ? null : sealPayload(ticket, json),
+      },
+      ticketMax,
+      now,
+    );
+    if (result === 'limit') throw ticketError('ticketLimit');
+    this.events.emit('ticket.created', { tenant: tenant.name });
+    return ticket;
+  }
+
+  async use(tenant: string, ticket: string): Promise<UsedTicket> {
+    const used = await this.store.useTicket(tenant, ticketId(ticket), this.clock.now());
+    if (!used) throw ticketError('ticketNotFound');
+    this.events.emit('ticket.used', { tenant });
+    return { uses: used.usesLeft, payloadJson: used.payload ? openPayload(ticket, used.payload) : null };
+  }
+
+  async delete(tenant: string, ticket: string): Promise<{ uses: number | null; deleted: 0 | 1 }> {
+    const removed = await this.store.deleteTicket(tenant, ticketId(ticket), this.clock.now());
+    if (!removed) return { uses: null, deleted: 0 };
+    this.events.emit('ticket.deleted', { tenant });
+    return { uses: removed.usesLeft, deleted: 1 };
+  }
+
+  async peek(tenant: string, ticket: string): Promise<PeekedTicket> {
+    const info = await this.store.peekTicket(tenant, ticketId(ticket), this.clock.now());
+    if (!info) throw ticketError('ticketNotFound');
+    return { uses: info.usesLeft, expires: info.expiresAt, created: info.createdAt };
+  }
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { parseListen } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { Events } from './core/events.js';
+import { Purger } from './core/purge.js';
+import { Tenants } from './core/tenants.js';
+import { Metrics } from './http/metrics.js';
+import { buildServer } from './http/server.js';
+import { openStore, redactUrl } from './store/open.js';
+import type { Store } from './store/types.js';
+import { TicketService } from './tickets/service.js';
+import { VERSION } from './version.js';
+
+/** Everything a running ticketd is made of. */
+export interface Ticketd {
+  config: Config;
+  store: Store;
+  tenants: Tenants;
+  events: Events;
+  purger: Purger;
+  server: FastifyInstance;
+  logger: Logger;
+  /** Stops accepting, finishes in-flight requests, stops the purge, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface WireOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this store instead of opening `config.store` (tests). */
+  store?: Store;
+}
+
+/** The one place that turns a config into a store, services and a server. */
+export async function createTicketd(config: Config, options: WireOptions = {}): Promise<Ticketd> {
+  const clock = options.clock ?? systemClock;
+  const logger =
+    options.logger ??
+    pino(
+      { level: config.log_level, base: { service: 'ticketd' } },
+      pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    );
+  if (config.store.startsWith('memory:')) {
+    logger.warn('memory store: every ticket is lost when this process stops; use it for tests and demos only');
+  }
+  const store = options.store ?? openStore(config.store);
+  if (config.migrate_on_start) await store.migrate();
+
+  const events = new Events();
+  const tenants = new Tenants(store, clock);
+  await tenants.ensureDefault();
+  for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
+
+  const metrics = new Metrics(events);
+  const server = await buildServer({
+    store,
+    tenants,
+    clock,
+    metrics,
+    logger,
+    version: VERSION,
+    bodyLimit: config.body_limit,
+    tickets: { service: new TicketService(store, clock, events), tenants, multiTenancy: config.multi_tenancy },
+  });
+
+  const purger = new Purger(
+    store,
+    clock,
+    events,
+    { intervalMs: config.purge.interval_ms, batch: config.purge.batch, maxBatches: config.purge.max_batches },
+    (err) => logger.warn({ err }, 'purge failed'),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    store,
+    tenants,
+    events,
+    purger,
+    server,
+    logger,
+    close: () => {
+      closing ??= (async () => {
+        await server.close();
+        await purger.stop();
+        await store.close();
+        logger.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Creates ticketd, listens, starts the purge; returns once it answers. */
+export async function startTicketd(config: Config, options: WireOptions = {}): Promise<Ticketd> {
+  const t = await createTicketd(config, options);
+  const { host, port } = parseListen(config.listen);
+  await t.server.listen({ host, port });
+  t.purger.start();
+  t.logger.info({ listen: config.listen, store: redactUrl(config.store), version: VERSION }, 'ticketd listening');
+  return t;
+}
