@@ -5,7 +5,7 @@ import { CreateBody, CreateReply, errorReplies, ProjectHeader } from '../schemas
 
 export function registerCreate(app: FastifyInstance, { service }: TicketSurface): void {
   app.post<{ Body: CreateBody }>(
-    '/',
+    '',
     {
       schema: {
         summary: 'Create a ticket',
