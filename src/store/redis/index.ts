@@ -1,0 +1,212 @@
+/**
+ * The Redis store (ioredis; Redis 6.2 or later, standalone or a primary with
+ * replicas).
+ *
+ * URL: `redis://[user:password@]host:port[/db][?prefix=NAME&expiryGraceMs=N&timeoutMs=N]`
+ * (`rediss://` for TLS). Other query parameters go to ioredis.
+ * - `prefix` (default `ticketd:`) is prepended to every key, so deployments and
+ *   test runs can share one Redis without seeing each other. End it with a
+ *   separator and do not nest one deployment's prefix inside another's.
+ * - `expiryGraceMs` (default 10000): a ticket's native PEXPIRE is
+ *   `expiresAt - now + grace`, relative, so the server frees its memory
+ *   whatever the caller's clock says. Whether a ticket is alive is decided by
+ *   the caller's `now` against the `expiresAt` stored with it, never by
+ *   Redis's clock; the grace keeps a ticket stored a little past its expiry
+ *   so that callers whose clocks run slightly behind still see it.
+ * - `timeoutMs` (default 2000): longest wait for a command or the connection
+ *   before `StoreUnavailableError`.
+ *
+ * Key layout (P = prefix; see keys.ts):
+ * - `P schema`             STRING the schema version (migrations.ts).
+ * - `P tenants`            SET    tenant names (listTenants).
+ * - `P tenant:<name>`      HASH   settings (JSON), createdAt, tickets (counter).
+ * - `P ticket:<hex id>`    HASH   tenant, uses, expiresAt, createdAt, payload;
+ *                                 absent field = null; PEXPIRE when it expires.
+ * - `P expiry:<name>`      ZSET   hex id -> expiresAt: the tenant's expiry index.
+ * - `P expiry-tenants`     ZSET   tenant -> a lower bound of its earliest expiresAt.
+ *
+ * Expiry index: one ZSET per tenant, because reclaiming at the limit needs the
+ * expired tickets of one tenant, and a global ZSET of tenants by earliest
+ * expiry, because purge needs the oldest expiries across tenants; purge
+ * merges the per-tenant ZSETs through it (scripts.ts). Nothing walks the key
+ * space: no KEYS, no SCAN.
+ *
+ * Every write is one Lua script (scripts.ts), so every store operation is one
+ * atomic step on the server, for any number of ticketd processes. Single-key
+ * reads (getTenant, peekTicket, countTickets) are single commands. Scripts
+ * reach keys named by index members, so the store runs on one Redis node
+ * (Redis Cluster would need every key in one slot, e.g. a `{ticketd}:` prefix).
+ */
+import type { TenantSettings } from '../../core/tenant-settings.js';
+import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
+import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
+import { Keys } from './keys.js';
+import { migrationScript, migrations } from './migrations.js';
+import { defineScripts, type ScriptedRedis } from './scripts.js';
+
+/** How many expired tickets of a tenant at its limit are reclaimed in one create. */
+const RECLAIM_BATCH = 1000;
+
+export type { RedisStoreOptions } from './connection.js';
+
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly options: RedisStoreOptions;
+  private readonly keys: Keys;
+  private readonly conn: Connection;
+  private readonly redis: ScriptedRedis;
+
+  /** `url`: a `redis://` or `rediss://` URL as described at the top of this file. Connects on first use. */
+  constructor(url: string) {
+    const { connection, options } = parseRedisUrl(url);
+    this.options = options;
+    this.keys = new Keys(options.prefix);
+    const client = createClient(connection, options.timeoutMs);
+    this.conn = new Connection(client, options.timeoutMs);
+    this.redis = defineScripts(client);
+  }
+
+  async migrate(): Promise<void> {
+    for (const m of migrations) {
+      await this.conn.run(() =>
+        this.redis.eval(migrationScript(m.version, m.lua), 1, this.keys.schema, this.keys.prefix),
+      );
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    const v = await this.conn.run(() => this.redis.get(this.keys.schema));
+    return v === null ? 0 : Number(v);
+  }
+
+  async ping(): Promise<void> {
+    await this.conn.run(() => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+
+  // ---- tenants -------------------------------------------------------------
+
+  async getTenant(name: string): Promise<TenantRecord | null> {
+    const [settings, createdAt] = await this.conn.run(() =>
+      this.redis.hmget(this.keys.tenant(name), 'settings', 'createdAt'),
+    );
+    return settings ? toTenant(name, settings, createdAt ?? null) : null;
+  }
+
+  async putTenant(t: TenantRecord): Promise<void> {
+    await this.conn.run(() =>
+      this.redis.ticketdPutTenant(
+        this.keys.tenant(t.name),
+        this.keys.tenants,
+        t.name,
+        JSON.stringify(t.settings),
+        String(t.createdAt),
+      ),
+    );
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    const flat = await this.conn.run(() => this.redis.ticketdListTenants(this.keys.tenants, this.keys.tenantPrefix));
+    const out: TenantRecord[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      out.push(toTenant(flat[i] as string, flat[i + 1] as string, flat[i + 2] ?? null));
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // ---- opaque tickets ------------------------------------------------------
+
+  async createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    const id = t.id.toString('hex');
+    const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + this.options.expiryGraceMs);
+    const created = await this.conn.run(() =>
+      this.redis.ticketdCreateTicket(
+        this.keys.tenant(t.tenant),
+        this.keys.ticket(id),
+        this.keys.expiry(t.tenant),
+        this.keys.expiryTenants,
+        this.keys.ticketPrefix,
+        id,
+        t.tenant,
+        String(max),
+        String(now),
+        t.usesLeft === null ? '' : String(t.usesLeft),
+        t.expiresAt === null ? '' : String(t.expiresAt),
+        String(t.createdAt),
+        t.payload === null ? '0' : '1',
+        t.payload ?? '',
+        String(Math.ceil(ttl)),
+        String(RECLAIM_BATCH),
+      ),
+    );
+    return created === 1 ? 'created' : 'limit';
+  }
+
+  async useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    const hex = id.toString('hex');
+    const reply = await this.conn.run(() =>
+      this.redis.ticketdUseTicketBuffer(
+        this.keys.ticket(hex),
+        this.keys.tenant(tenant),
+        this.keys.expiry(tenant),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    if (reply === null) return null;
+    const [usesLeft, payload] = reply;
+    return { usesLeft: usesLeft ?? null, payload: payload ?? null };
+  }
+
+  async deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    const hex = id.toString('hex');
+    const reply = await this.conn.run(() =>
+      this.redis.ticketdDeleteTicket(
+        this.keys.ticket(hex),
+        this.keys.tenant(tenant),
+        this.keys.expiry(tenant),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    return reply === null ? null : { usesLeft: reply[0] ?? null };
+  }
+
+  async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const [owner, uses, expiresAt, createdAt] = await this.conn.run(() =>
+      this.redis.hmget(this.keys.ticket(id.toString('hex')), 'tenant', 'uses', 'expiresAt', 'createdAt'),
+    );
+    if (owner !== tenant || createdAt === null) return null;
+    const expires = expiresAt === null ? null : Number(expiresAt);
+    if (expires !== null && expires <= now) return null;
+    return { usesLeft: uses === null ? null : Number(uses), expiresAt: expires, createdAt: Number(createdAt) };
+  }
+
+  async countTickets(tenant: string): Promise<number> {
+    const n = await this.conn.run(() => this.redis.hget(this.keys.tenant(tenant), 'tickets'));
+    return n === null ? 0 : Number(n);
+  }
+
+  async purgeTickets(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.conn.run(() =>
+      this.redis.ticketdPurgeTickets(
+        this.keys.expiryTenants,
+        this.keys.tenantPrefix,
+        this.keys.expiryPrefix,
+        this.keys.ticketPrefix,
+        String(now),
+        String(Math.floor(limit)),
+      ),
+    );
+  }
+}
+
+function toTenant(name: string, settings: string, createdAt: string | null): TenantRecord {
+  return { name, settings: JSON.parse(settings) as TenantSettings, createdAt: Number(createdAt ?? 0) };
+}

@@ -1,0 +1,205 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The Lua scripts of the Redis store, one per store operation that touches
+ * more than one key or must read and write in one step. Redis runs a script
+ * to completion before it runs any other command from any client, so each is
+ * one atomic step for every ticketd process sharing the server. Scripts never
+ * raise an error after their first write (Redis does not roll a script back):
+ * every check that can fail comes first.
+ *
+ * Liveness is always decided by the caller's `now` (ARGV) against the
+ * `expiresAt` stored in the ticket hash; the native PEXPIRE only frees memory.
+ *
+ * Counter invariant, per tenant: `tickets` = ticket hashes created and not yet
+ * removed by a use, a delete, a reclaim or a purge = members of the tenant's
+ * expiry ZSET + its tickets that never expire. A hash that Redis expired
+ * natively leaves its ZSET member, so it stays counted (as "expired but not
+ * yet purged") until reclaim or purge removes the member; every path that
+ * decrements removes a member (or a live hash) in the same step, so no ticket
+ * is uncounted twice.
+ */
+
+/** Shared by the ticket scripts: drops a ticket known to be counted. */
+const REMOVE_LIVE = `
+local function remove_live(ticket_key, tenant_key, expiry_key, id)
+  redis.call('DEL', ticket_key)
+  redis.call('ZREM', expiry_key, id)
+  redis.call('HINCRBY', tenant_key, 'tickets', -1)
+end
+`;
+
+/**
+ * KEYS: tenant, ticket, tenant's expiry ZSET, expiry-tenants ZSET.
+ * ARGV: ticketPrefix, idHex, tenant, max, now, uses|'', expiresAt|'', createdAt,
+ *       hasPayload '0'|'1', payload, ttlMs, reclaimBatch.
+ * Returns 1 (created) or 0 (limit).
+ */
+export const CREATE_TICKET = `
+local tenant_key, ticket_key, expiry_key, expiry_tenants = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local ticket_prefix, id, tenant = ARGV[1], ARGV[2], ARGV[3]
+local max, now = tonumber(ARGV[4]), ARGV[5]
+if redis.call('EXISTS', tenant_key) == 0 then
+  return redis.error_reply('ERR ticketd: tenant ' .. tenant .. ' does not exist')
+end
+if redis.call('EXISTS', ticket_key) == 1 then
+  return redis.error_reply('ERR ticketd: ticket id already exists')
+end
+-- The member of an earlier ticket with this id that Redis expired natively.
+if redis.call('ZREM', expiry_key, id) == 1 then
+  redis.call('HINCRBY', tenant_key, 'tickets', -1)
+end
+if max > 0 then
+  local count = tonumber(redis.call('HGET', tenant_key, 'tickets') or '0')
+  if count >= max then
+    -- Expired tickets, stored or already gone natively, do not count: reclaim a bounded batch.
+    local dead = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', now, 'LIMIT', 0, tonumber(ARGV[12]))
+    for _, member in ipairs(dead) do
+      redis.call('ZREM', expiry_key, member)
+      redis.call('DEL', ticket_prefix .. member)
+    end
+    if #dead > 0 then
+      redis.call('HINCRBY', tenant_key, 'tickets', -#dead)
+    end
+    if count - #dead >= max then
+      return 0
+    end
+  end
+end
+local fields = { 'tenant', tenant, 'createdAt', ARGV[8] }
+if ARGV[6] ~= '' then
+  fields[#fields + 1] = 'uses'
+  fields[#fields + 1] = ARGV[6]
+end
+if ARGV[7] ~= '' then
+  fields[#fields + 1] = 'expiresAt'
+  fields[#fields + 1] = ARGV[7]
+end
+if ARGV[9] == '1' then
+  fields[#fields + 1] = 'payload'
+  fields[#fields + 1] = ARGV[10]
+end
+redis.call('HSET', ticket_key, unpack(fields))
+if ARGV[7] ~= '' then
+  redis.call('PEXPIRE', ticket_key, ARGV[11])
+  redis.call('ZADD', expiry_key, ARGV[7], id)
+  redis.call('ZADD', expiry_tenants, 'LT', ARGV[7], tenant)
+end
+redis.call('HINCRBY', tenant_key, 'tickets', 1)
+return 1
+`;
+
+/**
+ * KEYS: ticket, tenant, tenant's expiry ZSET. ARGV: idHex, tenant, now.
+ * Returns nil (no live ticket of this tenant) or {usesLeft|nil, payload|nil}.
+ */
+export const USE_TICKET = `${REMOVE_LIVE}
+local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt', 'payload')
+if t[1] ~= ARGV[2] then return nil end
+if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
+if not t[2] then return { false, t[4] } end
+if tonumber(t[2]) <= 1 then
+  remove_live(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+  return { 0, t[4] }
+end
+return { redis.call('HINCRBY', KEYS[1], 'uses', -1), t[4] }
+`;
+
+/**
+ * KEYS: ticket, tenant, tenant's expiry ZSET. ARGV: idHex, tenant, now.
+ * Returns nil (no live ticket of this tenant) or {usesLeft|nil}.
+ */
+export const DELETE_TICKET = `${REMOVE_LIVE}
+local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt')
+if t[1] ~= ARGV[2] then return nil end
+if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
+remove_live(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+return { t[2] and tonumber(t[2]) or false }
+`;
+
+/**
+ * KEYS: expiry-tenants ZSET. ARGV: tenantPrefix, expiryPrefix, ticketPrefix, now, limit.
+ * Removes up to \`limit\` index members with expiresAt <= now, oldest first
+ * across tenants (a merge: from the tenant with the lowest bound, take only
+ * members no later than the next tenant's bound), with their hashes if Redis
+ * has not expired them yet, and uncounts them. Returns how many it removed.
+ * Each round removes at least one member or raises a stale bound to the
+ * tenant's true earliest expiry, and the rounds are capped, so one call is
+ * bounded; the next call goes on where it stopped.
+ */
+export const PURGE_TICKETS = `
+local expiry_tenants = KEYS[1]
+local tenant_prefix, expiry_prefix, ticket_prefix = ARGV[1], ARGV[2], ARGV[3]
+local now_arg, limit = ARGV[4], tonumber(ARGV[5])
+local now = tonumber(now_arg)
+local removed, rounds = 0, 0
+while removed < limit and rounds < 2 * limit + 16 do
+  rounds = rounds + 1
+  local head = redis.call('ZRANGE', expiry_tenants, 0, 1, 'WITHSCORES')
+  if #head == 0 or tonumber(head[2]) > now then break end
+  local tenant = head[1]
+  local bound = now_arg
+  if head[4] and tonumber(head[4]) < now then bound = head[4] end
+  local expiry_key = expiry_prefix .. tenant
+  local dead = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', bound, 'LIMIT', 0, limit - removed)
+  for _, member in ipairs(dead) do
+    redis.call('ZREM', expiry_key, member)
+    redis.call('DEL', ticket_prefix .. member)
+  end
+  if #dead > 0 then
+    redis.call('HINCRBY', tenant_prefix .. tenant, 'tickets', -#dead)
+    removed = removed + #dead
+  end
+  local first = redis.call('ZRANGE', expiry_key, 0, 0, 'WITHSCORES')
+  if #first == 0 then
+    redis.call('ZREM', expiry_tenants, tenant)
+  else
+    redis.call('ZADD', expiry_tenants, first[2], tenant)
+  end
+end
+return removed
+`;
+
+/** KEYS: tenant, tenants SET. ARGV: name, settings JSON, createdAt (kept when the tenant exists). */
+export const PUT_TENANT = `
+redis.call('HSET', KEYS[1], 'settings', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`;
+
+/** KEYS: tenants SET. ARGV: tenantPrefix. Returns {name, settings, createdAt, ...}: one consistent snapshot. */
+export const LIST_TENANTS = `
+local out = {}
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local t = redis.call('HMGET', ARGV[1] .. name, 'settings', 'createdAt')
+  if t[1] then
+    out[#out + 1] = name
+    out[#out + 1] = t[1]
+    out[#out + 1] = t[2]
+  end
+end
+return out
+`;
+
+type Arg = string | number | Buffer;
+
+/** The client with the scripts defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
+export interface ScriptedRedis extends Redis {
+  ticketdCreateTicket(...args: Arg[]): Promise<number>;
+  ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
+  ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
+  ticketdPurgeTickets(...args: Arg[]): Promise<number>;
+  ticketdPutTenant(...args: Arg[]): Promise<number>;
+  ticketdListTenants(...args: Arg[]): Promise<string[]>;
+}
+
+export function defineScripts(redis: Redis): ScriptedRedis {
+  redis.defineCommand('ticketdCreateTicket', { numberOfKeys: 4, lua: CREATE_TICKET });
+  redis.defineCommand('ticketdUseTicket', { numberOfKeys: 3, lua: USE_TICKET });
+  redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 3, lua: DELETE_TICKET });
+  redis.defineCommand('ticketdPurgeTickets', { numberOfKeys: 1, lua: PURGE_TICKETS });
+  redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
+  redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
+  return redis as ScriptedRedis;
+}
