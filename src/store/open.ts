@@ -1,4 +1,5 @@
 import { MemoryStore } from './memory/index.js';
+import { RedisStore } from './redis/index.js';
 import { SqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
@@ -6,6 +7,7 @@ import type { Store } from './types.js';
 export function openStore(url: string): Store {
   if (url.startsWith('sqlite:')) return new SqliteStore(url.slice('sqlite:'.length) || './data/ticketd.db');
   if (url.startsWith('memory:')) return new MemoryStore();
+  if (url.startsWith('redis:') || url.startsWith('rediss:')) return new RedisStore(url);
   throw new Error(`store ${redactUrl(url)} is not supported by this build (supported: sqlite:, memory:)`);
 }
 
