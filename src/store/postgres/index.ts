@@ -1,0 +1,264 @@
+/**
+ * The PostgreSQL store: several ticketd instances on one durable database.
+ *
+ * Store URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS]`
+ * (`postgresql://` too). ticketd's own parameters, removed before the URL
+ * reaches pg:
+ * - `schema=NAME` — the schema holding ticketd's tables and functions
+ *   (default `public`; created by `migrate()` when missing). Several
+ *   deployments, or tests, isolate themselves in one database this way.
+ * - `pool_max=N` — connections in the pool (default 10).
+ * Every other parameter (`sslmode`, `application_name`, ...) goes to pg.
+ *
+ * How the ticket operations stay atomic across connections and processes
+ * (details in migrations.ts): create, use and purge are PL/pgSQL functions
+ * called in one statement, delete and peek are single statements; each is
+ * one round trip and one transaction. Use locks the ticket row; create
+ * updates the tenant's counter row with a conditional UPDATE (the O(1) limit
+ * check); purge deletes through the expiry index with FOR UPDATE SKIP LOCKED.
+ *
+ * Connection failures reject with StoreUnavailableError; the pool drops
+ * broken connections and opens new ones when the server is back.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { TenantSettings } from '../../core/tenant-settings.js';
+import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
+import { parsePostgresUrl } from './config.js';
+import { RETRYABLE_SQLSTATES, toStoreError } from './errors.js';
+import { migrations } from './migrations.js';
+
+/** Attempts of one operation that the server rolled back as a deadlock or serialization failure. */
+const ATTEMPTS = 3;
+
+interface TenantRow {
+  name: string;
+  settings: TenantSettings;
+  created_at: string;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly schema: string;
+  /** The schema as an SQL identifier. */
+  private readonly s: string;
+  private readonly sql: ReturnType<typeof statements>;
+  private closed: Promise<void> | undefined;
+
+  /**
+   * @param onError told about errors of idle connections (the server went
+   *   away); the pool has already dropped the connection.
+   */
+  constructor(url: string, onError: (err: Error) => void = () => {}) {
+    const config = parsePostgresUrl(url);
+    this.schema = config.schema;
+    this.s = quoteIdent(config.schema);
+    this.sql = statements(this.s);
+    this.pool = new pg.Pool(config.pool);
+    // Without a listener an idle connection's error would be thrown and end the process.
+    this.pool.on('error', onError);
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw toStoreError(err);
+    });
+    // A checked-out client has no error listener of the pool's.
+    const onClientError = () => {};
+    client.on('error', onClientError);
+    let failed: unknown;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`ticketd:migrate:${this.schema}`)]);
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
+      // CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when the schema exists.
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${this.s}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.s}.schema_migrations (
+           version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const done = await client.query<{ version: number }>(`SELECT version FROM ${this.s}.schema_migrations`);
+      const applied = new Set(done.rows.map((r) => r.version));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await client.query(m.sql(this.s));
+        await client.query(`INSERT INTO ${this.s}.schema_migrations (version) VALUES ($1)`, [m.version]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      failed = err;
+      await client.query('ROLLBACK').catch(() => {});
+      throw toStoreError(err);
+    } finally {
+      client.removeListener('error', onClientError);
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    const table = await this.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      `${this.s}.schema_migrations`,
+    ]);
+    if (!table.rows[0]?.t) return 0;
+    const row = await this.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.s}.schema_migrations`);
+    return row.rows[0]?.v ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    await this.closed;
+  }
+
+  // ---- tenants -------------------------------------------------------------
+
+  async getTenant(name: string): Promise<TenantRecord | null> {
+    const res = await this.query<TenantRow>(this.sql.getTenant, [name]);
+    const row = res.rows[0];
+    return row ? toTenant(row) : null;
+  }
+
+  async putTenant(t: TenantRecord): Promise<void> {
+    await this.query(this.sql.putTenant, [t.name, JSON.stringify(t.settings), t.createdAt]);
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    const res = await this.query<TenantRow>(this.sql.listTenants);
+    return res.rows.map(toTenant);
+  }
+
+  // ---- opaque tickets ------------------------------------------------------
+
+  async createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    const res = await this.query<{ result: CreateTicketResult }>(this.sql.create, [
+      t.tenant,
+      t.id,
+      t.usesLeft,
+      t.expiresAt,
+      t.createdAt,
+      t.payload,
+      max,
+      now,
+    ]);
+    const result = res.rows[0]?.result;
+    if (result !== 'created' && result !== 'limit') throw new Error(`postgres: create_ticket returned ${result}`);
+    return result;
+  }
+
+  async useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    const res = await this.query<{ left_uses: number | null; sealed: Buffer | null }>(this.sql.use, [tenant, id, now]);
+    const row = res.rows[0];
+    return row ? { usesLeft: row.left_uses, payload: row.sealed } : null;
+  }
+
+  async deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    const res = await this.query<{ uses_left: number | null }>(this.sql.delete, [tenant, id, now]);
+    const row = res.rows[0];
+    return row ? { usesLeft: row.uses_left } : null;
+  }
+
+  async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const res = await this.query<{ uses_left: number | null; expires_at: string | null; created_at: string }>(
+      this.sql.peek,
+      [tenant, id, now],
+    );
+    const row = res.rows[0];
+    if (!row) return null;
+    return {
+      usesLeft: row.uses_left,
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+      createdAt: Number(row.created_at),
+    };
+  }
+
+  async countTickets(tenant: string): Promise<number> {
+    const res = await this.query<{ live_tickets: string }>(this.sql.count, [tenant]);
+    return Number(res.rows[0]?.live_tickets ?? 0);
+  }
+
+  async purgeTickets(now: number, limit: number): Promise<number> {
+    const res = await this.query<{ n: string }>(this.sql.purge, [now, limit]);
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * One statement on a pooled connection: prepared under its name when it
+   * has one, run again when the server rolled it back as a deadlock victim,
+   * and failing with StoreUnavailableError when the server is out of reach.
+   */
+  private async query<R extends pg.QueryResultRow>(
+    statement: string | pg.QueryConfig,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    const config = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.query<R>(config);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt < ATTEMPTS && typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) continue;
+        throw toStoreError(err);
+      }
+    }
+  }
+}
+
+/** The hot paths as named statements: each connection parses and plans them once. */
+function statements(s: string) {
+  const live = '(expires_at IS NULL OR expires_at > $3)';
+  return {
+    getTenant: `SELECT name, settings, created_at FROM ${s}.tenants WHERE name = $1`,
+    putTenant: `INSERT INTO ${s}.tenants (name, settings, created_at) VALUES ($1, $2, $3)
+                ON CONFLICT (name) DO UPDATE SET settings = EXCLUDED.settings`,
+    listTenants: `SELECT name, settings, created_at FROM ${s}.tenants ORDER BY name`,
+    create: {
+      name: 'ticketd_create',
+      text: `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`,
+    },
+    use: {
+      name: 'ticketd_use',
+      text: `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`,
+    },
+    // A delete waiting for a use's row lock re-reads the row and returns the
+    // uses that use left; of concurrent deletes only the first finds a row.
+    delete: {
+      name: 'ticketd_delete',
+      text: `WITH gone AS (
+               DELETE FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live} RETURNING uses_left),
+             counted AS (
+               UPDATE ${s}.tenants SET live_tickets = live_tickets - 1
+                WHERE name = $1 AND EXISTS (SELECT 1 FROM gone))
+             SELECT uses_left FROM gone`,
+    },
+    peek: {
+      name: 'ticketd_peek',
+      text: `SELECT uses_left, expires_at, created_at FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live}`,
+    },
+    count: {
+      name: 'ticketd_count',
+      text: `SELECT live_tickets FROM ${s}.tenants WHERE name = $1`,
+    },
+    purge: {
+      name: 'ticketd_purge',
+      text: `SELECT ${s}.purge_tickets($1, $2) AS n`,
+    },
+  } satisfies Record<string, string | pg.QueryConfig>;
+}
+
+function toTenant(row: TenantRow): TenantRecord {
+  return { name: row.name, settings: row.settings, createdAt: Number(row.created_at) };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A 64-bit advisory lock key (as a decimal string) derived from a name. */
+function lockKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
