@@ -92,10 +92,12 @@ export class Connection {
   ready(): Promise<void> {
     const status = this.redis.status;
     if (status === 'ready') return Promise.resolve();
-    if (this.closed || status === 'end' || status === 'close') {
+    if (this.closed || status === 'end') {
       return Promise.reject(new StoreUnavailableError('redis: the store is closed'));
     }
-    if (status === 'reconnecting') return Promise.reject(this.unavailable('redis: not connected'));
+    // The connection was lost or refused; the client retries by itself in the background.
+    if (status === 'close' || status === 'reconnecting')
+      return Promise.reject(this.unavailable('redis: not connected'));
     this.waiting ??= this.waitForReady().finally(() => {
       this.waiting = undefined;
     });
