@@ -34,6 +34,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a URL that does not decode, ...)
+    // skip the hooks: give them the request id and the ticket error model here.
+    // A URL that cannot be decoded names no route.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('RequestId', req.id);
+      const known = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendApiError(known ? ticketError('notFound') : toApiError(err, req), reply);
+    },
     ajv: {
       customOptions: {
         allErrors: true,
