@@ -27,6 +27,9 @@ export async function ticketsPlugin(app: FastifyInstance, surface: TicketSurface
 
   // The project is checked before the body is read, as Authen's middleware does.
   app.addHook('onRequest', async (req) => {
+    // The content type plays no part here; dropping it keeps Fastify from
+    // refusing a malformed one (415) before the parser above sees the body.
+    delete req.headers['content-type'];
     let name = DEFAULT_TENANT;
     if (surface.multiTenancy) {
       const header = req.headers.project;

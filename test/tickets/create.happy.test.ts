@@ -197,6 +197,9 @@ describe('POST /v1/tickets', () => {
       ['text/plain', { 'content-type': 'text/plain' }],
       ['JSON with a charset', { 'content-type': 'application/json; charset=utf-8' }],
       ['an unrelated type', { 'content-type': 'image/png' }],
+      ['an empty Content-Type', { 'content-type': '' }],
+      ['a Content-Type that is not a media type', { 'content-type': 'json' }],
+      ['a malformed Content-Type', { 'content-type': 'application/ json' }],
     ])('%s', async (_name, headers) => {
       expect(await roundTrip(body, headers)).toBe(answer);
     });
