@@ -21,7 +21,13 @@ export class ExpiryHeap {
 
   /** Removes and returns the key with the earliest expiry if it is `<= now`. */
   popDue(now: number): string | undefined {
+    return this.popDueEntry(now)?.key;
+  }
+
+  /** As `popDue`, also returning the expiry the key was pushed with. */
+  popDueEntry(now: number): { expiresAt: number; key: string } | undefined {
     if (this.at.length === 0 || (this.at[0] as number) > now) return undefined;
+    const expiresAt = this.at[0] as number;
     const key = this.keys[0] as string;
     const lastAt = this.at.pop() as number;
     const lastKey = this.keys.pop() as string;
@@ -30,7 +36,7 @@ export class ExpiryHeap {
       this.keys[0] = lastKey;
       this.siftDown(0);
     }
-    return key;
+    return { expiresAt, key };
   }
 
   private siftDown(i: number): void {

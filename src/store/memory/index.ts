@@ -1,5 +1,15 @@
+import type {
+  AccessTokenRecord,
+  LoginFailure,
+  LoginTicketRecord,
+  PersistentLoginRecord,
+  ProfilePatch,
+  ProfileRecord,
+  ProfileStore,
+} from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { MemoryProfiles } from './profiles.js';
 
 interface Tenant {
   record: TenantRecord;
@@ -12,11 +22,12 @@ interface Tenant {
  * to completion synchronously inside its promise, so every operation is
  * atomic with respect to the others by construction.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, ProfileStore {
   readonly kind = 'memory';
   private readonly tenants = new Map<string, Tenant>();
   private readonly tickets = new Map<string, TicketRecord>();
   private readonly expiry = new ExpiryHeap();
+  private readonly profiles = new MemoryProfiles();
   private version = 0;
 
   async migrate(): Promise<void> {
@@ -98,6 +109,110 @@ export class MemoryStore implements Store {
       }
     }
     return removed;
+  }
+
+  // ---- profile surface (profiles.ts) ---------------------------------------
+
+  async deleteTenant(name: string): Promise<boolean> {
+    const tenant = this.tenants.get(name);
+    if (tenant) {
+      // Their expiry heap entries stay behind; the purge skips keys that are gone.
+      for (const key of tenant.tickets) this.tickets.delete(key);
+      this.tenants.delete(name);
+    }
+    this.profiles.deleteTenant(name);
+    return tenant !== undefined;
+  }
+
+  async createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
+    return this.profiles.createProfile(profile);
+  }
+  async getProfile(id: string): Promise<ProfileRecord | null> {
+    return this.profiles.getProfile(id);
+  }
+  async getProfileByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
+    return this.profiles.getProfileByUsername(tenant, username);
+  }
+  async listProfiles(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
+    return this.profiles.listProfiles(tenant, offset, limit);
+  }
+  async countProfiles(tenant: string): Promise<number> {
+    return this.profiles.countProfiles(tenant);
+  }
+  async updateProfile(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {
+    return this.profiles.updateProfile(id, patch, now);
+  }
+  async deleteProfile(id: string): Promise<boolean> {
+    return this.profiles.deleteProfile(id);
+  }
+  async recordLoginFailure(id: string, now: number, lockAfter: number, lockMs: number): Promise<LoginFailure | null> {
+    return this.profiles.recordLoginFailure(id, now, lockAfter, lockMs);
+  }
+  async resetLoginFailures(id: string): Promise<void> {
+    this.profiles.resetLoginFailures(id);
+  }
+
+  async createLoginTicket(ticket: LoginTicketRecord): Promise<void> {
+    this.profiles.loginTickets.insert(ticket);
+  }
+  async getLoginTicket(id: Buffer, now: number): Promise<LoginTicketRecord | null> {
+    return this.profiles.loginTickets.get(id, now);
+  }
+  async touchLoginTicket(id: Buffer, now: number, maxAgeMs: number): Promise<LoginTicketRecord | null> {
+    return this.profiles.touchLoginTicket(id, now, maxAgeMs);
+  }
+  async deleteLoginTicket(id: Buffer): Promise<boolean> {
+    return this.profiles.loginTickets.delete(id);
+  }
+  async deleteLoginTicketsOfProfile(profileId: string): Promise<number> {
+    return this.profiles.loginTickets.deleteOfProfile(profileId);
+  }
+  async purgeLoginTickets(now: number, limit: number): Promise<number> {
+    return this.profiles.loginTickets.purge(now, limit);
+  }
+
+  async createPersistentLogin(login: PersistentLoginRecord): Promise<void> {
+    this.profiles.persistentLogins.insert(login);
+  }
+  async getPersistentLogin(id: Buffer, now: number): Promise<PersistentLoginRecord | null> {
+    return this.profiles.persistentLogins.get(id, now);
+  }
+  async refreshPersistentLogin(
+    id: Buffer,
+    token: Buffer,
+    now: number,
+    expiresAt: number,
+  ): Promise<PersistentLoginRecord | null> {
+    return this.profiles.refreshPersistentLogin(id, token, now, expiresAt);
+  }
+  async deletePersistentLogin(id: Buffer): Promise<boolean> {
+    return this.profiles.persistentLogins.delete(id);
+  }
+  async deletePersistentLoginsOfProfile(profileId: string): Promise<number> {
+    return this.profiles.persistentLogins.deleteOfProfile(profileId);
+  }
+  async purgePersistentLogins(now: number, limit: number): Promise<number> {
+    return this.profiles.persistentLogins.purge(now, limit);
+  }
+
+  async createAccessToken(token: AccessTokenRecord): Promise<'created' | 'exists'> {
+    return this.profiles.createAccessToken(token);
+  }
+  async getAccessToken(id: Buffer): Promise<AccessTokenRecord | null> {
+    return this.profiles.getAccessToken(id);
+  }
+  async listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.profiles.listAccessTokens();
+  }
+  async deleteAccessToken(id: Buffer): Promise<boolean> {
+    return this.profiles.deleteAccessToken(id);
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.profiles.getMeta(key);
+  }
+  async putMetaIfAbsent(key: string, value: string): Promise<string> {
+    return this.profiles.putMetaIfAbsent(key, value);
   }
 
   private live(key: string, tenant: string, now: number): TicketRecord | undefined {
