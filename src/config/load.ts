@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { type Config, ConfigSchema, ENV } from './schema.js';
 
 export class ConfigError extends Error {
@@ -62,7 +62,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const setting = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     const from = origin.get(setting) ?? origin.get(setting.split('.')[0] ?? '') ?? 'defaults';
     const detail =
-      first.type === 45 /* ObjectAdditionalProperties */ ? 'is not a known setting' : first.message.toLowerCase();
+      first.type !== ValueErrorType.ObjectAdditionalProperties
+        ? first.message.toLowerCase()
+        : /^\/tenants\/[^/]*$/.test(first.path)
+          ? 'is not a valid tenant name (1-100 of A-Z a-z 0-9 . _ -)'
+          : 'is not a known setting';
     throw new ConfigError(`invalid setting "${setting}" (from ${from}): ${detail}; got ${JSON.stringify(first.value)}`);
   }
   const config = withDefaults as Config;

@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object(
     tenants: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), Type.Partial(TenantSettingsSchema), {
       default: {},
       description: 'Tenants ensured at start, with their settings.',
+      // Without it a name that fails the key pattern is simply not checked.
+      additionalProperties: false,
     }),
   },
   { additionalProperties: false },
