@@ -13,9 +13,10 @@
  * How the ticket operations stay atomic across connections and processes
  * (details in migrations.ts): create, use and purge are PL/pgSQL functions
  * called in one statement, delete and peek are single statements; each is
- * one round trip and one transaction. Use locks the ticket row; create
- * updates the tenant's counter row with a conditional UPDATE (the O(1) limit
- * check); purge deletes through the expiry index with FOR UPDATE SKIP LOCKED.
+ * one round trip and one transaction. Use locks the ticket row; a create
+ * under a limit updates the tenant's row with a conditional UPDATE (the O(1)
+ * limit check); other count changes go to one of the tenant's counter slots;
+ * purge deletes through the expiry index with FOR UPDATE SKIP LOCKED.
  *
  * Connection failures reject with StoreUnavailableError; the pool drops
  * broken connections and opens new ones when the server is back.
@@ -26,7 +27,7 @@ import type { TenantSettings } from '../../core/tenant-settings.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { parsePostgresUrl } from './config.js';
 import { RETRYABLE_SQLSTATES, toStoreError } from './errors.js';
-import { migrations } from './migrations.js';
+import { migrations, SLOTS, slotOf } from './migrations.js';
 
 /** Attempts of one operation that the server rolled back as a deadlock or serialization failure. */
 const ATTEMPTS = 3;
@@ -177,8 +178,8 @@ export class PostgresStore implements Store {
   }
 
   async countTickets(tenant: string): Promise<number> {
-    const res = await this.query<{ live_tickets: string }>(this.sql.count, [tenant]);
-    return Number(res.rows[0]?.live_tickets ?? 0);
+    const res = await this.query<{ n: string }>(this.sql.count, [tenant]);
+    return Number(res.rows[0]?.n ?? 0);
   }
 
   async purgeTickets(now: number, limit: number): Promise<number> {
@@ -213,8 +214,12 @@ function statements(s: string) {
   const live = '(expires_at IS NULL OR expires_at > $3)';
   return {
     getTenant: `SELECT name, settings, created_at FROM ${s}.tenants WHERE name = $1`,
-    putTenant: `INSERT INTO ${s}.tenants (name, settings, created_at) VALUES ($1, $2, $3)
-                ON CONFLICT (name) DO UPDATE SET settings = EXCLUDED.settings`,
+    putTenant: `WITH tenant AS (
+                  INSERT INTO ${s}.tenants (name, settings, created_at) VALUES ($1, $2, $3)
+                  ON CONFLICT (name) DO UPDATE SET settings = EXCLUDED.settings)
+                INSERT INTO ${s}.ticket_count_slots (tenant, slot)
+                SELECT $1, slot FROM generate_series(0, ${SLOTS - 1}) AS slot
+                ON CONFLICT DO NOTHING`,
     listTenants: `SELECT name, settings, created_at FROM ${s}.tenants ORDER BY name`,
     create: {
       name: 'ticketd_create',
@@ -231,8 +236,8 @@ function statements(s: string) {
       text: `WITH gone AS (
                DELETE FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live} RETURNING uses_left),
              counted AS (
-               UPDATE ${s}.tenants SET live_tickets = live_tickets - 1
-                WHERE name = $1 AND EXISTS (SELECT 1 FROM gone))
+               UPDATE ${s}.ticket_count_slots SET delta = delta - 1
+                WHERE tenant = $1 AND slot = ${slotOf('$2')} AND EXISTS (SELECT 1 FROM gone))
              SELECT uses_left FROM gone`,
     },
     peek: {
@@ -241,7 +246,8 @@ function statements(s: string) {
     },
     count: {
       name: 'ticketd_count',
-      text: `SELECT live_tickets FROM ${s}.tenants WHERE name = $1`,
+      text: `SELECT ticket_count + (SELECT coalesce(sum(delta), 0) FROM ${s}.ticket_count_slots WHERE tenant = $1) AS n
+             FROM ${s}.tenants WHERE name = $1`,
     },
     purge: {
       name: 'ticketd_purge',

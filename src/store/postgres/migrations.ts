@@ -8,9 +8,19 @@
  * Every name is qualified with the store's schema (`s`, already quoted), also
  * inside function bodies, so nothing depends on the connection's search_path.
  *
+ * The ticket count of a tenant (live and expired-but-unpurged tickets) is
+ *   tenants.ticket_count + sum(ticket_count_slots.delta) over its SLOTS rows.
+ * Creates under a limit change `tenants.ticket_count`: its row lock is what
+ * serialises them, so the limit holds exactly. Everything else (uses that
+ * remove a ticket, deletes, purges, creates without a limit) changes one
+ * slot row, picked by the ticket id, so that concurrent uses of different
+ * tickets do not queue up on one row per tenant. Reading the count is a sum
+ * over SLOTS rows: O(1).
+ *
  * Lock order, which keeps the functions free of deadlocks: ticket rows first,
- * then tenant rows (several tenant rows in name order). Nobody waits for a
- * ticket row while holding a tenant row.
+ * then the tenant's row, then slot rows (several tenants in name order).
+ * Nobody waits for a ticket row while holding a tenant or slot row, and
+ * nobody waits for a tenant row while holding a slot row.
  */
 export interface Migration {
   version: number;
@@ -20,6 +30,12 @@ export interface Migration {
 /** How many expired tickets of a tenant at its limit one create reclaims at most. */
 export const RECLAIM_BATCH = 1000;
 
+/** Counter slots per tenant. */
+export const SLOTS = 16;
+
+/** The slot of a ticket, as an SQL expression of its id (ids are SHA-256: uniform bytes). */
+export const slotOf = (id: string) => `get_byte(${id}, 0) % ${SLOTS}`;
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -28,8 +44,16 @@ export const migrations: readonly Migration[] = [
         name          text PRIMARY KEY,
         settings      jsonb NOT NULL,
         created_at    bigint NOT NULL,
-        -- tickets rows of this tenant (live or expired-but-unpurged): the O(1) limit check
-        live_tickets  bigint NOT NULL DEFAULT 0
+        -- the part of the ticket count kept by creates under a limit (see above)
+        ticket_count  bigint NOT NULL DEFAULT 0
+      ) WITH (fillfactor = 50);
+
+      -- the rest of the ticket count, spread over ${SLOTS} rows per tenant (created by putTenant)
+      CREATE TABLE ${s}.ticket_count_slots (
+        tenant  text NOT NULL,
+        slot    smallint NOT NULL,
+        delta   bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, slot)
       ) WITH (fillfactor = 50);
 
       CREATE TABLE ${s}.tickets (
@@ -46,42 +70,55 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX tickets_tenant_expiry ON ${s}.tickets (tenant, expires_at) WHERE expires_at IS NOT NULL;
 
       -- Inserts a ticket unless the tenant holds p_max tickets (0: no limit).
-      -- Fast path: one conditional UPDATE of the counter row; the row lock it
-      -- takes serialises concurrent creates of the tenant until commit. At
-      -- the limit: delete the tenant's expired tickets (waiting for rows other
-      -- transactions hold, so none is counted that is about to go), then
-      -- decide on the locked counter row.
+      -- Without a limit: one slot row changes. Under a limit, fast path: one
+      -- conditional UPDATE of the tenant row (the O(1) check; its row lock
+      -- serialises the tenant's limited creates until commit). At the limit:
+      -- delete the tenant's expired tickets (waiting for rows other
+      -- transactions hold, so that none is counted that is about to go), then
+      -- decide again on the locked tenant row with a fresh look at the slots.
       CREATE FUNCTION ${s}.create_ticket(
         p_tenant text, p_id bytea, p_uses integer, p_expires bigint, p_created bigint, p_payload bytea,
         p_max bigint, p_now bigint
       ) RETURNS text LANGUAGE plpgsql AS $fn$
       DECLARE
-        v_live bigint;
+        v_base bigint;
+        v_delta bigint;
         v_freed bigint;
       BEGIN
-        UPDATE ${s}.tenants SET live_tickets = live_tickets + 1
-         WHERE name = p_tenant AND (p_max = 0 OR live_tickets < p_max);
-        IF NOT FOUND THEN
-          WITH gone AS (
-            DELETE FROM ${s}.tickets WHERE id = ANY (ARRAY(
-              SELECT id FROM ${s}.tickets
-               WHERE tenant = p_tenant AND expires_at <= p_now
-               ORDER BY expires_at LIMIT ${RECLAIM_BATCH} FOR UPDATE))
-            RETURNING 1)
-          SELECT count(*) INTO v_freed FROM gone;
-
-          SELECT live_tickets INTO v_live FROM ${s}.tenants WHERE name = p_tenant FOR UPDATE;
+        IF p_max = 0 THEN
+          UPDATE ${s}.ticket_count_slots SET delta = delta + 1
+           WHERE tenant = p_tenant AND slot = ${slotOf('p_id')};
           IF NOT FOUND THEN
             RAISE EXCEPTION 'tenant % does not exist', p_tenant;
           END IF;
-          v_live := v_live - v_freed;
-          IF p_max <> 0 AND v_live >= p_max THEN
-            IF v_freed > 0 THEN
-              UPDATE ${s}.tenants SET live_tickets = v_live WHERE name = p_tenant;
+        ELSE
+          UPDATE ${s}.tenants SET ticket_count = ticket_count + 1
+           WHERE name = p_tenant
+             AND ticket_count + (SELECT coalesce(sum(delta), 0) FROM ${s}.ticket_count_slots WHERE tenant = p_tenant)
+                 < p_max;
+          IF NOT FOUND THEN
+            WITH gone AS (
+              DELETE FROM ${s}.tickets WHERE id = ANY (ARRAY(
+                SELECT id FROM ${s}.tickets
+                 WHERE tenant = p_tenant AND expires_at <= p_now
+                 ORDER BY expires_at LIMIT ${RECLAIM_BATCH} FOR UPDATE))
+              RETURNING 1)
+            SELECT count(*) INTO v_freed FROM gone;
+
+            SELECT ticket_count INTO v_base FROM ${s}.tenants WHERE name = p_tenant FOR UPDATE;
+            IF NOT FOUND THEN
+              RAISE EXCEPTION 'tenant % does not exist', p_tenant;
             END IF;
-            RETURN 'limit';
+            SELECT coalesce(sum(delta), 0) INTO v_delta FROM ${s}.ticket_count_slots WHERE tenant = p_tenant;
+            v_base := v_base - v_freed;
+            IF v_base + v_delta >= p_max THEN
+              IF v_freed > 0 THEN
+                UPDATE ${s}.tenants SET ticket_count = v_base WHERE name = p_tenant;
+              END IF;
+              RETURN 'limit';
+            END IF;
+            UPDATE ${s}.tenants SET ticket_count = v_base + 1 WHERE name = p_tenant;
           END IF;
-          UPDATE ${s}.tenants SET live_tickets = v_live + 1 WHERE name = p_tenant;
         END IF;
         INSERT INTO ${s}.tickets (id, tenant, uses_left, expires_at, created_at, payload)
         VALUES (p_id, p_tenant, p_uses, p_expires, p_created, p_payload);
@@ -113,7 +150,8 @@ export const migrations: readonly Migration[] = [
         ELSE
           v_uses := 0;
           DELETE FROM ${s}.tickets WHERE id = p_id;
-          UPDATE ${s}.tenants SET live_tickets = live_tickets - 1 WHERE name = p_tenant;
+          UPDATE ${s}.ticket_count_slots SET delta = delta - 1
+           WHERE tenant = p_tenant AND slot = ${slotOf('p_id')};
         END IF;
         left_uses := v_uses;
         sealed := v_payload;
@@ -125,14 +163,15 @@ export const migrations: readonly Migration[] = [
       -- tickets_expiry; the ids are collected first (ARRAY(...)) so that the
       -- DELETE finds them through the primary key, never by a scan (an
       -- "id IN (subquery)" may be planned as a hash join over the whole
-      -- table). SKIP LOCKED: concurrent purgers take disjoint rows and
-      -- never wait for each other or for a use in flight. Counters are then
-      -- lowered one tenant at a time in name order.
+      -- table). SKIP LOCKED: concurrent purgers take disjoint rows and never
+      -- wait for each other or for a use in flight. Then one slot row per
+      -- tenant is lowered, tenants in name order.
       CREATE FUNCTION ${s}.purge_tickets(p_now bigint, p_limit integer)
       RETURNS bigint LANGUAGE plpgsql AS $fn$
       DECLARE
         v_tenants text[];
         v_counts bigint[];
+        v_slot smallint := floor(random() * ${SLOTS});
       BEGIN
         WITH gone AS (
           DELETE FROM ${s}.tickets WHERE id = ANY (ARRAY(
@@ -146,7 +185,8 @@ export const migrations: readonly Migration[] = [
           RETURN 0;
         END IF;
         FOR i IN 1 .. array_length(v_tenants, 1) LOOP
-          UPDATE ${s}.tenants SET live_tickets = live_tickets - v_counts[i] WHERE name = v_tenants[i];
+          UPDATE ${s}.ticket_count_slots SET delta = delta - v_counts[i]
+           WHERE tenant = v_tenants[i] AND slot = v_slot;
         END LOOP;
         RETURN (SELECT sum(n) FROM unnest(v_counts) AS n);
       END
