@@ -154,10 +154,11 @@ function definePostgresTests(base: string): void {
       const tenants = ['purge-x', 'purge-y', 'purge-z'];
       for (const name of tenants) await a.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
       const expired = 300;
-      for (let i = 0; i < expired; i++) {
-        const name = tenants[i % 3] ?? 'purge-x';
-        await (i % 2 ? a : b).createTicket(ticket(name, { expiresAt: t0 + 1000 + (i % 17) }), 0, t0);
-      }
+      await Promise.all(
+        Array.from({ length: expired }, (_, i) =>
+          (i % 2 ? a : b).createTicket(ticket(tenants[i % 3] ?? 'purge-x', { expiresAt: t0 + 1000 + (i % 17) }), 0, t0),
+        ),
+      );
       for (const name of tenants) await a.createTicket(ticket(name), 0, t0);
       const now = t0 + 5000;
 
@@ -173,6 +174,58 @@ function definePostgresTests(base: string): void {
       expect(removed.reduce((x, y) => x + y, 0)).toBe(expired);
       for (const name of tenants) expect(await b.countTickets(name)).toBe(1);
       expect(await a.purgeTickets(now, 1000)).toBe(0);
+    });
+
+    it('a mixed load from two instances keeps every count equal to the rows stored and the limit exact', async () => {
+      const tenants = ['mix-limited', 'mix-free'];
+      await a.putTenant({ name: 'mix-limited', settings: withDefaults({ ticketMax: 40 }), createdAt: t0 });
+      await a.putTenant({ name: 'mix-free', settings: withDefaults({}), createdAt: t0 });
+      const made: TicketRecord[] = [];
+      const ops: Promise<unknown>[] = [];
+      let over = false;
+      for (let i = 0; i < 600; i++) {
+        const store = i % 2 ? a : b;
+        const tenant = tenants[i % 2] ?? 'mix-free';
+        const now = t0 + i;
+        const pick = made[(i * 7) % Math.max(made.length, 1)];
+        switch (i % 6) {
+          case 0:
+          case 1: {
+            const t = ticket(tenant, { usesLeft: 1 + (i % 3), expiresAt: i % 4 === 0 ? t0 + 300 : null });
+            made.push(t);
+            ops.push(store.createTicket(t, tenant === 'mix-limited' ? 40 : 0, now));
+            break;
+          }
+          case 2:
+          case 3:
+            if (pick) ops.push(store.useTicket(pick.tenant, pick.id, now));
+            break;
+          case 4:
+            if (pick) ops.push(store.deleteTicket(pick.tenant, pick.id, now));
+            break;
+          default:
+            ops.push(store.purgeTickets(now, 5));
+        }
+        if (i % 50 === 49) {
+          await Promise.all(ops.splice(0));
+          if ((await a.countTickets('mix-limited')) > 40) over = true;
+        }
+      }
+      await Promise.all(ops);
+      expect(over).toBe(false);
+
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      try {
+        for (const name of tenants) {
+          const rows = await client.query(`SELECT count(*)::int AS n FROM "${schema}".tickets WHERE tenant = $1`, [
+            name,
+          ]);
+          expect(await b.countTickets(name)).toBe(rows.rows[0].n);
+        }
+      } finally {
+        await client.end();
+      }
     });
   });
 
