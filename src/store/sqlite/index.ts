@@ -2,6 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type {
+  AccessTokenRecord,
+  LoginFailure,
+  LoginTicketRecord,
+  PersistentLoginRecord,
+  ProfilePatch,
+  ProfileRecord,
+  ProfileStore,
+} from '../profile-types.js';
 import {
   type CreateTicketResult,
   type Store,
@@ -12,6 +21,7 @@ import {
   type UsedTicket,
 } from '../types.js';
 import { migrations } from './migrations.js';
+import { SqliteProfiles } from './profiles.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
@@ -32,7 +42,7 @@ interface TenantRow {
  * without interleaving; across processes sharing the file, each write runs in
  * a `BEGIN IMMEDIATE` transaction, which SQLite serialises.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ProfileStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private stmts!: ReturnType<SqliteStore['prepare']>;
@@ -215,6 +225,110 @@ export class SqliteStore implements Store {
         return rows.length;
       }),
     };
+  }
+
+  // ---- profile surface (profiles.ts) ---------------------------------------
+
+  /** Prepared on first use, once migration 2 created the tables. */
+  private profileSteps: SqliteProfiles | undefined;
+  private get profiles(): SqliteProfiles {
+    this.profileSteps ??= new SqliteProfiles(this.db);
+    return this.profileSteps;
+  }
+
+  async deleteTenant(name: string): Promise<boolean> {
+    return this.run(() => this.profiles.deleteTenant(name));
+  }
+
+  async createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
+    return this.run(() => this.profiles.createProfile(profile));
+  }
+  async getProfile(id: string): Promise<ProfileRecord | null> {
+    return this.run(() => this.profiles.getProfile(id));
+  }
+  async getProfileByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
+    return this.run(() => this.profiles.getProfileByUsername(tenant, username));
+  }
+  async listProfiles(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
+    return this.run(() => this.profiles.listProfiles(tenant, offset, limit));
+  }
+  async countProfiles(tenant: string): Promise<number> {
+    return this.run(() => this.profiles.countProfiles(tenant));
+  }
+  async updateProfile(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {
+    return this.run(() => this.profiles.updateProfile(id, patch, now));
+  }
+  async deleteProfile(id: string): Promise<boolean> {
+    return this.run(() => this.profiles.deleteProfile(id));
+  }
+  async recordLoginFailure(id: string, now: number, lockAfter: number, lockMs: number): Promise<LoginFailure | null> {
+    return this.run(() => this.profiles.recordLoginFailure(id, now, lockAfter, lockMs));
+  }
+  async resetLoginFailures(id: string): Promise<void> {
+    this.run(() => this.profiles.resetLoginFailures(id));
+  }
+
+  async createLoginTicket(ticket: LoginTicketRecord): Promise<void> {
+    this.run(() => this.profiles.createLoginTicket(ticket));
+  }
+  async getLoginTicket(id: Buffer, now: number): Promise<LoginTicketRecord | null> {
+    return this.run(() => this.profiles.getLoginTicket(id, now));
+  }
+  async touchLoginTicket(id: Buffer, now: number, maxAgeMs: number): Promise<LoginTicketRecord | null> {
+    return this.run(() => this.profiles.touchLoginTicket(id, now, maxAgeMs));
+  }
+  async deleteLoginTicket(id: Buffer): Promise<boolean> {
+    return this.run(() => this.profiles.deleteLoginTicket(id));
+  }
+  async deleteLoginTicketsOfProfile(profileId: string): Promise<number> {
+    return this.run(() => this.profiles.deleteLoginTicketsOfProfile(profileId));
+  }
+  async purgeLoginTickets(now: number, limit: number): Promise<number> {
+    return this.run(() => this.profiles.purgeLoginTickets(now, limit));
+  }
+
+  async createPersistentLogin(login: PersistentLoginRecord): Promise<void> {
+    this.run(() => this.profiles.createPersistentLogin(login));
+  }
+  async getPersistentLogin(id: Buffer, now: number): Promise<PersistentLoginRecord | null> {
+    return this.run(() => this.profiles.getPersistentLogin(id, now));
+  }
+  async refreshPersistentLogin(
+    id: Buffer,
+    token: Buffer,
+    now: number,
+    expiresAt: number,
+  ): Promise<PersistentLoginRecord | null> {
+    return this.run(() => this.profiles.refreshPersistentLogin(id, token, now, expiresAt));
+  }
+  async deletePersistentLogin(id: Buffer): Promise<boolean> {
+    return this.run(() => this.profiles.deletePersistentLogin(id));
+  }
+  async deletePersistentLoginsOfProfile(profileId: string): Promise<number> {
+    return this.run(() => this.profiles.deletePersistentLoginsOfProfile(profileId));
+  }
+  async purgePersistentLogins(now: number, limit: number): Promise<number> {
+    return this.run(() => this.profiles.purgePersistentLogins(now, limit));
+  }
+
+  async createAccessToken(token: AccessTokenRecord): Promise<'created' | 'exists'> {
+    return this.run(() => this.profiles.createAccessToken(token));
+  }
+  async getAccessToken(id: Buffer): Promise<AccessTokenRecord | null> {
+    return this.run(() => this.profiles.getAccessToken(id));
+  }
+  async listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.run(() => this.profiles.listAccessTokens());
+  }
+  async deleteAccessToken(id: Buffer): Promise<boolean> {
+    return this.run(() => this.profiles.deleteAccessToken(id));
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.run(() => this.profiles.getMeta(key));
+  }
+  async putMetaIfAbsent(key: string, value: string): Promise<string> {
+    return this.run(() => this.profiles.putMetaIfAbsent(key, value));
   }
 
   /** Runs a synchronous step, turning "cannot reach the file" into StoreUnavailableError. */

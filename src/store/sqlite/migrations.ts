@@ -25,6 +25,72 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX tickets_expiry ON tickets (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    // The profile surface (profile-types.ts). JSON values are TEXT, booleans 0/1,
+    // times epoch ms, hashed ids 32-byte BLOBs.
+    version: 2,
+    sql: `
+      CREATE TABLE profiles (
+        id                     TEXT PRIMARY KEY,
+        tenant                 TEXT NOT NULL,
+        username               TEXT NOT NULL,
+        email                  TEXT NOT NULL,
+        password_hash          TEXT,
+        enabled                INTEGER NOT NULL,
+        verified               INTEGER NOT NULL,
+        roles                  TEXT NOT NULL,
+        attributes             TEXT NOT NULL,
+        created_on             INTEGER NOT NULL,
+        last_modified          INTEGER NOT NULL,
+        failed_login_attempts  INTEGER NOT NULL DEFAULT 0,
+        last_failed_login      INTEGER,
+        locked_until           INTEGER
+      );
+      -- usernames are unique per tenant; also lists a tenant's profiles by username
+      CREATE UNIQUE INDEX profiles_tenant_username ON profiles (tenant, username);
+
+      CREATE TABLE login_tickets (
+        id                 BLOB PRIMARY KEY,
+        tenant             TEXT NOT NULL,
+        profile_id         TEXT NOT NULL,
+        last_request_time  INTEGER NOT NULL,
+        expires_at         INTEGER NOT NULL
+      );
+      CREATE INDEX login_tickets_expiry ON login_tickets (expires_at);
+      CREATE INDEX login_tickets_profile ON login_tickets (profile_id);
+      CREATE INDEX login_tickets_tenant ON login_tickets (tenant);
+
+      CREATE TABLE persistent_logins (
+        id          BLOB PRIMARY KEY,
+        tenant      TEXT NOT NULL,
+        profile_id  TEXT NOT NULL,
+        token       BLOB NOT NULL,
+        timestamp   INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+      );
+      CREATE INDEX persistent_logins_expiry ON persistent_logins (expires_at);
+      CREATE INDEX persistent_logins_profile ON persistent_logins (profile_id);
+      CREATE INDEX persistent_logins_tenant ON persistent_logins (tenant);
+
+      CREATE TABLE access_tokens (
+        id                  BLOB PRIMARY KEY,
+        id_prefix           TEXT NOT NULL,
+        application         TEXT NOT NULL,
+        master              INTEGER NOT NULL,
+        tenant_permissions  TEXT NOT NULL,
+        expires_on          INTEGER,
+        created_on          INTEGER NOT NULL
+      );
+
+      CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      );
+
+      -- deleteTenant removes a tenant's opaque tickets without scanning everyone's
+      CREATE INDEX tickets_tenant ON tickets (tenant);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
