@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { type Config, ConfigSchema, ENV } from './schema.js';
 
+const SECRET_SETTINGS = new Set(['master_token']);
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -67,7 +69,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         : /^\/tenants\/[^/]*$/.test(first.path)
           ? 'is not a valid tenant name (1-100 of A-Z a-z 0-9 . _ -)'
           : 'is not a known setting';
-    throw new ConfigError(`invalid setting "${setting}" (from ${from}): ${detail}; got ${JSON.stringify(first.value)}`);
+    // A secret setting's value is never echoed.
+    const got = SECRET_SETTINGS.has(setting) ? '(hidden)' : JSON.stringify(first.value);
+    throw new ConfigError(`invalid setting "${setting}" (from ${from}): ${detail}; got ${got}`);
   }
   const config = withDefaults as Config;
   const { port } = parseListen(config.listen);

@@ -27,6 +27,24 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    master_token: Type.Optional(
+      Type.String({
+        minLength: 16,
+        maxLength: 200,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'The master access token created on the first start (16-200 printable ASCII characters); generated and printed once when unset.',
+      }),
+    ),
+    tickets: Type.Object(
+      {
+        require_token: Type.Boolean({
+          default: false,
+          description: 'ticket surface requires `Authorization: Bearer <access token>` with MANAGE_TICKETS',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     tenants: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), Type.Partial(TenantSettingsSchema), {
       default: {},
       description: 'Tenants ensured at start, with their settings.',
@@ -49,4 +67,6 @@ export const ENV: Record<string, { path: string; type: 'string' | 'boolean' | 'i
   TICKETD_MIGRATE_ON_START: { path: 'migrate_on_start', type: 'boolean' },
   TICKETD_PURGE_INTERVAL_MS: { path: 'purge.interval_ms', type: 'integer' },
   TICKETD_PURGE_BATCH: { path: 'purge.batch', type: 'integer' },
+  TICKETD_MASTER_TOKEN: { path: 'master_token', type: 'string' },
+  TICKETD_TICKETS_REQUIRE_TOKEN: { path: 'tickets.require_token', type: 'boolean' },
 };

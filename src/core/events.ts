@@ -9,6 +9,14 @@ export interface LifecycleEvents {
   'ticket.deleted': { tenant: string };
   /** Tickets removed by the purge after they expired. */
   'ticket.expired': { count: number };
+  /** A profile session (login ticket) was created by authenticate or ticket/create. */
+  'login.created': { tenant: string; profileId: string };
+  /** A login ticket was invalidated (logout). Oz grants made from it end with it. */
+  'login.invalidated': { tenant: string; profileId: string };
+  /** Every session of a profile ended: it was disabled or deleted, or its password changed. */
+  'profile.sessions_ended': { tenant: string; profileId: string; reason: 'disabled' | 'deleted' | 'password_changed' };
+  /** Login tickets and persistent logins removed by the purge after they expired. */
+  'login.expired': { count: number };
 }
 
 type Listener<T> = (event: T) => void;

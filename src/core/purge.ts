@@ -1,3 +1,4 @@
+import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
@@ -11,7 +12,8 @@ export interface PurgeOptions {
 }
 
 /**
- * Background removal of expired tickets, in bounded batches with a turn of
+ * Background removal of expired tickets (and, on stores with the profile
+ * surface, expired login tickets and persistent logins), in bounded batches with a turn of
  * the event loop between batches so that requests are never stalled. Every
  * instance may run it: each batch is one atomic store step, so concurrent
  * purges on a shared store never remove a record twice.
@@ -40,13 +42,17 @@ export class Purger {
     this.running ??= (async () => {
       let total = 0;
       try {
-        for (let i = 0; i < this.options.maxBatches; i++) {
-          const removed = await this.store.purgeTickets(this.clock.now(), this.options.batch);
-          total += removed;
-          if (removed > 0) this.events.emit('ticket.expired', { count: removed });
-          onBatch?.(removed);
-          if (removed < this.options.batch) break;
-          await new Promise((r) => setImmediate(r));
+        total += await this.drain(
+          (now, limit) => this.store.purgeTickets(now, limit),
+          (count) => this.events.emit('ticket.expired', { count }),
+          onBatch,
+        );
+        // Login tickets and persistent logins, on stores that hold them (profile-types.ts).
+        const logins = this.store as Store & Partial<ProfileStore>;
+        if (logins.purgeLoginTickets && logins.purgePersistentLogins) {
+          const emit = (count: number) => this.events.emit('login.expired', { count });
+          total += await this.drain((now, limit) => logins.purgeLoginTickets?.(now, limit) ?? 0, emit, onBatch);
+          total += await this.drain((now, limit) => logins.purgePersistentLogins?.(now, limit) ?? 0, emit, onBatch);
         }
         return total;
       } finally {
@@ -54,6 +60,24 @@ export class Purger {
       }
     })();
     return this.running;
+  }
+
+  /** Batches of one kind of record until one comes back short or maxBatches is reached. */
+  private async drain(
+    purge: (now: number, limit: number) => Promise<number> | number,
+    emit: (count: number) => void,
+    onBatch: ((removed: number) => void) | undefined,
+  ): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < this.options.maxBatches; i++) {
+      const removed = await purge(this.clock.now(), this.options.batch);
+      total += removed;
+      if (removed > 0) emit(removed);
+      onBatch?.(removed);
+      if (removed < this.options.batch) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    return total;
   }
 
   async stop(): Promise<void> {

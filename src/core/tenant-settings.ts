@@ -17,6 +17,15 @@ export const TenantSettingsSchema = Type.Object(
     failedLoginAttemptsBeforeDelay: Type.Integer({ minimum: 0, default: 2 }),
     failedLoginAttemptsBeforeLock: Type.Integer({ minimum: 0, default: 8 }),
     lockTime: Type.Integer({ minimum: 0, default: 600, description: 'seconds' }),
+    verifyNewProfiles: Type.Boolean({
+      default: false,
+      description: 'new profiles start disabled and unverified until an administrator enables them (Crafter)',
+    }),
+    availableRoles: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+      default: [],
+      maxItems: 1000,
+      description: 'roles profiles of this tenant may have; empty = any role (Crafter)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -33,6 +42,8 @@ export const defaultTenantSettings = (): TenantSettings => ({
   failedLoginAttemptsBeforeDelay: 2,
   failedLoginAttemptsBeforeLock: 8,
   lockTime: 600,
+  verifyNewProfiles: false,
+  availableRoles: [],
 });
 
 export const withDefaults = (partial: Partial<TenantSettings>): TenantSettings => ({

@@ -1,5 +1,8 @@
+import type { ProfileStore } from '../store/profile-types.js';
 import type { Store, TenantRecord } from '../store/types.js';
+import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
+import { domainError } from './domain-error.js';
 import { DEFAULT_TENANT, type TenantSettings, withDefaults } from './tenant-settings.js';
 
 /** How long a tenant read is reused. Settings changed on another instance apply within this time. */
@@ -23,7 +26,7 @@ export class Tenants {
     const now = this.clock.now();
     const hit = this.cache.get(name);
     if (hit && hit.until > now) return hit.record;
-    const record = await this.store.getTenant(name);
+    const record = normalize(await this.store.getTenant(name));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(name, { record, until: now + TENANT_CACHE_MS });
     return record;
@@ -42,8 +45,71 @@ export class Tenants {
     return record;
   }
 
+  /** Forgets a cached read (after this instance changed or removed the tenant). */
+  evict(name: string): void {
+    this.cache.delete(name);
+  }
+
   /** Makes sure tenant `default` exists (first start). */
   async ensureDefault(): Promise<void> {
     if (!(await this.store.getTenant(DEFAULT_TENANT))) await this.put(DEFAULT_TENANT, {});
+  }
+}
+
+/** Records written before a setting existed read with that setting's default. */
+function normalize(record: TenantRecord | null): TenantRecord | null {
+  return record ? { ...record, settings: withDefaults(record.settings) } : null;
+}
+
+const noSuchTenant = (name: string) => domainError('NO_SUCH_TENANT', `No tenant with name "${name}" found`);
+
+/**
+ * Tenant administration with permission checks (the profile surface's
+ * `/tenant/*`, and later the admin API): an actor needs CREATE_TENANT,
+ * READ_TENANT or DELETE_TENANT on the tenant it names.
+ */
+export class TenantAdmin {
+  constructor(
+    private readonly store: Store & ProfileStore,
+    private readonly tenants: Tenants,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(actor: Actor, name: string, settings: Partial<TenantSettings>): Promise<TenantRecord> {
+    requireAction(actor, name, 'CREATE_TENANT');
+    if (await this.store.getTenant(name)) throw domainError('TENANT_EXISTS', `The tenant "${name}" already exists`);
+    const record: TenantRecord = { name, settings: withDefaults(settings), createdAt: this.clock.now() };
+    await this.store.putTenant(record);
+    this.tenants.evict(name);
+    return record;
+  }
+
+  async get(actor: Actor, name: string): Promise<TenantRecord> {
+    requireAction(actor, name, 'READ_TENANT');
+    const record = normalize(await this.store.getTenant(name));
+    if (!record) throw noSuchTenant(name);
+    return record;
+  }
+
+  /** The tenants the actor may read (READ_TENANT), by name. */
+  async list(actor: Actor): Promise<TenantRecord[]> {
+    const all = await this.store.listTenants();
+    return all
+      .filter((t) => actor.can(t.name, 'READ_TENANT'))
+      .map((t) => normalize(t) as TenantRecord)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Removes the tenant with all its tickets, profiles and logins. Tenant `default` stays. */
+  async delete(actor: Actor, name: string): Promise<TenantRecord> {
+    requireAction(actor, name, 'DELETE_TENANT');
+    const record = normalize(await this.store.getTenant(name));
+    if (!record) throw noSuchTenant(name);
+    if (name === DEFAULT_TENANT) {
+      throw domainError('ACTION_DENIED', `The tenant "${DEFAULT_TENANT}" can't be deleted`);
+    }
+    if (!(await this.store.deleteTenant(name))) throw noSuchTenant(name);
+    this.tenants.evict(name);
+    return record;
   }
 }

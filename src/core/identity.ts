@@ -1,0 +1,50 @@
+import type { ProfileStore } from '../store/profile-types.js';
+import type { Store } from '../store/types.js';
+import { AccessTokens } from './access-tokens.js';
+import type { Clock } from './clock.js';
+import type { Events } from './events.js';
+import { type LoginOptions, Logins } from './logins.js';
+import { Passwords, type ScryptParams } from './passwords.js';
+import { Profiles } from './profiles.js';
+import { TenantAdmin, type Tenants } from './tenants.js';
+
+/**
+ * The identity domain — access tokens, tenant administration, profiles and
+ * their sessions — built once on a store. The profile surface (`/api/1`)
+ * uses it, and so can the admin API and the CLI: none of it knows HTTP.
+ */
+export interface Identity {
+  accessTokens: AccessTokens;
+  tenantAdmin: TenantAdmin;
+  profiles: Profiles;
+  logins: Logins;
+  passwords: Passwords;
+}
+
+export interface IdentityOptions extends LoginOptions {
+  /** scrypt cost of new password hashes (tests use a low one). */
+  scrypt?: ScryptParams;
+}
+
+/** Whether the backend implements the profile part of the store interface (profile-types.ts). */
+export function hasProfileStore(store: Store): store is Store & ProfileStore {
+  return 'createProfile' in store && 'createAccessToken' in store && 'putMetaIfAbsent' in store;
+}
+
+export function createIdentity(
+  store: Store & ProfileStore,
+  tenants: Tenants,
+  clock: Clock,
+  events: Events,
+  options: IdentityOptions = {},
+): Identity {
+  const passwords = new Passwords(options.scrypt);
+  const profiles = new Profiles(store, passwords, clock, events);
+  return {
+    accessTokens: new AccessTokens(store, clock),
+    tenantAdmin: new TenantAdmin(store, tenants, clock),
+    profiles,
+    logins: new Logins(store, tenants, profiles, passwords, clock, events, options),
+    passwords,
+  };
+}

@@ -1,0 +1,100 @@
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Password hashing with scrypt (memory-hard). Hashing runs through the async
+ * `crypto.scrypt`, i.e. on libuv's thread pool, never on the event loop.
+ *
+ * Encoding: `scrypt$N$r$p$salt$hash`, salt and hash in unpadded Base64url,
+ * so that the cost can be raised later and old hashes still verify.
+ */
+
+export interface ScryptParams {
+  /** CPU/memory cost, a power of two. */
+  N: number;
+  r: number;
+  p: number;
+}
+
+/**
+ * 2^14 with r = 8: 16 MiB and about 50 ms per hash on a current core. Four
+ * hashes at once (libuv's default pool) stay within the 200 MB RSS budget.
+ */
+export const DEFAULT_SCRYPT: ScryptParams = { N: 16_384, r: 8, p: 1 };
+
+const SALT_BYTES = 16;
+const HASH_BYTES = 32;
+/** Longest password accepted, in characters; longer ones never reach scrypt. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+function derive(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
+  const options: ScryptOptions = {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r + 1024 * 1024,
+  };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, length, options, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+const b64 = (b: Buffer) => b.toString('base64url');
+
+interface Decoded {
+  params: ScryptParams;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+function decode(encoded: string): Decoded | undefined {
+  const parts = encoded.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
+  const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0)) return undefined;
+  // Bounds keep an altered record from asking for gigabytes; N must be a power of two.
+  if (N > 2 ** 20 || (N & (N - 1)) !== 0 || r > 32 || p > 16) return undefined;
+  const salt = Buffer.from(parts[4] ?? '', 'base64url');
+  const hash = Buffer.from(parts[5] ?? '', 'base64url');
+  if (salt.length === 0 || hash.length === 0) return undefined;
+  return { params: { N, r, p }, salt, hash };
+}
+
+export class Passwords {
+  private dummy: Promise<string> | undefined;
+
+  constructor(private readonly params: ScryptParams = DEFAULT_SCRYPT) {}
+
+  /** A new encoded hash with a fresh random salt. */
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(SALT_BYTES);
+    const key = await derive(password, salt, this.params, HASH_BYTES);
+    return `scrypt$${this.params.N}$${this.params.r}$${this.params.p}$${b64(salt)}$${b64(key)}`;
+  }
+
+  /**
+   * Whether the password matches the encoded hash; the comparison takes
+   * constant time. A null or unreadable hash is checked against a dummy hash
+   * of the same cost, so that the answer takes as long as for a real one.
+   */
+  async verify(password: string, encoded: string | null): Promise<boolean> {
+    const decoded = encoded === null ? undefined : decode(encoded);
+    if (!decoded) {
+      await this.verifyDummy(password);
+      return false;
+    }
+    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length);
+    return timingSafeEqual(key, decoded.hash);
+  }
+
+  /**
+   * Spends the time of one verification and returns false: for a username
+   * that does not exist, so that unknown usernames take as long as known ones.
+   */
+  async verifyDummy(password: string): Promise<false> {
+    this.dummy ??= this.hash(randomBytes(16).toString('hex'));
+    const decoded = decode(await this.dummy) as Decoded;
+    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length);
+    timingSafeEqual(key, decoded.hash);
+    return false;
+  }
+}
