@@ -12,6 +12,8 @@ export const ticketErrors = {
   invalidData: { status: 400, code: 2004, error: 'invalid data' },
   bodyTooLarge: { status: 413, code: 2005, error: 'request body too large' },
   storeUnavailable: { status: 503, code: 2006, error: 'store unavailable' },
+  unauthorized: { status: 401, code: 2007, error: 'a valid access token is required' },
+  forbidden: { status: 403, code: 2008, error: 'access token may not manage tickets of this project' },
   notFound: { status: 404, code: 102001, error: 'not found' },
   projectMissing: { status: 400, code: 102002, error: 'project header is required' },
   projectUnknown: { status: 400, code: 102003, error: 'project not found' },

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Actor } from '../core/access-tokens.js';
 import { DEFAULT_TENANT } from '../core/tenant-settings.js';
+import { ApiError } from '../http/api-error.js';
 import { parseTicketBody } from './body.js';
 import type { TicketSurface } from './context.js';
 import { ticketError } from './errors.js';
@@ -8,8 +10,24 @@ import { registerDelete } from './routes/delete.js';
 import { registerPeek } from './routes/peek.js';
 import { registerUse } from './routes/use.js';
 
+/** The bearer access-token check, on when `tickets.require_token` is set. */
+export interface TicketAuth {
+  /** The actor of a live access token; null when it is unknown or expired. */
+  actorFor(token: string): Promise<Actor | null>;
+}
+
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+function unauthorized(): ApiError {
+  const e = ticketError('unauthorized');
+  return new ApiError(e.status, e.body, { 'WWW-Authenticate': 'Bearer realm="ticketd"' });
+}
+
 /** The Authen-compatible surface, mounted at /v1/tickets. */
-export async function ticketsPlugin(app: FastifyInstance, surface: TicketSurface): Promise<void> {
+export async function ticketsPlugin(
+  app: FastifyInstance,
+  surface: TicketSurface & { auth?: TicketAuth | undefined },
+): Promise<void> {
   app.decorateRequest('ticketTenant', null);
   app.decorateRequest('ticketPayloadJson', undefined);
 
@@ -30,6 +48,13 @@ export async function ticketsPlugin(app: FastifyInstance, surface: TicketSurface
     // The content type plays no part here; dropping it keeps Fastify from
     // refusing a malformed one (415) before the parser above sees the body.
     delete req.headers['content-type'];
+    // With tickets.require_token: who calls (401) before which project, so that projects cannot be probed; then may it (403).
+    let actor: Actor | null = null;
+    if (surface.auth) {
+      const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+      actor = token === undefined ? null : await surface.auth.actorFor(token);
+      if (!actor) throw unauthorized();
+    }
     let name = DEFAULT_TENANT;
     if (surface.multiTenancy) {
       const header = req.headers.project;
@@ -38,6 +63,7 @@ export async function ticketsPlugin(app: FastifyInstance, surface: TicketSurface
     }
     const tenant = await surface.tenants.get(name);
     if (!tenant) throw ticketError('projectUnknown');
+    if (actor && !actor.can(tenant.name, 'MANAGE_TICKETS')) throw ticketError('forbidden');
     req.ticketTenant = tenant;
   });
 
