@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { parseListen } from './config/load.js';
+import { ConfigError, parseListen } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
+import { createIdentity, hasProfileStore, type Identity, type IdentityOptions } from './core/identity.js';
 import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
 import { Metrics } from './http/metrics.js';
@@ -18,6 +19,8 @@ export interface Ticketd {
   config: Config;
   store: Store;
   tenants: Tenants;
+  /** Access tokens, tenants, profiles and logins; absent when the store lacks profile support. */
+  identity: Identity | undefined;
   events: Events;
   purger: Purger;
   server: FastifyInstance;
@@ -31,6 +34,10 @@ export interface WireOptions {
   logger?: Logger;
   /** Use this store instead of opening `config.store` (tests). */
   store?: Store;
+  /** Password hashing cost and lockout sleep of the profile surface (tests make them cheap and instant). */
+  identity?: IdentityOptions;
+  /** Where the master token generated on a first start is printed once (default: stdout). */
+  print?: (line: string) => void;
 }
 
 /** The one place that turns a config into a store, services and a server. */
@@ -53,6 +60,24 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   await tenants.ensureDefault();
   for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
 
+  let identity: Identity | undefined;
+  if (hasProfileStore(store)) {
+    identity = createIdentity(store, tenants, clock, events, options.identity);
+    const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
+    if (boot.generated) {
+      const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+      print(`ticketd: master access token (printed this once; keep it safe): ${boot.generated}`);
+    }
+    if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
+  } else {
+    if (config.tickets.require_token) {
+      throw new ConfigError(
+        `tickets.require_token needs access tokens, which the ${store.kind} store does not have yet`,
+      );
+    }
+    logger.warn({ store: store.kind }, 'this store has no profile support yet: /api/1 is not mounted');
+  }
+
   const metrics = new Metrics(events);
   const server = await buildServer({
     store,
@@ -62,7 +87,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     logger,
     version: VERSION,
     bodyLimit: config.body_limit,
-    tickets: { service: new TicketService(store, clock, events), tenants, multiTenancy: config.multi_tenancy },
+    tickets: {
+      service: new TicketService(store, clock, events),
+      tenants,
+      multiTenancy: config.multi_tenancy,
+      auth: config.tickets.require_token ? identity?.accessTokens : undefined,
+    },
+    profile: identity ? { identity } : undefined,
   });
 
   const purger = new Purger(
@@ -78,6 +109,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     config,
     store,
     tenants,
+    identity,
     events,
     purger,
     server,

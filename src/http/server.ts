@@ -4,10 +4,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { Tenants } from '../core/tenants.js';
+import type { ProfileSurface } from '../profile/context.js';
+import { profileError } from '../profile/errors.js';
+import { profilePlugin } from '../profile/plugin.js';
 import type { Store } from '../store/types.js';
 import type { TicketSurface } from '../tickets/context.js';
 import { ticketError } from '../tickets/errors.js';
-import { ticketsPlugin } from '../tickets/plugin.js';
+import { type TicketAuth, ticketsPlugin } from '../tickets/plugin.js';
 import { ErrorReply } from '../tickets/schemas.js';
 import { sendApiError, toApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
@@ -19,7 +22,9 @@ export interface ServerDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
-  tickets: TicketSurface;
+  tickets: TicketSurface & { auth?: TicketAuth | undefined };
+  /** The Crafter Profile-compatible surface; not mounted when the store lacks profile support. */
+  profile?: ProfileSurface | undefined;
   version: string;
   bodyLimit: number;
 }
@@ -34,12 +39,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Profile ids, ticket ids and tenant names travel in paths: let any of them reach its route and get its own 404.
+    routerOptions: { maxParamLength: 4096 },
     // Errors Fastify raises before routing (a URL that does not decode, ...)
     // skip the hooks: give them the request id and the ticket error model here.
     // A URL that cannot be decoded names no route.
     frameworkErrors: (err, req, reply) => {
       reply.header('RequestId', req.id);
       const known = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      if (known && deps.profile && req.url.startsWith('/api/1/')) {
+        sendApiError(profileError('notFound', 'No such API endpoint (see /openapi.json)'), reply);
+        return;
+      }
       sendApiError(known ? ticketError('notFound') : toApiError(err, req), reply);
     },
     ajv: {
@@ -84,6 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
       tags: [
         { name: 'tickets', description: 'Opaque limited-use tickets (Authen-compatible)' },
+        { name: 'profile', description: 'Profiles and login tickets (Crafter Profile-compatible), /api/1' },
         { name: 'system', description: 'Health, identity, metrics' },
       ],
     },
@@ -91,6 +103,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(systemPlugin, { store: deps.store, metrics: deps.metrics, version: deps.version });
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });
+  if (deps.profile) await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
