@@ -47,6 +47,7 @@ export function parsePostgresUrl(url: string): PostgresConfig {
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     },
   };
 }

@@ -32,6 +32,19 @@ import { migrations, SLOTS, slotOf } from './migrations.js';
 /** Attempts of one operation that the server rolled back as a deadlock or serialization failure. */
 const ATTEMPTS = 3;
 
+/**
+ * How long one store call waits for the server's answer before it fails with
+ * StoreUnavailableError (a server that stopped answering without closing the
+ * connection); the connection is then dropped. Not applied to migrate().
+ */
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+export interface PostgresStoreOptions {
+  /** Told about errors of idle connections (the server went away); the pool has already dropped them. */
+  onError?: (err: Error) => void;
+  queryTimeoutMs?: number;
+}
+
 interface TenantRow {
   name: string;
   settings: TenantSettings;
@@ -45,20 +58,18 @@ export class PostgresStore implements Store {
   /** The schema as an SQL identifier. */
   private readonly s: string;
   private readonly sql: ReturnType<typeof statements>;
+  private readonly queryTimeoutMs: number;
   private closed: Promise<void> | undefined;
 
-  /**
-   * @param onError told about errors of idle connections (the server went
-   *   away); the pool has already dropped the connection.
-   */
-  constructor(url: string, onError: (err: Error) => void = () => {}) {
+  constructor(url: string, options: PostgresStoreOptions = {}) {
     const config = parsePostgresUrl(url);
     this.schema = config.schema;
     this.s = quoteIdent(config.schema);
     this.sql = statements(this.s);
+    this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.pool = new pg.Pool(config.pool);
     // Without a listener an idle connection's error would be thrown and end the process.
-    this.pool.on('error', onError);
+    this.pool.on('error', options.onError ?? (() => {}));
   }
 
   async migrate(): Promise<void> {
@@ -196,7 +207,11 @@ export class PostgresStore implements Store {
     statement: string | pg.QueryConfig,
     values: unknown[] = [],
   ): Promise<pg.QueryResult<R>> {
-    const config = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
+    const config: pg.QueryConfig & { query_timeout: number } = {
+      ...(typeof statement === 'string' ? { text: statement } : statement),
+      values,
+      query_timeout: this.queryTimeoutMs,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.pool.query<R>(config);
