@@ -5,6 +5,7 @@
  * skipped with a message, except under CI (CI=true), where that fails.
  */
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
@@ -63,9 +64,12 @@ function definePostgresTests(base: string): void {
   };
 
   const destroy = async (store: Store): Promise<void> => {
-    await store.close();
-    const schema = schemas.get(store);
-    if (schema) await dropSchema(schema);
+    try {
+      await store.close();
+    } finally {
+      const schema = schemas.get(store);
+      if (schema) await dropSchema(schema);
+    }
   };
 
   runStoreConformance({
@@ -304,11 +308,123 @@ function definePostgresTests(base: string): void {
       expect(await victim.useTicket('a', t.id, Date.now())).toEqual({ usesLeft: 2, payload: null });
       await victim.ping();
     });
+
+    it('the server stopping, coming back and hanging: 503-style errors, no crash, recovery by itself', async () => {
+      const target = new URL(base);
+      const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
+      const schema = freshSchema();
+      const url = new URL(withParams({ schema }));
+      url.host = `127.0.0.1:${proxy.port}`;
+      const idleErrors: Error[] = [];
+      const store = new PostgresStore(url.toString(), {
+        onError: (err) => idleErrors.push(err),
+        queryTimeoutMs: 1_000,
+      });
+      schemas.set(store, schema);
+      stores.push(store);
+      try {
+        await store.migrate();
+        await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: Date.now() });
+        const t = plainTicket('a', 10);
+        expect(await store.createTicket(t, 0, Date.now())).toBe('created');
+
+        // Stopped: open connections are cut and new ones refused.
+        await proxy.stop();
+        await waitFor(async () => idleErrors.length > 0);
+        await expect(store.useTicket('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+
+        // Back: the next calls work, without anyone touching the store.
+        await proxy.resume();
+        expect(await store.useTicket('a', t.id, Date.now())).toEqual({ usesLeft: 9, payload: null });
+
+        // Hanging (the connection stays open, nothing comes back): the call fails after the query timeout.
+        proxy.freeze();
+        const started = Date.now();
+        await expect(store.useTicket('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        proxy.thaw();
+        await proxy.stop();
+        await proxy.resume();
+        await waitFor(async () => (await store.peekTicket('a', t.id, Date.now()).catch(() => null)) !== null);
+        expect(await store.countTickets('a')).toBe(1);
+      } finally {
+        await proxy.stop();
+      }
+    });
   });
 }
 
 function plainTicket(tenant: string, usesLeft: number | null): TicketRecord {
   return { tenant, id: randomBytes(32), usesLeft, expiresAt: null, createdAt: Date.now(), payload: null };
+}
+
+/**
+ * A TCP proxy in front of the PostgreSQL server, to play an outage without
+ * touching the shared server: stop (cut every connection, refuse new ones),
+ * resume, freeze (keep connections open but forward nothing), thaw.
+ */
+class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private frozen = false;
+  port = 0;
+
+  private constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+
+  static async start(host: string, targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(host, targetPort);
+    await proxy.resume();
+    return proxy;
+  }
+
+  /** Listens again, on the same port as before. */
+  resume(): Promise<void> {
+    const server = createServer((client) => this.accept(client));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        this.port = (server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(client: Socket): void {
+    const upstream = connect(this.targetPort, this.host);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(from);
+      from.on('data', (chunk) => {
+        if (!this.frozen) to.write(chunk);
+      });
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    const server = this.server;
+    if (server?.listening) await new Promise((resolve) => server.close(resolve));
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+  }
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
