@@ -36,7 +36,7 @@ async function serve(): Promise<{ p: TicketdProcess; port: number; db: string }>
   return { p, port, db };
 }
 
-describe.concurrent('ticketd --help and usage errors', () => {
+describe('ticketd --help and usage errors', () => {
   it('--help prints the usage and exits 0', async () => {
     const r = await runToEnd(['--help']);
     expect(r.code).toBe(0);
