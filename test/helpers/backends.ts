@@ -49,6 +49,8 @@ export interface FreshStore {
   url: string;
   /** Drops the schema / deletes the prefix's keys. Call after every user of `url` is closed. */
   cleanup(): Promise<void>;
+  /** A one-line account of what the backend holds for this store, for failure messages. */
+  inspect?(): Promise<string>;
 }
 
 /** A fresh schema (created by ticketd's migrate) in the database at `base`; cleanup drops it. */
@@ -64,6 +66,20 @@ export function freshPostgres(base: string, params: Record<string, string> = {})
       await admin.connect();
       try {
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+    inspect: async () => {
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        const res = await admin.query<{ tables: string[] | null }>(
+          'SELECT array_agg(table_name::text ORDER BY table_name) AS tables FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
+        );
+        const tables = res.rows[0]?.tables;
+        return tables ? `schema ${schema} holds tables ${tables.join(', ')}` : `schema ${schema} has no tables (gone?)`;
       } finally {
         await admin.end();
       }
@@ -84,6 +100,22 @@ export function freshRedis(base: string, params: Record<string, string> = {}): F
       admin.on('error', () => {});
       try {
         await deleteRedisPrefix(admin, prefix);
+      } finally {
+        await admin.quit();
+      }
+    },
+    inspect: async () => {
+      const admin = new Redis(base, { maxRetriesPerRequest: 1 });
+      admin.on('error', () => {});
+      try {
+        let keys = 0;
+        let cursor = '0';
+        do {
+          const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          cursor = next;
+          keys += batch.length;
+        } while (cursor !== '0');
+        return `prefix ${prefix} holds ${keys} keys`;
       } finally {
         await admin.quit();
       }
