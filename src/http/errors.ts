@@ -17,6 +17,11 @@ export function toApiError(err: unknown, req: FastifyRequest): ApiError {
     return ticketError('storeUnavailable');
   }
   const fe = err as FastifyError;
+  // Fastify reads (and may refuse) a body before its 404 handler runs: a request
+  // for no route is "not found" whatever its body or content type.
+  if (req.is404 && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return ticketError('notFound');
+  }
   if (fe.validation) return ticketError('invalidData', { invalid: toInvalidFields(fe.validation) });
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return ticketError('bodyTooLarge');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
