@@ -71,6 +71,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
   } else {
     if (config.tickets.require_token) {
+      if (!options.store) await store.close();
       throw new ConfigError(
         `tickets.require_token needs access tokens, which the ${store.kind} store does not have yet`,
       );
