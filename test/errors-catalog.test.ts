@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fromDomain, profileErrors } from '../src/profile/errors.js';
 import { ticketErrors, validationCodes } from '../src/tickets/errors.js';
 
 const docs = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
@@ -65,5 +66,60 @@ describe('ticket surface error catalog', () => {
       table('### Validation codes').map(([code, rule, error]) => [rule, { code: Number(code), error }]),
     );
     expect(documented).toEqual(validationCodes);
+  });
+});
+
+describe('profile surface error catalog', () => {
+  const rows = table('## Profile surface');
+  const raises = (code: string) => new RegExp(`domainError\\(\\s*'${code}'`).test(source);
+
+  it('docs list exactly the catalog, with the same status and errorCode', () => {
+    const documented = Object.fromEntries(rows.map(([status, errorCode, name]) => [name, { status, errorCode }]));
+    const catalog = Object.fromEntries(
+      Object.entries(profileErrors).map(([name, e]) => [name, { status: String(e.status), errorCode: e.errorCode }]),
+    );
+    expect(documented).toEqual(catalog);
+  });
+
+  it('every catalog entry is raised somewhere in the code', () => {
+    // Directly (profileError('name', ...)), as a route's override of a domain error
+    // (profileErrors: { CODE: 'name' }), or as the default of a domain error the core raises.
+    for (const name of Object.keys(profileErrors)) {
+      const direct = new RegExp(`profileError\\('${name}'|: '${name}'`).test(source);
+      const domainCodes = Object.entries(fromDomain)
+        .filter(([, target]) => target === name)
+        .map(([code]) => code);
+      const viaDomain = domainCodes.some((code) => raises(code));
+      expect(direct || viaDomain, `profileErrors.${name} is raised nowhere`).toBe(true);
+    }
+  });
+
+  it('every domain error code is raised somewhere in the core', () => {
+    for (const code of Object.keys(fromDomain)) {
+      expect(raises(code), `domain error ${code} is raised nowhere`).toBe(true);
+    }
+  });
+
+  it('one status per row name, and the codes profile.md lists have its statuses', () => {
+    const status = (code: string) =>
+      Object.values(profileErrors)
+        .filter((e) => e.errorCode === code)
+        .map((e) => e.status)
+        .sort();
+    expect(status('ACCESS_TOKEN_EXISTS')).toEqual([409]);
+    expect(status('NO_SUCH_ACCESS_TOKEN_ID')).toEqual([403, 404]);
+    expect(status('ACCESS_DENIED')).toEqual([403]);
+    expect(status('ACTION_DENIED')).toEqual([403]);
+    expect(status('NO_SUCH_TENANT')).toEqual([404]);
+    expect(status('BAD_CREDENTIALS')).toEqual([401]);
+    expect(status('DISABLED_PROFILE')).toEqual([403]);
+    expect(status('NO_SUCH_PROFILE')).toEqual([404]);
+    expect(status('NO_SUCH_TICKET')).toEqual([400, 404]);
+    expect(status('NO_SUCH_PERSISTENT_LOGIN')).toEqual([404]);
+    expect(status('TENANT_EXISTS')).toEqual([409]);
+    expect(status('PROFILE_EXISTS')).toEqual([409]);
+    expect(status('PARAM_DESERIALIZATION_ERROR')).toEqual([400]);
+    expect(status('PROFILE_LOCKED')).toEqual([423]);
+    expect(status('OTHER')).toEqual([500]);
   });
 });
