@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
@@ -12,12 +12,25 @@ import {
   useTicket,
 } from './client.js';
 
+// `start` gives a test its own instance; `shared` one default instance for the
+// tests that change nothing (refused requests), which saves a start per case.
 let t: TestTicketd;
+let own = false;
+let sharedOne: TestTicketd | undefined;
 afterEach(async () => {
-  await t.stop();
+  if (own) await t.stop();
+  own = false;
+});
+afterAll(async () => {
+  await sharedOne?.stop();
 });
 const start = async (config?: Record<string, unknown>) => {
   t = await startTestTicketd(config ? { config } : {});
+  own = true;
+};
+const shared = async () => {
+  sharedOne ??= await startTestTicketd();
+  t = sharedOne;
 };
 
 const JSON_CT = { headers: { 'content-type': 'application/json' } };
@@ -46,7 +59,7 @@ describe('POST /v1/tickets errors', () => {
       ['only white space', '  \n '],
       ['a byte-order mark', '\uFEFF{}'],
     ])('%s', async (_name, body) => {
-      await start();
+      await shared();
       expectError(await post(t, '/v1/tickets', body, JSON_CT), 400, 2003);
       expect((await post(t, '/v1/tickets', body, JSON_CT)).json()).toEqual({
         code: 2003,
@@ -55,7 +68,7 @@ describe('POST /v1/tickets errors', () => {
     });
 
     it('bytes that are not UTF-8', async () => {
-      await start();
+      await shared();
       const res = await t.server.inject({
         method: 'POST',
         url: '/v1/tickets',
@@ -74,7 +87,7 @@ describe('POST /v1/tickets errors', () => {
     });
 
     it('also with a form content type, as curl -d sends it', async () => {
-      await start();
+      await shared();
       const res = await post(t, '/v1/tickets', 'uses=1&ttl=5', {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
@@ -98,12 +111,12 @@ describe('POST /v1/tickets errors', () => {
       ['uses 1e300', { uses: 1e300 }, [aboveMax('uses')]],
       ['both wrong, in schema order', { uses: -5, ttl: '5' }, [notInteger('ttl'), belowMin('uses')]],
     ])('%s', async (_name, body, invalid) => {
-      await start();
+      await shared();
       expectInvalid(await post(t, '/v1/tickets', body), invalid);
     });
 
     it('the whole answer, exactly', async () => {
-      await start();
+      await shared();
       const res = await post(t, '/v1/tickets', { ttl: -1 });
       expect(res.json()).toEqual({
         code: 2004,
@@ -126,7 +139,7 @@ describe('POST /v1/tickets errors', () => {
   });
 
   it('413 2005 for a body over 1 MiB', async () => {
-    await start();
+    await shared();
     expectError(await post(t, '/v1/tickets', OVERSIZED_BODY, JSON_CT), 413, 2005);
     expect(await t.store.countTickets('default')).toBe(0);
   });

@@ -1,14 +1,29 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import { createTicket, peekTicket, post, TICKET_FORMAT, useTicket } from './client.js';
 
+// One instance serves the tests that need no clean state (payload round
+// trips, content types); `freshEach` gives each test of a describe its own
+// instance where the clock or the ticket count matters.
 let t: TestTicketd;
-beforeEach(async () => {
-  t = await startTestTicketd();
+let sharedOne: TestTicketd;
+beforeAll(async () => {
+  sharedOne = await startTestTicketd();
 });
-afterEach(async () => {
-  await t.stop();
+afterAll(async () => {
+  await sharedOne.stop();
 });
+beforeEach(() => {
+  t = sharedOne;
+});
+function freshEach(): void {
+  beforeEach(async () => {
+    t = await startTestTicketd();
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
+}
 
 const CREATED = '2026-01-01T00:00:00.000Z';
 
@@ -39,6 +54,8 @@ describe('POST /v1/tickets', () => {
   });
 
   describe('defaults', () => {
+    freshEach();
+
     it('ttl 60 s and one use', async () => {
       const ticket = await createTicket(t, {});
       expect((await peekTicket(t, ticket)).json()).toEqual({
@@ -89,6 +106,8 @@ describe('POST /v1/tickets', () => {
   });
 
   describe('ttl', () => {
+    freshEach();
+
     it('sets the expiry in seconds', async () => {
       const ticket = await createTicket(t, { ttl: 50, uses: 0 });
       expect((await peekTicket(t, ticket)).json()).toMatchObject({ expires: '2026-01-01T00:00:50.000Z' });
@@ -114,6 +133,8 @@ describe('POST /v1/tickets', () => {
   });
 
   describe('uses', () => {
+    freshEach();
+
     it('sets how many uses the ticket has', async () => {
       const ticket = await createTicket(t, { uses: 3 });
       expect((await peekTicket(t, ticket)).json()).toMatchObject({ uses: 3 });
@@ -205,12 +226,16 @@ describe('POST /v1/tickets', () => {
     });
   });
 
-  it('ignores unknown fields', async () => {
-    const ticket = await createTicket(t, { uses: 2, ttl: 5, payload: 1, foo: 'bar', ticket: 'x', expires: 3 });
-    expect((await peekTicket(t, ticket)).json()).toEqual({
-      uses: 2,
-      expires: '2026-01-01T00:00:05.000Z',
-      created: CREATED,
+  describe('unknown fields', () => {
+    freshEach();
+
+    it('are ignored', async () => {
+      const ticket = await createTicket(t, { uses: 2, ttl: 5, payload: 1, foo: 'bar', ticket: 'x', expires: 3 });
+      expect((await peekTicket(t, ticket)).json()).toEqual({
+        uses: 2,
+        expires: '2026-01-01T00:00:05.000Z',
+        created: CREATED,
+      });
     });
   });
 

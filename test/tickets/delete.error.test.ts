@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
@@ -13,25 +13,38 @@ import {
 } from './client.js';
 import { ticketBodyErrorCases } from './ticket-body-cases.js';
 
+// `start` gives a test its own instance; `shared` one default instance for the
+// tests that change nothing (refused requests), which saves a start per case.
 let t: TestTicketd;
+let own = false;
+let sharedOne: TestTicketd | undefined;
 afterEach(async () => {
-  await t.stop();
+  if (own) await t.stop();
+  own = false;
+});
+afterAll(async () => {
+  await sharedOne?.stop();
 });
 const start = async (config?: Record<string, unknown>) => {
   t = await startTestTicketd(config ? { config } : {});
+  own = true;
+};
+const shared = async () => {
+  sharedOne ??= await startTestTicketd();
+  t = sharedOne;
 };
 
 describe('POST /v1/tickets/delete errors', () => {
   describe('400 2004 invalid data', () => {
     it.each(ticketBodyErrorCases)('$name', async ({ body, invalid }) => {
-      await start();
+      await shared();
       expectInvalid(await post(t, '/v1/tickets/delete', body), invalid);
     });
   });
 
   describe('400 2003 invalid json payload', () => {
     it.each(['{"ticket":"abc"', '[]', '5', 'ticket=abc'])('%s', async (body) => {
-      await start();
+      await shared();
       expectError(
         await post(t, '/v1/tickets/delete', body, { headers: { 'content-type': 'application/json' } }),
         400,
@@ -60,7 +73,7 @@ describe('POST /v1/tickets/delete errors', () => {
   });
 
   it('413 2005 for a body over 1 MiB', async () => {
-    await start();
+    await shared();
     expectError(await post(t, '/v1/tickets/delete', OVERSIZED_BODY), 413, 2005);
   });
 

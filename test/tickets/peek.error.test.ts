@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from 'vitest';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
@@ -16,18 +16,31 @@ import {
 } from './client.js';
 import { ticketBodyErrorCases } from './ticket-body-cases.js';
 
+// `start` gives a test its own instance; `shared` one default instance for the
+// tests that change nothing (refused requests), which saves a start per case.
 let t: TestTicketd;
+let own = false;
+let sharedOne: TestTicketd | undefined;
 afterEach(async () => {
-  await t.stop();
+  if (own) await t.stop();
+  own = false;
+});
+afterAll(async () => {
+  await sharedOne?.stop();
 });
 const start = async (config?: Record<string, unknown>) => {
   t = await startTestTicketd(config ? { config } : {});
+  own = true;
+};
+const shared = async () => {
+  sharedOne ??= await startTestTicketd();
+  t = sharedOne;
 };
 
 describe('POST /v1/tickets/peek errors', () => {
   describe('404 102011 as for use', () => {
     it('unknown', async () => {
-      await start();
+      await shared();
       expectTicketNotFound(await peekTicket(t, UNKNOWN_TICKET));
     });
 
@@ -61,13 +74,13 @@ describe('POST /v1/tickets/peek errors', () => {
 
   describe('400 2004 invalid data', () => {
     it.each(ticketBodyErrorCases)('$name', async ({ body, invalid }) => {
-      await start();
+      await shared();
       expectInvalid(await post(t, '/v1/tickets/peek', body), invalid);
     });
   });
 
   it('400 2003 for a body that is not a JSON object', async () => {
-    await start();
+    await shared();
     for (const body of ['{', '[]', '5', 'null x']) {
       expectError(
         await post(t, '/v1/tickets/peek', body, { headers: { 'content-type': 'application/json' } }),
@@ -78,7 +91,7 @@ describe('POST /v1/tickets/peek errors', () => {
   });
 
   it('413 2005 for a body over 1 MiB', async () => {
-    await start();
+    await shared();
     expectError(await post(t, '/v1/tickets/peek', OVERSIZED_BODY), 413, 2005);
   });
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
@@ -15,18 +15,31 @@ import {
 } from './client.js';
 import { ticketBodyErrorCases } from './ticket-body-cases.js';
 
+// `start` gives a test its own instance; `shared` one default instance for the
+// tests that change nothing (refused requests), which saves a start per case.
 let t: TestTicketd;
+let own = false;
+let sharedOne: TestTicketd | undefined;
 afterEach(async () => {
-  await t.stop();
+  if (own) await t.stop();
+  own = false;
+});
+afterAll(async () => {
+  await sharedOne?.stop();
 });
 const start = async (config?: Record<string, unknown>) => {
   t = await startTestTicketd(config ? { config } : {});
+  own = true;
+};
+const shared = async () => {
+  sharedOne ??= await startTestTicketd();
+  t = sharedOne;
 };
 
 describe('POST /v1/tickets/use errors', () => {
   describe('404 102011 ticket not found, one answer for every reason', () => {
     it('an unknown ticket', async () => {
-      await start();
+      await shared();
       const res = await useTicket(t, UNKNOWN_TICKET);
       expect(res.statusCode).toBe(404);
       expect(res.json()).toEqual({ code: 102011, error: 'ticket not found' });
@@ -86,12 +99,12 @@ describe('POST /v1/tickets/use errors', () => {
 
   describe('400 2004 invalid data', () => {
     it.each(ticketBodyErrorCases)('$name', async ({ body, invalid }) => {
-      await start();
+      await shared();
       expectInvalid(await post(t, '/v1/tickets/use', body), invalid);
     });
 
     it('an empty body: ticket is required', async () => {
-      await start();
+      await shared();
       expectInvalid(await post(t, '/v1/tickets/use', '', { headers: { 'content-type': 'application/json' } }), [
         { field: 'ticket', code: 1001, error: 'required', data: null },
       ]);
@@ -100,7 +113,7 @@ describe('POST /v1/tickets/use errors', () => {
 
   describe('400 2003 invalid json payload', () => {
     it.each(['{"ticket":', '[]', '["abc"]', '5', '"UrX/fTU0TaEEBv1ZlhpImz1c1Ts"'])('%s', async (body) => {
-      await start();
+      await shared();
       expectError(
         await post(t, '/v1/tickets/use', body, { headers: { 'content-type': 'application/json' } }),
         400,
@@ -110,7 +123,7 @@ describe('POST /v1/tickets/use errors', () => {
   });
 
   it('413 2005 for a body over 1 MiB', async () => {
-    await start();
+    await shared();
     expectError(await post(t, '/v1/tickets/use', OVERSIZED_BODY), 413, 2005);
   });
 
