@@ -23,13 +23,15 @@
  * - `P ticket:<hex id>`    HASH   tenant, uses, expiresAt, createdAt, payload;
  *                                 absent field = null; PEXPIRE when it expires.
  * - `P expiry:<name>`      ZSET   hex id -> expiresAt: the tenant's expiry index.
+ * - `P forever:<name>`     SET    hex ids of the tenant's tickets that never expire.
  * - `P expiry-tenants`     ZSET   tenant -> a lower bound of its earliest expiresAt.
  *
  * Expiry index: one ZSET per tenant, because reclaiming at the limit needs the
  * expired tickets of one tenant, and a global ZSET of tenants by earliest
  * expiry, because purge needs the oldest expiries across tenants; purge
  * merges the per-tenant ZSETs through it (scripts.ts). Nothing walks the key
- * space: no KEYS, no SCAN.
+ * space: no KEYS anywhere, and SCAN only in a migration's one-time backfill
+ * (migrations.ts), never on a request path.
  *
  * Every write is one Lua script (scripts.ts), so every store operation is one
  * atomic step on the server, for any number of ticketd processes. Single-key
@@ -41,11 +43,13 @@ import type { TenantSettings } from '../../core/tenant-settings.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
 import { Keys } from './keys.js';
-import { migrationScript, migrations } from './migrations.js';
+import { type Migration, migrationScript, migrations } from './migrations.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
+/** Keys per SCAN step and per backfill script of a migration. */
+const BACKFILL_BATCH = 500;
 
 export type { RedisStoreOptions } from './connection.js';
 
@@ -68,10 +72,26 @@ export class RedisStore implements Store {
 
   async migrate(): Promise<void> {
     for (const m of migrations) {
+      if (m.backfill) {
+        const current = await this.schemaVersion();
+        if (current > 0 && current < m.version) await this.backfill(m.backfill);
+      }
       await this.conn.run(() =>
         this.redis.eval(migrationScript(m.version, m.lua), 1, this.keys.schema, this.keys.prefix),
       );
     }
+  }
+
+  /** A migration's backfill (migrations.ts): SCAN in batches, one script per batch. */
+  private async backfill(b: NonNullable<Migration['backfill']>): Promise<void> {
+    const match = b.match(this.keys);
+    const argv = b.argv(this.keys);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.conn.run(() => this.redis.scan(cursor, 'MATCH', match, 'COUNT', BACKFILL_BATCH));
+      cursor = next;
+      if (keys.length > 0) await this.conn.run(() => this.redis.eval(b.lua, keys.length, ...keys, ...argv));
+    } while (cursor !== '0');
   }
 
   async schemaVersion(): Promise<number> {
@@ -128,6 +148,7 @@ export class RedisStore implements Store {
         this.keys.ticket(id),
         this.keys.expiry(t.tenant),
         this.keys.expiryTenants,
+        this.keys.forever(t.tenant),
         this.keys.ticketPrefix,
         id,
         t.tenant,
@@ -152,6 +173,7 @@ export class RedisStore implements Store {
         this.keys.ticket(hex),
         this.keys.tenant(tenant),
         this.keys.expiry(tenant),
+        this.keys.forever(tenant),
         hex,
         tenant,
         String(now),
@@ -169,6 +191,7 @@ export class RedisStore implements Store {
         this.keys.ticket(hex),
         this.keys.tenant(tenant),
         this.keys.expiry(tenant),
+        this.keys.forever(tenant),
         hex,
         tenant,
         String(now),

@@ -13,30 +13,32 @@ import type { Redis } from 'ioredis';
  *
  * Counter invariant, per tenant: `tickets` = ticket hashes created and not yet
  * removed by a use, a delete, a reclaim or a purge = members of the tenant's
- * expiry ZSET + its tickets that never expire. A hash that Redis expired
+ * expiry ZSET + members of its `forever` SET (its tickets that never expire,
+ * indexed so that deleteTenant can find them). A hash that Redis expired
  * natively leaves its ZSET member, so it stays counted (as "expired but not
  * yet purged") until reclaim or purge removes the member; every path that
  * decrements removes a member (or a live hash) in the same step, so no ticket
  * is uncounted twice.
  */
 
-/** Shared by the ticket scripts: drops a ticket known to be counted. */
+/** Shared by the ticket scripts: drops a ticket known to be counted, from whichever index holds it. */
 const REMOVE_LIVE = `
-local function remove_live(ticket_key, tenant_key, expiry_key, id)
+local function remove_live(ticket_key, tenant_key, expiry_key, forever_key, id)
   redis.call('DEL', ticket_key)
   redis.call('ZREM', expiry_key, id)
+  redis.call('SREM', forever_key, id)
   redis.call('HINCRBY', tenant_key, 'tickets', -1)
 end
 `;
 
 /**
- * KEYS: tenant, ticket, tenant's expiry ZSET, expiry-tenants ZSET.
+ * KEYS: tenant, ticket, tenant's expiry ZSET, expiry-tenants ZSET, tenant's forever SET.
  * ARGV: ticketPrefix, idHex, tenant, max, now, uses|'', expiresAt|'', createdAt,
  *       hasPayload '0'|'1', payload, ttlMs, reclaimBatch.
  * Returns 1 (created) or 0 (limit).
  */
 export const CREATE_TICKET = `
-local tenant_key, ticket_key, expiry_key, expiry_tenants = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local tenant_key, ticket_key, expiry_key, expiry_tenants, forever_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ticket_prefix, id, tenant = ARGV[1], ARGV[2], ARGV[3]
 local max, now = tonumber(ARGV[4]), ARGV[5]
 if redis.call('EXISTS', tenant_key) == 0 then
@@ -84,13 +86,15 @@ if ARGV[7] ~= '' then
   redis.call('PEXPIRE', ticket_key, ARGV[11])
   redis.call('ZADD', expiry_key, ARGV[7], id)
   redis.call('ZADD', expiry_tenants, 'LT', ARGV[7], tenant)
+else
+  redis.call('SADD', forever_key, id)
 end
 redis.call('HINCRBY', tenant_key, 'tickets', 1)
 return 1
 `;
 
 /**
- * KEYS: ticket, tenant, tenant's expiry ZSET. ARGV: idHex, tenant, now.
+ * KEYS: ticket, tenant, tenant's expiry ZSET, tenant's forever SET. ARGV: idHex, tenant, now.
  * Returns nil (no live ticket of this tenant) or {usesLeft|nil, payload|nil}.
  */
 export const USE_TICKET = `${REMOVE_LIVE}
@@ -99,21 +103,21 @@ if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
 if not t[2] then return { false, t[4] } end
 if tonumber(t[2]) <= 1 then
-  remove_live(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+  remove_live(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
   return { 0, t[4] }
 end
 return { redis.call('HINCRBY', KEYS[1], 'uses', -1), t[4] }
 `;
 
 /**
- * KEYS: ticket, tenant, tenant's expiry ZSET. ARGV: idHex, tenant, now.
+ * KEYS: ticket, tenant, tenant's expiry ZSET, tenant's forever SET. ARGV: idHex, tenant, now.
  * Returns nil (no live ticket of this tenant) or {usesLeft|nil}.
  */
 export const DELETE_TICKET = `${REMOVE_LIVE}
 local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt')
 if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
-remove_live(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+remove_live(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 return { t[2] and tonumber(t[2]) or false }
 `;
 
@@ -195,9 +199,9 @@ export interface ScriptedRedis extends Redis {
 }
 
 export function defineScripts(redis: Redis): ScriptedRedis {
-  redis.defineCommand('ticketdCreateTicket', { numberOfKeys: 4, lua: CREATE_TICKET });
-  redis.defineCommand('ticketdUseTicket', { numberOfKeys: 3, lua: USE_TICKET });
-  redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 3, lua: DELETE_TICKET });
+  redis.defineCommand('ticketdCreateTicket', { numberOfKeys: 5, lua: CREATE_TICKET });
+  redis.defineCommand('ticketdUseTicket', { numberOfKeys: 4, lua: USE_TICKET });
+  redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 4, lua: DELETE_TICKET });
   redis.defineCommand('ticketdPurgeTickets', { numberOfKeys: 1, lua: PURGE_TICKETS });
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
