@@ -26,6 +26,19 @@
  * - `P forever:<name>`     SET    hex ids of the tenant's tickets that never expire.
  * - `P expiry-tenants`     ZSET   tenant -> a lower bound of its earliest expiresAt.
  *
+ * The profile surface (profiles.ts, profile-scripts.ts):
+ * - `P profile:<id>`       HASH   the profile's fields; absent field = null.
+ * - `P usernames:<name>`   HASH   username -> profile id: unique usernames per tenant.
+ * - `P profiles:<name>`    ZSET   usernames, score 0: listProfiles by ZRANGE BYLEX.
+ * - `P login-ticket:<hex>` HASH   tenant, profileId, lastRequestTime, expiresAt; PEXPIRE.
+ * - `P persistent-login:<hex>` HASH tenant, profileId, token, timestamp, expiresAt; PEXPIRE.
+ * - per kind K (login-ticket, persistent-login), members are session refs
+ *   (`<hex>:<len>:<tenant><profile id>`, naming every place the session is):
+ *   `P K-expiry` ZSET ref -> expiresAt (purge), `P profile-Ks:<id>` SET
+ *   (the profile's cascade), `P tenant-Ks:<name>` SET (deleteTenant).
+ * - `P access-tokens`      HASH   hex id -> the token as JSON.
+ * - `P meta`               HASH   key -> value.
+ *
  * Expiry index: one ZSET per tenant, because reclaiming at the limit needs the
  * expired tickets of one tenant, and a global ZSET of tenants by earliest
  * expiry, because purge needs the oldest expiries across tenants; purge
@@ -33,17 +46,30 @@
  * space: no KEYS anywhere, and SCAN only in a migration's one-time backfill
  * (migrations.ts), never on a request path.
  *
- * Every write is one Lua script (scripts.ts), so every store operation is one
- * atomic step on the server, for any number of ticketd processes. Single-key
- * reads (getTenant, peekTicket, countTickets) are single commands. Scripts
+ * Every write is one Lua script (scripts.ts, profile-scripts.ts) or one
+ * single-key command, so every store operation is one atomic step on the
+ * server, for any number of ticketd processes. Single-key reads (getTenant,
+ * peekTicket, countTickets, getProfile, getLoginTicket, ...) are single
+ * commands; reads through an index (getProfileByUsername, listProfiles) are
+ * scripts too, so they see one consistent state. Scripts
  * reach keys named by index members, so the store runs on one Redis node
  * (Redis Cluster would need every key in one slot, e.g. a `{ticketd}:` prefix).
  */
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type {
+  AccessTokenRecord,
+  LoginFailure,
+  LoginTicketRecord,
+  PersistentLoginRecord,
+  ProfilePatch,
+  ProfileRecord,
+  ProfileStore,
+} from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
 import { Keys } from './keys.js';
 import { type Migration, migrationScript, migrations } from './migrations.js';
+import { RedisProfiles } from './profiles.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
@@ -53,12 +79,13 @@ const BACKFILL_BATCH = 500;
 
 export type { RedisStoreOptions } from './connection.js';
 
-export class RedisStore implements Store {
+export class RedisStore implements Store, ProfileStore {
   readonly kind = 'redis';
   readonly options: RedisStoreOptions;
   private readonly keys: Keys;
   private readonly conn: Connection;
   private readonly redis: ScriptedRedis;
+  private readonly profiles: RedisProfiles;
 
   /** `url`: a `redis://` or `rediss://` URL as described at the top of this file. Connects on first use. */
   constructor(url: string) {
@@ -68,6 +95,7 @@ export class RedisStore implements Store {
     const client = createClient(connection, options.timeoutMs);
     this.conn = new Connection(client, options.timeoutMs);
     this.redis = defineScripts(client);
+    this.profiles = new RedisProfiles(this.conn, this.redis, this.keys, options.expiryGraceMs);
   }
 
   async migrate(): Promise<void> {
@@ -227,6 +255,102 @@ export class RedisStore implements Store {
         String(Math.floor(limit)),
       ),
     );
+  }
+
+  // ---- profile surface (profiles.ts) ---------------------------------------
+
+  deleteTenant(name: string): Promise<boolean> {
+    return this.profiles.deleteTenant(name);
+  }
+  createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
+    return this.profiles.createProfile(profile);
+  }
+  getProfile(id: string): Promise<ProfileRecord | null> {
+    return this.profiles.getProfile(id);
+  }
+  getProfileByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
+    return this.profiles.getProfileByUsername(tenant, username);
+  }
+  listProfiles(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
+    return this.profiles.listProfiles(tenant, offset, limit);
+  }
+  countProfiles(tenant: string): Promise<number> {
+    return this.profiles.countProfiles(tenant);
+  }
+  updateProfile(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {
+    return this.profiles.updateProfile(id, patch, now);
+  }
+  deleteProfile(id: string): Promise<boolean> {
+    return this.profiles.deleteProfile(id);
+  }
+  recordLoginFailure(id: string, now: number, lockAfter: number, lockMs: number): Promise<LoginFailure | null> {
+    return this.profiles.recordLoginFailure(id, now, lockAfter, lockMs);
+  }
+  resetLoginFailures(id: string): Promise<void> {
+    return this.profiles.resetLoginFailures(id);
+  }
+
+  createLoginTicket(ticket: LoginTicketRecord): Promise<void> {
+    return this.profiles.createLoginTicket(ticket);
+  }
+  getLoginTicket(id: Buffer, now: number): Promise<LoginTicketRecord | null> {
+    return this.profiles.getLoginTicket(id, now);
+  }
+  touchLoginTicket(id: Buffer, now: number, maxAgeMs: number): Promise<LoginTicketRecord | null> {
+    return this.profiles.touchLoginTicket(id, now, maxAgeMs);
+  }
+  deleteLoginTicket(id: Buffer): Promise<boolean> {
+    return this.profiles.deleteLoginTicket(id);
+  }
+  deleteLoginTicketsOfProfile(profileId: string): Promise<number> {
+    return this.profiles.deleteLoginTicketsOfProfile(profileId);
+  }
+  purgeLoginTickets(now: number, limit: number): Promise<number> {
+    return this.profiles.purgeLoginTickets(now, limit);
+  }
+
+  createPersistentLogin(login: PersistentLoginRecord): Promise<void> {
+    return this.profiles.createPersistentLogin(login);
+  }
+  getPersistentLogin(id: Buffer, now: number): Promise<PersistentLoginRecord | null> {
+    return this.profiles.getPersistentLogin(id, now);
+  }
+  refreshPersistentLogin(
+    id: Buffer,
+    token: Buffer,
+    now: number,
+    expiresAt: number,
+  ): Promise<PersistentLoginRecord | null> {
+    return this.profiles.refreshPersistentLogin(id, token, now, expiresAt);
+  }
+  deletePersistentLogin(id: Buffer): Promise<boolean> {
+    return this.profiles.deletePersistentLogin(id);
+  }
+  deletePersistentLoginsOfProfile(profileId: string): Promise<number> {
+    return this.profiles.deletePersistentLoginsOfProfile(profileId);
+  }
+  purgePersistentLogins(now: number, limit: number): Promise<number> {
+    return this.profiles.purgePersistentLogins(now, limit);
+  }
+
+  createAccessToken(token: AccessTokenRecord): Promise<'created' | 'exists'> {
+    return this.profiles.createAccessToken(token);
+  }
+  getAccessToken(id: Buffer): Promise<AccessTokenRecord | null> {
+    return this.profiles.getAccessToken(id);
+  }
+  listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.profiles.listAccessTokens();
+  }
+  deleteAccessToken(id: Buffer): Promise<boolean> {
+    return this.profiles.deleteAccessToken(id);
+  }
+
+  getMeta(key: string): Promise<string | null> {
+    return this.profiles.getMeta(key);
+  }
+  putMetaIfAbsent(key: string, value: string): Promise<string> {
+    return this.profiles.putMetaIfAbsent(key, value);
   }
 }
 

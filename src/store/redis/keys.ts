@@ -1,6 +1,6 @@
 /**
  * Every Redis key the store uses, under one deployment prefix (see index.ts).
- * Ticket ids appear in keys and index members as lowercase hex.
+ * Ticket and session ids appear in keys and index members as lowercase hex.
  * Scripts that reach keys named by index members get the family prefixes
  * below as ARGV, so key names are spelled in this file only.
  */
@@ -20,6 +20,23 @@ export class Keys {
   /** + hex id: HASH tenant, uses, expiresAt, createdAt, payload (absent: null); PEXPIRE when it expires. */
   readonly ticketPrefix: string;
 
+  /** + profile id: HASH of the profile's fields (absent: null), see profiles.ts. */
+  readonly profilePrefix: string;
+  /** + tenant name: HASH username -> profile id; the uniqueness of usernames per tenant. */
+  readonly usernamesPrefix: string;
+  /** + tenant name: ZSET username, every score 0: the tenant's profiles in username (byte) order. */
+  readonly profilesPrefix: string;
+
+  /** Login tickets: HASH fields tenant, profileId, lastRequestTime, expiresAt. */
+  readonly loginTickets: SessionKeys;
+  /** Persistent logins: HASH fields tenant, profileId, token, timestamp, expiresAt. */
+  readonly persistentLogins: SessionKeys;
+
+  /** HASH hex token id -> the access token's other fields as JSON. */
+  readonly accessTokens: string;
+  /** HASH key -> value: process-wide values (getMeta, putMetaIfAbsent). */
+  readonly meta: string;
+
   constructor(readonly prefix: string) {
     this.schema = `${prefix}schema`;
     this.tenants = `${prefix}tenants`;
@@ -28,6 +45,16 @@ export class Keys {
     this.expiryPrefix = `${prefix}expiry:`;
     this.foreverPrefix = `${prefix}forever:`;
     this.ticketPrefix = `${prefix}ticket:`;
+
+    this.profilePrefix = `${prefix}profile:`;
+    this.usernamesPrefix = `${prefix}usernames:`;
+    this.profilesPrefix = `${prefix}profiles:`;
+
+    this.loginTickets = sessionKeys(prefix, 'login-ticket');
+    this.persistentLogins = sessionKeys(prefix, 'persistent-login');
+
+    this.accessTokens = `${prefix}access-tokens`;
+    this.meta = `${prefix}meta`;
   }
 
   tenant(name: string): string {
@@ -46,6 +73,43 @@ export class Keys {
   ticketPattern(): string {
     return `${globEscape(this.ticketPrefix)}*`;
   }
+
+  profile(id: string): string {
+    return this.profilePrefix + id;
+  }
+  usernames(tenant: string): string {
+    return this.usernamesPrefix + tenant;
+  }
+  profiles(tenant: string): string {
+    return this.profilesPrefix + tenant;
+  }
+}
+
+/**
+ * The keys of one kind of session (login tickets, persistent logins). A
+ * session is indexed by its *ref*, `<hex id>:<byte length of tenant>:<tenant><profile id>`
+ * (made and parsed in Lua only, profile-scripts.ts), so that every index
+ * member names the session's hash and the other indexes holding it even
+ * after Redis expired the hash natively.
+ */
+export interface SessionKeys {
+  /** + hex id: HASH of the session; PEXPIRE (expiresAt - now + grace). */
+  readonly hash: string;
+  /** ZSET ref -> expiresAt of every session of this kind: the purge's index. */
+  readonly expiry: string;
+  /** + profile id: SET refs of the profile's sessions (deleteProfile, deleteXOfProfile). */
+  readonly byProfile: string;
+  /** + tenant name: SET refs of the tenant's sessions (deleteTenant). */
+  readonly byTenant: string;
+}
+
+function sessionKeys(prefix: string, kind: string): SessionKeys {
+  return {
+    hash: `${prefix}${kind}:`,
+    expiry: `${prefix}${kind}-expiry`,
+    byProfile: `${prefix}profile-${kind}s:`,
+    byTenant: `${prefix}tenant-${kind}s:`,
+  };
 }
 
 /** Escapes the characters SCAN MATCH gives a meaning to, so a prefix matches only itself. */

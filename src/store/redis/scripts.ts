@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineProfileScripts, type ProfileScripts } from './profile-scripts.js';
 
 /**
  * The Lua scripts of the Redis store, one per store operation that touches
@@ -188,8 +189,8 @@ return out
 
 type Arg = string | number | Buffer;
 
-/** The client with the scripts defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
-export interface ScriptedRedis extends Redis {
+/** The client with the scripts (and profile-scripts.ts) defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
+export interface ScriptedRedis extends Redis, ProfileScripts {
   ticketdCreateTicket(...args: Arg[]): Promise<number>;
   ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
@@ -205,5 +206,6 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('ticketdPurgeTickets', { numberOfKeys: 1, lua: PURGE_TICKETS });
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
+  defineProfileScripts(redis);
   return redis as ScriptedRedis;
 }
