@@ -20,7 +20,10 @@
  * Lock order, which keeps the functions free of deadlocks: ticket rows first,
  * then the tenant's row, then slot rows (several tenants in name order).
  * Nobody waits for a ticket row while holding a tenant or slot row, and
- * nobody waits for a tenant row while holding a slot row.
+ * nobody waits for a tenant row while holding a slot row (one exception,
+ * delete_tenant of version 2, is described there). The profile tables of
+ * version 2: session rows (login tickets, persistent logins) before profile
+ * rows.
  */
 export interface Migration {
   version: number;
@@ -189,6 +192,137 @@ export const migrations: readonly Migration[] = [
            WHERE tenant = v_tenants[i] AND slot = v_slot;
         END LOOP;
         RETURN (SELECT sum(n) FROM unnest(v_counts) AS n);
+      END
+      $fn$;
+    `,
+  },
+  {
+    // The profile surface (profile-types.ts). Times are epoch ms (bigint),
+    // hashed ids 32-byte bytea, JSON values jsonb (as json.ts encodes them),
+    // meta values UTF-8 bytea (text cannot hold U+0000). No foreign keys, as
+    // on the other backends: the deletes below name every table they clear.
+    version: 2,
+    sql: (s) => `
+      CREATE TABLE ${s}.profiles (
+        id                     text PRIMARY KEY,
+        tenant                 text NOT NULL,
+        -- "C": usernames compare and sort by their bytes, whatever the database's collation
+        username               text COLLATE "C" NOT NULL,
+        email                  text NOT NULL,
+        password_hash          text,
+        enabled                boolean NOT NULL,
+        verified               boolean NOT NULL,
+        roles                  jsonb NOT NULL,
+        attributes             jsonb NOT NULL,
+        created_on             bigint NOT NULL,
+        last_modified          bigint NOT NULL,
+        failed_login_attempts  integer NOT NULL DEFAULT 0,
+        last_failed_login      bigint,
+        locked_until           bigint
+      ) WITH (fillfactor = 90); -- room for HOT updates of the lockout counters
+      -- usernames are unique per tenant (createProfile and renames rely on it);
+      -- also lists a tenant's profiles by username and serves deleteTenant
+      CREATE UNIQUE INDEX profiles_tenant_username ON ${s}.profiles (tenant, username);
+
+      CREATE TABLE ${s}.login_tickets (
+        id                 bytea PRIMARY KEY,
+        tenant             text NOT NULL,
+        profile_id         text NOT NULL,
+        last_request_time  bigint NOT NULL,
+        expires_at         bigint NOT NULL
+      );
+      CREATE INDEX login_tickets_expiry ON ${s}.login_tickets (expires_at);
+      CREATE INDEX login_tickets_profile ON ${s}.login_tickets (profile_id);
+      CREATE INDEX login_tickets_tenant ON ${s}.login_tickets (tenant);
+
+      CREATE TABLE ${s}.persistent_logins (
+        id          bytea PRIMARY KEY,
+        tenant      text NOT NULL,
+        profile_id  text NOT NULL,
+        token       bytea NOT NULL,
+        timestamp   bigint NOT NULL,
+        expires_at  bigint NOT NULL
+      );
+      CREATE INDEX persistent_logins_expiry ON ${s}.persistent_logins (expires_at);
+      CREATE INDEX persistent_logins_profile ON ${s}.persistent_logins (profile_id);
+      CREATE INDEX persistent_logins_tenant ON ${s}.persistent_logins (tenant);
+
+      CREATE TABLE ${s}.access_tokens (
+        id                  bytea PRIMARY KEY,
+        id_prefix           text NOT NULL,
+        application         text NOT NULL,
+        master              boolean NOT NULL,
+        tenant_permissions  jsonb NOT NULL,
+        expires_on          bigint,
+        created_on          bigint NOT NULL
+      );
+
+      CREATE TABLE ${s}.meta (
+        key    text PRIMARY KEY,
+        value  bytea NOT NULL
+      );
+
+      -- deleteTenant finds a tenant's opaque tickets without a scan
+      -- (tickets_tenant_expiry only holds those that expire)
+      CREATE INDEX tickets_tenant ON ${s}.tickets (tenant);
+
+      -- Removes a profile with its sessions: sessions first, then the profile
+      -- row, the order delete_tenant takes them in too.
+      CREATE FUNCTION ${s}.delete_profile(p_id text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      BEGIN
+        DELETE FROM ${s}.login_tickets WHERE profile_id = p_id;
+        DELETE FROM ${s}.persistent_logins WHERE profile_id = p_id;
+        DELETE FROM ${s}.profiles WHERE id = p_id;
+        RETURN FOUND;
+      END
+      $fn$;
+
+      -- Removes a tenant with everything of it, in one transaction, taking
+      -- locks in the order of the ticket functions (ticket rows, the tenant's
+      -- row, slot rows). A create of a ticket holds the tenant's row (under a
+      -- limit) or one of its slot rows (without) from before its INSERT until
+      -- it commits, so once both are deleted here no create of this tenant is
+      -- in flight and none can start (each finds no row and raises): the
+      -- second DELETE of tickets, with a fresh snapshot, takes those that
+      -- committed meanwhile, and no ticket of the tenant outlives it (a later
+      -- tenant of the same name starts with no stray ticket and right counters).
+      -- That second DELETE is the one place that may wait for a ticket row
+      -- while holding slot rows: only for a ticket created while this ran,
+      -- used at the same moment down to 0 (its use then waits for a slot row);
+      -- the server aborts one of the two as a deadlock and the store runs it
+      -- again. Each statement goes through an index on tenant.
+      CREATE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_found boolean;
+      BEGIN
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.tenants WHERE name = p_name;
+        v_found := FOUND;
+        DELETE FROM ${s}.ticket_count_slots WHERE tenant = p_name;
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.login_tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.persistent_logins WHERE tenant = p_name;
+        DELETE FROM ${s}.profiles WHERE tenant = p_name;
+        RETURN v_found;
+      END
+      $fn$;
+
+      -- Sets a meta value unless the key has one and returns the key's value.
+      -- ON CONFLICT DO NOTHING waits for a concurrent insert of the key to
+      -- commit; the SELECT then runs with a fresh snapshot (a plpgsql
+      -- statement in READ COMMITTED) and sees the winner. In one statement
+      -- (a CTE) it could not: the statement's snapshot predates the winner.
+      CREATE FUNCTION ${s}.put_meta_if_absent(p_key text, p_value bytea) RETURNS bytea LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_value bytea;
+      BEGIN
+        INSERT INTO ${s}.meta (key, value) VALUES (p_key, p_value)
+        ON CONFLICT (key) DO NOTHING
+        RETURNING value INTO v_value;
+        IF NOT FOUND THEN
+          SELECT value INTO v_value FROM ${s}.meta WHERE key = p_key;
+        END IF;
+        RETURN v_value;
       END
       $fn$;
     `,
