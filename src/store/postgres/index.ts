@@ -18,16 +18,46 @@
  * limit check); other count changes go to one of the tenant's counter slots;
  * purge deletes through the expiry index with FOR UPDATE SKIP LOCKED.
  *
+ * The profile side (ProfileStore, migration 2) works the same way: one
+ * statement per operation, or a PL/pgSQL function where an operation takes
+ * several (deleteTenant, deleteProfile, putMetaIfAbsent); profiles.ts tells
+ * how each guarantee is met.
+ *
  * Connection failures reject with StoreUnavailableError; the pool drops
  * broken connections and opens new ones when the server is back.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type {
+  AccessTokenRecord,
+  LoginFailure,
+  LoginTicketRecord,
+  PersistentLoginRecord,
+  ProfilePatch,
+  ProfileRecord,
+  ProfileStore,
+} from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { parsePostgresUrl } from './config.js';
 import { RETRYABLE_SQLSTATES, toStoreError } from './errors.js';
 import { migrations, SLOTS, slotOf } from './migrations.js';
+import {
+  type AccessTokenRow,
+  accessTokenParams,
+  type LoginTicketRow,
+  nullableNumber,
+  type PersistentLoginRow,
+  type ProfileRow,
+  patchParams,
+  profileParams,
+  profileStatements,
+  toAccessToken,
+  toLoginTicket,
+  toPersistentLogin,
+  toProfile,
+  USERNAME_INDEX,
+} from './profiles.js';
 
 /** Attempts of one operation that the server rolled back as a deadlock or serialization failure. */
 const ATTEMPTS = 3;
@@ -51,13 +81,14 @@ interface TenantRow {
   created_at: string;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, ProfileStore {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
   private readonly schema: string;
   /** The schema as an SQL identifier. */
   private readonly s: string;
   private readonly sql: ReturnType<typeof statements>;
+  private readonly psql: ReturnType<typeof profileStatements>;
   private readonly queryTimeoutMs: number;
   private closed: Promise<void> | undefined;
 
@@ -66,6 +97,7 @@ export class PostgresStore implements Store {
     this.schema = config.schema;
     this.s = quoteIdent(config.schema);
     this.sql = statements(this.s);
+    this.psql = profileStatements(this.s);
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.pool = new pg.Pool(config.pool);
     // Without a listener an idle connection's error would be thrown and end the process.
@@ -196,6 +228,169 @@ export class PostgresStore implements Store {
   async purgeTickets(now: number, limit: number): Promise<number> {
     const res = await this.query<{ n: string }>(this.sql.purge, [now, limit]);
     return Number(res.rows[0]?.n ?? 0);
+  }
+
+  // ---- profile surface (ProfileStore) ----------------------------------------
+
+  async deleteTenant(name: string): Promise<boolean> {
+    const res = await this.query<{ found: boolean }>(this.psql.deleteTenant, [name]);
+    return res.rows[0]?.found === true;
+  }
+
+  async createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
+    const res = await this.query(this.psql.createProfile, profileParams(profile));
+    return res.rowCount === 1 ? 'created' : 'exists';
+  }
+
+  async getProfile(id: string): Promise<ProfileRecord | null> {
+    const res = await this.query<ProfileRow>(this.psql.getProfile, [id]);
+    const row = res.rows[0];
+    return row ? toProfile(row) : null;
+  }
+
+  async getProfileByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
+    const res = await this.query<ProfileRow>(this.psql.getProfileByUsername, [tenant, username]);
+    const row = res.rows[0];
+    return row ? toProfile(row) : null;
+  }
+
+  async listProfiles(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
+    const res = await this.query<ProfileRow>(this.psql.listProfiles, [tenant, limit, offset]);
+    return res.rows.map(toProfile);
+  }
+
+  async countProfiles(tenant: string): Promise<number> {
+    const res = await this.query<{ n: string }>(this.psql.countProfiles, [tenant]);
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  async updateProfile(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {
+    try {
+      const res = await this.query<ProfileRow>(this.psql.updateProfile, patchParams(id, patch, now));
+      const row = res.rows[0];
+      return row ? toProfile(row) : null;
+    } catch (err) {
+      // The new username is taken in the tenant: the statement changed nothing.
+      const { code, constraint } = err as { code?: unknown; constraint?: unknown };
+      if (code === '23505' && constraint === USERNAME_INDEX) return 'exists';
+      throw err;
+    }
+  }
+
+  async deleteProfile(id: string): Promise<boolean> {
+    const res = await this.query<{ found: boolean }>(this.psql.deleteProfile, [id]);
+    return res.rows[0]?.found === true;
+  }
+
+  async recordLoginFailure(id: string, now: number, lockAfter: number, lockMs: number): Promise<LoginFailure | null> {
+    const res = await this.query<{ failed_login_attempts: number; locked_until: string | null }>(
+      this.psql.recordLoginFailure,
+      [id, now, lockAfter, lockMs],
+    );
+    const row = res.rows[0];
+    return row
+      ? { failedLoginAttempts: row.failed_login_attempts, lockedUntil: nullableNumber(row.locked_until) }
+      : null;
+  }
+
+  async resetLoginFailures(id: string): Promise<void> {
+    await this.query(this.psql.resetLoginFailures, [id]);
+  }
+
+  async createLoginTicket(t: LoginTicketRecord): Promise<void> {
+    await this.query(this.psql.createLoginTicket, [t.id, t.tenant, t.profileId, t.lastRequestTime, t.expiresAt]);
+  }
+
+  async getLoginTicket(id: Buffer, now: number): Promise<LoginTicketRecord | null> {
+    const res = await this.query<LoginTicketRow>(this.psql.getLoginTicket, [id, now]);
+    const row = res.rows[0];
+    return row ? toLoginTicket(row) : null;
+  }
+
+  async touchLoginTicket(id: Buffer, now: number, maxAgeMs: number): Promise<LoginTicketRecord | null> {
+    const res = await this.query<LoginTicketRow>(this.psql.touchLoginTicket, [id, now, now + maxAgeMs]);
+    const row = res.rows[0];
+    return row ? toLoginTicket(row) : null;
+  }
+
+  async deleteLoginTicket(id: Buffer): Promise<boolean> {
+    return ((await this.query(this.psql.deleteLoginTicket, [id])).rowCount ?? 0) > 0;
+  }
+
+  async deleteLoginTicketsOfProfile(profileId: string): Promise<number> {
+    return (await this.query(this.psql.deleteLoginTicketsOfProfile, [profileId])).rowCount ?? 0;
+  }
+
+  async purgeLoginTickets(now: number, limit: number): Promise<number> {
+    return (await this.query(this.psql.purgeLoginTickets, [now, limit])).rowCount ?? 0;
+  }
+
+  async createPersistentLogin(l: PersistentLoginRecord): Promise<void> {
+    await this.query(this.psql.createPersistentLogin, [l.id, l.tenant, l.profileId, l.token, l.timestamp, l.expiresAt]);
+  }
+
+  async getPersistentLogin(id: Buffer, now: number): Promise<PersistentLoginRecord | null> {
+    const res = await this.query<PersistentLoginRow>(this.psql.getPersistentLogin, [id, now]);
+    const row = res.rows[0];
+    return row ? toPersistentLogin(row) : null;
+  }
+
+  async refreshPersistentLogin(
+    id: Buffer,
+    token: Buffer,
+    now: number,
+    expiresAt: number,
+  ): Promise<PersistentLoginRecord | null> {
+    const res = await this.query<PersistentLoginRow>(this.psql.refreshPersistentLogin, [id, token, now, expiresAt]);
+    const row = res.rows[0];
+    return row ? toPersistentLogin(row) : null;
+  }
+
+  async deletePersistentLogin(id: Buffer): Promise<boolean> {
+    return ((await this.query(this.psql.deletePersistentLogin, [id])).rowCount ?? 0) > 0;
+  }
+
+  async deletePersistentLoginsOfProfile(profileId: string): Promise<number> {
+    return (await this.query(this.psql.deletePersistentLoginsOfProfile, [profileId])).rowCount ?? 0;
+  }
+
+  async purgePersistentLogins(now: number, limit: number): Promise<number> {
+    return (await this.query(this.psql.purgePersistentLogins, [now, limit])).rowCount ?? 0;
+  }
+
+  async createAccessToken(token: AccessTokenRecord): Promise<'created' | 'exists'> {
+    const res = await this.query(this.psql.createAccessToken, accessTokenParams(token));
+    return res.rowCount === 1 ? 'created' : 'exists';
+  }
+
+  async getAccessToken(id: Buffer): Promise<AccessTokenRecord | null> {
+    const res = await this.query<AccessTokenRow>(this.psql.getAccessToken, [id]);
+    const row = res.rows[0];
+    return row ? toAccessToken(row) : null;
+  }
+
+  async listAccessTokens(): Promise<AccessTokenRecord[]> {
+    const res = await this.query<AccessTokenRow>(this.psql.listAccessTokens);
+    return res.rows.map(toAccessToken);
+  }
+
+  async deleteAccessToken(id: Buffer): Promise<boolean> {
+    return ((await this.query(this.psql.deleteAccessToken, [id])).rowCount ?? 0) > 0;
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const res = await this.query<{ value: Buffer }>(this.psql.getMeta, [key]);
+    return res.rows[0]?.value.toString('utf8') ?? null;
+  }
+
+  async putMetaIfAbsent(key: string, value: string): Promise<string> {
+    const res = await this.query<{ value: Buffer | null }>(this.psql.putMetaIfAbsent, [
+      key,
+      Buffer.from(value, 'utf8'),
+    ]);
+    const stored = res.rows[0]?.value;
+    if (!stored) throw new Error(`postgres: put_meta_if_absent returned no value for "${key}"`);
+    return stored.toString('utf8');
   }
 
   /**
