@@ -10,6 +10,13 @@ import type { TicketRoute } from './oracle.js';
 
 // ---- characters and strings --------------------------------------------------
 
+/**
+ * Any code point, lone surrogates included. (fc.string({unit: 'binary'}) would
+ * do, but each instance builds a reverse map of all 1.1M code points: ~0.2 s.)
+ */
+const anyChar = fc.integer({ min: 0, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp));
+const anyString = (maxLength: number) => fc.array(anyChar, { maxLength }).map((a) => a.join(''));
+
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const b64Char = fc.constantFrom(...B64);
 
@@ -27,7 +34,7 @@ export const nastyString = fc.string({
     { weight: 2, arbitrary: controlChar },
     { weight: 2, arbitrary: loneSurrogate },
     { weight: 2, arbitrary: oddChar },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+    { weight: 1, arbitrary: anyChar },
   ),
   maxLength: 40,
 });
@@ -224,7 +231,7 @@ function fieldValue(field: string): fc.Arbitrary<string> {
       : field === 'payload'
         ? fc.oneof(
             fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-            fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }).map((v) => JSON.stringify(v, null, 2)),
+            fc.jsonValue({ maxDepth: 3, stringUnit: anyChar }).map((v) => JSON.stringify(v, null, 2)),
           )
         : goodCount;
   return fc.oneof(
@@ -245,13 +252,19 @@ const FIELDS: Record<TicketRoute, string[]> = {
   peek: ['ticket'],
 };
 
+// Built once: arbitraries made inside .chain() would be rebuilt (and their caches lost) per value.
+const FIELD_ENTRIES = new Map(
+  ['ttl', 'uses', 'payload', 'ticket'].map((f) => [
+    f,
+    fc.tuple(fc.constantFrom(JSON.stringify(f), escapeAll(f)), fieldValue(f)) as fc.Arbitrary<[string, string]>,
+  ]),
+);
+
 function entry(route: TicketRoute): fc.Arbitrary<[string, string]> {
   return fc.oneof(
     {
       weight: 6,
-      arbitrary: fc
-        .constantFrom(...FIELDS[route])
-        .chain((f) => fc.tuple(fc.constantFrom(JSON.stringify(f), escapeAll(f)), fieldValue(f))),
+      arbitrary: fc.oneof(...FIELDS[route].map((f) => FIELD_ENTRIES.get(f) as fc.Arbitrary<[string, string]>)),
     },
     { weight: 2, arbitrary: fc.tuple(keyText, valueText) },
   );
@@ -331,20 +344,31 @@ export function badUtf8(base: fc.Arbitrary<string>): fc.Arbitrary<Buffer> {
 
 /** Encodes lone surrogates as raw 3-byte sequences (CESU-8), as a careless client would. */
 export function cesu8(s: string): Buffer {
-  const bytes: number[] = [];
+  const out = Buffer.alloc(s.length * 3);
+  let n = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+    let c = s.charCodeAt(i);
     const next = s.charCodeAt(i + 1);
     if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-      bytes.push(...Buffer.from(s.slice(i, i + 2), 'utf8'));
+      c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
       i++;
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+      out[n++] = 0xf0 | (c >> 18);
+      out[n++] = 0x80 | ((c >> 12) & 0x3f);
+      out[n++] = 0x80 | ((c >> 6) & 0x3f);
+      out[n++] = 0x80 | (c & 0x3f);
+    } else if (c < 0x80) {
+      out[n++] = c;
+    } else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 0x3f);
     } else {
-      bytes.push(...Buffer.from(String.fromCharCode(c), 'utf8'));
+      // Three bytes, surrogates included: that is what makes it CESU-8 rather than UTF-8.
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 0x3f);
+      out[n++] = 0x80 | (c & 0x3f);
     }
   }
-  return Buffer.from(bytes);
+  return out.subarray(0, n);
 }
 
 const ODD_BODIES = [
@@ -376,7 +400,18 @@ const ODD_BODIES = [
 ];
 
 /** Any body a client could send to a ticket route. */
+const bodies = new Map<TicketRoute, fc.Arbitrary<string | Buffer | undefined>>();
+
 export function ticketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | undefined> {
+  let arb = bodies.get(route);
+  if (!arb) {
+    arb = makeTicketBody(route);
+    bodies.set(route, arb);
+  }
+  return arb;
+}
+
+function makeTicketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | undefined> {
   const text = fc.oneof(
     { weight: 10, arbitrary: objectBody(route) },
     { weight: 3, arbitrary: mutated(objectBody(route)) },
@@ -386,7 +421,7 @@ export function ticketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | u
     { weight: 1, arbitrary: deepText.map((d) => `{"ticket":${d},"ttl":1}`) },
     { weight: 2, arbitrary: fc.constantFrom(...ODD_BODIES) },
     { weight: 1, arbitrary: valueText },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
+    { weight: 1, arbitrary: anyString(60) },
   );
   return fc.oneof(
     { weight: 12, arbitrary: text },
@@ -617,7 +652,7 @@ const pathSegment = fc.oneof(
   fc.constantFrom('__proto__', 'constructor', '*', '~', "'", '%25', 'x'.repeat(3000)),
   fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-._~!$&()*+,;=:@'), maxLength: 12 }),
   // Any text, percent-encoded as valid UTF-8 (lone surrogates become U+FFFD).
-  fc.string({ unit: 'binary', maxLength: 8 }).map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))),
+  anyString(8).map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))),
 );
 
 /** Percent signs that are not valid percent-encoding, or encode invalid UTF-8. */
@@ -678,7 +713,7 @@ export interface JsonText {
 const token = (s: string): JsonText => ({ text: s, compact: s });
 
 const stringLiteral = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }).map((s) => JSON.stringify(s)) },
+  { weight: 3, arbitrary: anyString(12).map((s) => JSON.stringify(s)) },
   { weight: 2, arbitrary: nastyString.map((s) => JSON.stringify(s)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 6 }).map(escapeAll) },
   {
@@ -722,7 +757,7 @@ export const jsonText: fc.Arbitrary<JsonText> = fc.letrec<{ value: JsonText; arr
 
 /** fc.jsonValue() written by JSON.stringify with indentation, and compact. */
 const stringifiedJson: fc.Arbitrary<JsonText> = fc
-  .tuple(fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' }), fc.constantFrom(0, 1, 2, 4, '\t', ' \n'))
+  .tuple(fc.jsonValue({ maxDepth: 5, stringUnit: anyChar }), fc.constantFrom(0, 1, 2, 4, '\t', ' \n'))
   .map(([v, indent]) => ({
     text: JSON.stringify(v, null, indent === ' \n' ? undefined : indent),
     compact: JSON.stringify(v),
