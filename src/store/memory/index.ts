@@ -63,7 +63,8 @@ export class MemoryStore implements Store, ProfileStore {
       if (tenant.tickets.size >= max) return 'limit';
     }
     const key = ticket.id.toString('base64');
-    this.tickets.set(key, { ...ticket });
+    // Stored by value, as every other backend does: the caller's buffers stay the caller's.
+    this.tickets.set(key, { ...ticket, id: Buffer.from(ticket.id), payload: copy(ticket.payload) });
     tenant.tickets.add(key);
     if (ticket.expiresAt !== null) this.expiry.push(ticket.expiresAt, key);
     return 'created';
@@ -73,10 +74,10 @@ export class MemoryStore implements Store, ProfileStore {
     const key = id.toString('base64');
     const t = this.live(key, tenant, now);
     if (!t) return null;
-    if (t.usesLeft === null) return { usesLeft: null, payload: t.payload };
+    if (t.usesLeft === null) return { usesLeft: null, payload: copy(t.payload) };
     t.usesLeft -= 1;
     if (t.usesLeft === 0) this.remove(key, t);
-    return { usesLeft: t.usesLeft, payload: t.payload };
+    return { usesLeft: t.usesLeft, payload: copy(t.payload) };
   }
 
   async deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
@@ -233,4 +234,8 @@ export class MemoryStore implements Store, ProfileStore {
       if (t && t.expiresAt !== null && t.expiresAt <= now) this.remove(key, t);
     }
   }
+}
+
+function copy(payload: Buffer | null): Buffer | null {
+  return payload === null ? null : Buffer.from(payload);
 }
