@@ -51,11 +51,11 @@ export class SqliteStore implements Store, ProfileStore {
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.enableWal();
     // NORMAL in WAL mode: a commit survives a crash of the process (kill -9);
     // only a power loss may drop the last transactions.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -16000');
     this.db.pragma('temp_store = MEMORY');
   }
@@ -329,6 +329,25 @@ export class SqliteStore implements Store, ProfileStore {
   }
   async putMetaIfAbsent(key: string, value: string): Promise<string> {
     return this.run(() => this.profiles.putMetaIfAbsent(key, value));
+  }
+
+  /**
+   * Switches the file to WAL (a setting kept in the file). On a new file,
+   * several processes starting together race for it and SQLite answers
+   * SQLITE_BUSY at once, without waiting out busy_timeout (it would risk a
+   * deadlock), so retry for as long as busy_timeout would have waited.
+   */
+  private enableWal(): void {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 20);
+      }
+    }
   }
 
   /** Runs a synchronous step, turning "cannot reach the file" into StoreUnavailableError. */
