@@ -45,8 +45,9 @@ interface TenantRow {
 export class SqliteStore implements Store, ProfileStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
-  private stmts!: ReturnType<SqliteStore['prepare']>;
-  private txn!: ReturnType<SqliteStore['transactions']>;
+  private prepared:
+    | { stmts: ReturnType<SqliteStore['prepare']>; txn: ReturnType<SqliteStore['transactions']> }
+    | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -144,10 +145,23 @@ export class SqliteStore implements Store, ProfileStore {
     return this.run(() => this.txn.purge.immediate(now, limit));
   }
 
-  /** Statements are prepared once, after migrations created their tables. */
-  private ready(): void {
-    this.stmts = this.prepare();
-    this.txn = this.transactions();
+  /**
+   * Statements are prepared once, after migrations created their tables: at
+   * the end of migrate(), or on first use when another process (or
+   * `ticketd migrate`) migrated the file and this one never calls migrate().
+   */
+  private ready() {
+    if (!this.prepared) {
+      const stmts = this.prepare();
+      this.prepared = { stmts, txn: this.transactions(stmts) };
+    }
+    return this.prepared;
+  }
+  private get stmts() {
+    return this.ready().stmts;
+  }
+  private get txn() {
+    return this.ready().txn;
   }
 
   private prepare() {
@@ -184,8 +198,7 @@ export class SqliteStore implements Store, ProfileStore {
     };
   }
 
-  private transactions() {
-    const s = this.stmts;
+  private transactions(s: ReturnType<SqliteStore['prepare']>) {
     const db = this.db;
     return {
       create: db.transaction((t: TicketRecord, max: number, now: number): CreateTicketResult => {
