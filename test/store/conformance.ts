@@ -1,0 +1,562 @@
+/**
+ * The store conformance suite: every case here runs unchanged against every
+ * backend (memory, SQLite, PostgreSQL, Redis). A backend plugs in with one
+ * `ConformanceTarget` and one call to `runStoreConformance` in its own
+ * `test/store/<name>.test.ts`.
+ *
+ * Time is never slept on: every store call gets its `now` from the test. The
+ * base time `t0` is the wall clock at the start of each case and expiries are
+ * minutes after it, so a backend that also lets records expire natively
+ * (Redis) as a backstop does not lose them in the middle of a case; liveness
+ * must still be decided by `now` alone.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type TenantSettings, withDefaults } from '../../src/core/tenant-settings.js';
+import type { Store, TicketRecord, UsedTicket } from '../../src/store/types.js';
+
+export interface ConformanceTarget {
+  /** 'memory', 'sqlite', 'postgres', 'redis' */
+  name: string;
+  /** A FRESH, isolated, NOT yet migrated store (the suite calls migrate()). */
+  open(): Promise<Store>;
+  /** Closes it and removes everything it created. */
+  destroy(store: Store): Promise<void>;
+}
+
+const MINUTE = 60_000;
+
+export function runStoreConformance(target: ConformanceTarget): void {
+  describe(`store conformance: ${target.name}`, () => {
+    let store: Store;
+    let t0: number;
+
+    beforeEach(async () => {
+      t0 = Date.now();
+      store = await target.open();
+      await store.migrate();
+    });
+
+    afterEach(async () => {
+      await target.destroy(store);
+    });
+
+    const putTenant = (name: string, settings: Partial<TenantSettings> = {}, createdAt = t0) =>
+      store.putTenant({ name, settings: withDefaults(settings), createdAt });
+
+    const ticket = (tenant: string, fields: Partial<Omit<TicketRecord, 'tenant'>> = {}): TicketRecord => ({
+      tenant,
+      id: randomBytes(32),
+      usesLeft: null,
+      expiresAt: null,
+      createdAt: t0,
+      payload: null,
+      ...fields,
+    });
+
+    /** Creates the ticket without a limit and checks that it was created. */
+    const create = async (t: TicketRecord, now = t0): Promise<TicketRecord> => {
+      expect(await store.createTicket(t, 0, now)).toBe('created');
+      return t;
+    };
+
+    /** Whether the record is still stored, looked at from a time when it was alive. */
+    const stored = async (t: TicketRecord): Promise<boolean> =>
+      (await store.peekTicket(t.tenant, t.id, t.createdAt)) !== null;
+
+    // ---- schema ------------------------------------------------------------
+
+    it('migrate is idempotent and schemaVersion() > 0 after it', async () => {
+      const fresh = await target.open();
+      try {
+        expect(await fresh.schemaVersion()).toBe(0);
+        await fresh.migrate();
+        const version = await fresh.schemaVersion();
+        expect(version).toBeGreaterThan(0);
+        await fresh.migrate();
+        expect(await fresh.schemaVersion()).toBe(version);
+        await Promise.all([fresh.migrate(), fresh.migrate(), fresh.migrate()]);
+        expect(await fresh.schemaVersion()).toBe(version);
+        await fresh.ping();
+        // A migrated store works after migrating again.
+        await fresh.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+        await fresh.migrate();
+        expect((await fresh.getTenant('a'))?.name).toBe('a');
+      } finally {
+        await target.destroy(fresh);
+      }
+    });
+
+    // ---- tenants -----------------------------------------------------------
+
+    it('tenants: put, get, list', async () => {
+      expect(await store.getTenant('a')).toBeNull();
+      expect(await store.listTenants()).toEqual([]);
+
+      await putTenant('a', { ticketMax: 3 }, t0);
+      await putTenant('b', { ticketMaxPayloadLength: 100 }, t0 + 1);
+
+      expect(await store.getTenant('a')).toEqual({
+        name: 'a',
+        settings: withDefaults({ ticketMax: 3 }),
+        createdAt: t0,
+      });
+      expect(await store.getTenant('b')).toEqual({
+        name: 'b',
+        settings: withDefaults({ ticketMaxPayloadLength: 100 }),
+        createdAt: t0 + 1,
+      });
+      expect(await store.getTenant('c')).toBeNull();
+      const list = (await store.listTenants()).sort((x, y) => x.name.localeCompare(y.name));
+      expect(list).toEqual([
+        { name: 'a', settings: withDefaults({ ticketMax: 3 }), createdAt: t0 },
+        { name: 'b', settings: withDefaults({ ticketMaxPayloadLength: 100 }), createdAt: t0 + 1 },
+      ]);
+    });
+
+    it('putTenant replaces the settings but keeps createdAt and the tickets', async () => {
+      await putTenant('a', { ticketMax: 3, lockTime: 10 }, t0);
+      const t = await create(ticket('a', { usesLeft: 2 }));
+
+      await putTenant('a', { ticketMax: 7 }, t0 + 5 * MINUTE);
+
+      expect(await store.getTenant('a')).toEqual({
+        name: 'a',
+        settings: withDefaults({ ticketMax: 7 }),
+        createdAt: t0,
+      });
+      expect(await store.listTenants()).toHaveLength(1);
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.peekTicket('a', t.id, t0)).toEqual({ usesLeft: 2, expiresAt: null, createdAt: t0 });
+    });
+
+    it('a record handed to or returned by the store is a copy', async () => {
+      const settings = withDefaults({ ticketMax: 3 });
+      await store.putTenant({ name: 'a', settings, createdAt: t0 });
+      settings.ticketMax = 99;
+      const got = await store.getTenant('a');
+      if (got) got.settings.ticketMax = 42;
+      expect((await store.getTenant('a'))?.settings.ticketMax).toBe(3);
+
+      const payload = Buffer.from('sealed payload');
+      const t = await create(ticket('a', { payload, usesLeft: 3 }));
+      payload.fill(0);
+      const first = await store.useTicket('a', t.id, t0);
+      expect(first?.payload).toEqual(Buffer.from('sealed payload'));
+      first?.payload?.fill(0);
+      expect((await store.useTicket('a', t.id, t0))?.payload).toEqual(Buffer.from('sealed payload'));
+    });
+
+    // ---- create / use / delete / peek --------------------------------------
+
+    it('useTicket takes one use at a time; the use that leaves 0 removes the ticket', async () => {
+      await putTenant('a');
+      const payload = Buffer.from('p');
+      const t = await create(ticket('a', { usesLeft: 3, payload }));
+      expect(await store.countTickets('a')).toBe(1);
+
+      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 2, payload });
+      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
+      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 1, payload });
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 0, payload });
+
+      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.peekTicket('a', t.id, t0)).toBeNull();
+      expect(await store.useTicket('a', t.id, t0)).toBeNull();
+      expect(await store.deleteTicket('a', t.id, t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('a ticket with one use is removed by that use', async () => {
+      await putTenant('a');
+      const t = await create(ticket('a', { usesLeft: 1 }));
+      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 0, payload: null });
+      expect(await store.useTicket('a', t.id, t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('an unlimited ticket (usesLeft null) is never used up', async () => {
+      await putTenant('a');
+      const payload = Buffer.from('unlimited');
+      const t = await create(ticket('a', { payload }));
+      for (let i = 0; i < 20; i++) {
+        expect(await store.useTicket('a', t.id, t0 + i)).toEqual({ usesLeft: null, payload });
+      }
+      expect(await store.peekTicket('a', t.id, t0)).toEqual({ usesLeft: null, expiresAt: null, createdAt: t0 });
+      expect(await store.countTickets('a')).toBe(1);
+    });
+
+    it('deleteTicket returns the uses left, then null', async () => {
+      await putTenant('a');
+      const limited = await create(ticket('a', { usesLeft: 5 }));
+      const unlimited = await create(ticket('a'));
+      expect(await store.countTickets('a')).toBe(2);
+
+      expect(await store.useTicket('a', limited.id, t0)).toMatchObject({ usesLeft: 4 });
+      expect(await store.deleteTicket('a', limited.id, t0)).toEqual({ usesLeft: 4 });
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.deleteTicket('a', limited.id, t0)).toBeNull();
+      expect(await store.useTicket('a', limited.id, t0)).toBeNull();
+      expect(await store.peekTicket('a', limited.id, t0)).toBeNull();
+
+      expect(await store.deleteTicket('a', unlimited.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.deleteTicket('a', unlimited.id, t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(0);
+
+      expect(await store.deleteTicket('a', randomBytes(32), t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('peekTicket does not take a use', async () => {
+      await putTenant('a');
+      const t = await create(ticket('a', { usesLeft: 2, expiresAt: t0 + 10 * MINUTE, createdAt: t0 - 1 }));
+      for (let i = 0; i < 5; i++) {
+        expect(await store.peekTicket('a', t.id, t0)).toEqual({
+          usesLeft: 2,
+          expiresAt: t0 + 10 * MINUTE,
+          createdAt: t0 - 1,
+        });
+      }
+      expect(await store.useTicket('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
+      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
+      expect(await store.peekTicket('a', randomBytes(32), t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(1);
+    });
+
+    // ---- expiry ------------------------------------------------------------
+
+    it('a ticket is alive before expiresAt and dead at now >= expiresAt for use, peek and delete', async () => {
+      await putTenant('a');
+      const exp = t0 + 5 * MINUTE;
+      const t = await create(ticket('a', { usesLeft: 10, expiresAt: exp }));
+
+      expect(await store.peekTicket('a', t.id, exp - 1)).toEqual({ usesLeft: 10, expiresAt: exp, createdAt: t0 });
+      expect(await store.useTicket('a', t.id, exp - 1)).toEqual({ usesLeft: 9, payload: null });
+
+      for (const now of [exp, exp + 1, exp + 60 * MINUTE]) {
+        expect(await store.useTicket('a', t.id, now)).toBeNull();
+        expect(await store.peekTicket('a', t.id, now)).toBeNull();
+        expect(await store.deleteTicket('a', t.id, now)).toBeNull();
+      }
+      // Expired but not purged: still counted, still stored, and not touched by the calls above.
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.peekTicket('a', t.id, exp - 1)).toMatchObject({ usesLeft: 9 });
+    });
+
+    it('expiry holds for each operation alone, exactly at expiresAt', async () => {
+      await putTenant('a');
+      const exp = t0 + MINUTE;
+      const forUse = await create(ticket('a', { usesLeft: 3, expiresAt: exp }));
+      const forPeek = await create(ticket('a', { expiresAt: exp }));
+      const forDelete = await create(ticket('a', { usesLeft: 3, expiresAt: exp }));
+      expect(await store.useTicket('a', forUse.id, exp)).toBeNull();
+      expect(await store.peekTicket('a', forPeek.id, exp)).toBeNull();
+      expect(await store.deleteTicket('a', forDelete.id, exp)).toBeNull();
+      expect(await store.countTickets('a')).toBe(3);
+    });
+
+    // ---- tenancy -----------------------------------------------------------
+
+    it('a ticket of tenant A is invisible to use, peek and delete in tenant B', async () => {
+      await putTenant('a');
+      await putTenant('b');
+      const t = await create(ticket('a', { usesLeft: 2, payload: Buffer.from('secret') }));
+
+      expect(await store.useTicket('b', t.id, t0)).toBeNull();
+      expect(await store.peekTicket('b', t.id, t0)).toBeNull();
+      expect(await store.deleteTicket('b', t.id, t0)).toBeNull();
+      expect(await store.useTicket('nobody', t.id, t0)).toBeNull();
+      expect(await store.countTickets('b')).toBe(0);
+
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
+      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 1, payload: Buffer.from('secret') });
+    });
+
+    // ---- limits ------------------------------------------------------------
+
+    it('ticketMax holds exactly; uses, deletes and max 0 (no limit)', async () => {
+      await putTenant('a', { ticketMax: 3 });
+      await putTenant('b');
+      const max = 3;
+      const one = await create(ticket('a', { usesLeft: 1 }));
+      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
+      const three = ticket('a');
+      expect(await store.createTicket(three, max, t0)).toBe('created');
+      const refused = ticket('a');
+      expect(await store.createTicket(refused, max, t0)).toBe('limit');
+      expect(await store.peekTicket('a', refused.id, t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(3);
+
+      // Another tenant is not limited by A's tickets.
+      expect(await store.createTicket(ticket('b'), max, t0)).toBe('created');
+
+      // A used-up ticket frees its slot...
+      expect(await store.useTicket('a', one.id, t0)).toMatchObject({ usesLeft: 0 });
+      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
+      expect(await store.createTicket(ticket('a'), max, t0)).toBe('limit');
+      // ...so does a deleted one.
+      expect(await store.deleteTicket('a', three.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
+      expect(await store.createTicket(ticket('a'), max, t0)).toBe('limit');
+      expect(await store.countTickets('a')).toBe(3);
+
+      // A limit of 1 and no limit at all.
+      await putTenant('c');
+      expect(await store.createTicket(ticket('c'), 1, t0)).toBe('created');
+      expect(await store.createTicket(ticket('c'), 1, t0)).toBe('limit');
+      for (let i = 0; i < 25; i++) expect(await store.createTicket(ticket('c'), 0, t0)).toBe('created');
+      expect(await store.countTickets('c')).toBe(26);
+    });
+
+    it('expired-but-unpurged tickets are reclaimed at the limit, and the limit still holds exactly', async () => {
+      await putTenant('a');
+      const max = 3;
+      const exp = t0 + MINUTE;
+      const expiring = [
+        await create(ticket('a', { expiresAt: exp })),
+        await create(ticket('a', { usesLeft: 2, expiresAt: exp - 1 })),
+      ];
+      const forever = await create(ticket('a'));
+      expect(await store.countTickets('a')).toBe(3);
+
+      // Before they expire they count.
+      expect(await store.createTicket(ticket('a'), max, exp - 2)).toBe('limit');
+      expect(await store.countTickets('a')).toBe(3);
+
+      // At expiresAt they are dead: they do not count against the limit.
+      const now = exp;
+      const fresh = [ticket('a'), ticket('a')];
+      for (const t of fresh) expect(await store.createTicket(t, max, now)).toBe('created');
+      expect(await store.createTicket(ticket('a'), max, now)).toBe('limit');
+      expect(await store.countTickets('a')).toBe(3);
+
+      // Reclaimed records are not revived, and the purge has nothing left to count twice.
+      for (const t of expiring) {
+        expect(await store.useTicket('a', t.id, t0)).toBeNull();
+        expect(await store.peekTicket('a', t.id, t0)).toBeNull();
+      }
+      expect(await store.purgeTickets(now, 100)).toBe(0);
+      expect(await store.countTickets('a')).toBe(3);
+      for (const t of [forever, ...fresh]) expect(await store.peekTicket('a', t.id, now)).not.toBeNull();
+    });
+
+    // ---- counting and purging ----------------------------------------------
+
+    it('countTickets follows creates, uses, deletes and purges', async () => {
+      expect(await store.countTickets('nobody')).toBe(0);
+      await putTenant('a');
+      await putTenant('b');
+      expect(await store.countTickets('a')).toBe(0);
+
+      const once = await create(ticket('a', { usesLeft: 1 }));
+      const twice = await create(ticket('a', { usesLeft: 2 }));
+      const expiring = await create(ticket('a', { expiresAt: t0 + MINUTE }));
+      const deleted = await create(ticket('a'));
+      await create(ticket('b', { expiresAt: t0 + MINUTE }));
+      expect(await store.countTickets('a')).toBe(4);
+      expect(await store.countTickets('b')).toBe(1);
+
+      await store.useTicket('a', once.id, t0);
+      expect(await store.countTickets('a')).toBe(3);
+      await store.useTicket('a', twice.id, t0);
+      expect(await store.countTickets('a')).toBe(3);
+      await store.deleteTicket('a', deleted.id, t0);
+      expect(await store.countTickets('a')).toBe(2);
+      // A failed use, delete or create changes nothing.
+      await store.useTicket('a', once.id, t0);
+      await store.deleteTicket('a', deleted.id, t0);
+      await store.deleteTicket('b', twice.id, t0);
+      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('limit');
+      expect(await store.countTickets('a')).toBe(2);
+
+      expect(await store.purgeTickets(t0 + MINUTE, 100)).toBe(2);
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.countTickets('b')).toBe(0);
+      expect(await stored(expiring)).toBe(false);
+      await store.useTicket('a', twice.id, t0);
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('purgeTickets removes only expired tickets, at most `limit` per call, oldest expiry first', async () => {
+      await putTenant('a');
+      await putTenant('b');
+      const at = (m: number) => t0 + m * MINUTE;
+      // Created out of expiry order, across two tenants.
+      const e3 = await create(ticket('a', { expiresAt: at(3) }));
+      const e1 = await create(ticket('b', { expiresAt: at(1), usesLeft: 4 }));
+      const e5 = await create(ticket('a', { expiresAt: at(5) }));
+      const e2 = await create(ticket('a', { expiresAt: at(2), payload: Buffer.from('x') }));
+      const e4 = await create(ticket('b', { expiresAt: at(4) }));
+      const e10 = await create(ticket('a', { expiresAt: at(10) }));
+      const never = await create(ticket('b'));
+      // Used up or deleted before they expired: nothing left to purge.
+      const usedUp = await create(ticket('a', { expiresAt: at(0.5), usesLeft: 1 }));
+      await store.useTicket('a', usedUp.id, t0);
+      const gone = await create(ticket('b', { expiresAt: at(0.5) }));
+      await store.deleteTicket('b', gone.id, t0);
+
+      expect(await store.purgeTickets(t0, 100)).toBe(0);
+      expect(await store.purgeTickets(at(1) - 1, 100)).toBe(0);
+
+      const now = at(5); // e1..e5 are expired (e5 exactly at now)
+      expect(await store.purgeTickets(now, 2)).toBe(2);
+      expect([await stored(e1), await stored(e2), await stored(e3)]).toEqual([false, false, true]);
+      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.countTickets('b')).toBe(2);
+
+      expect(await store.purgeTickets(now, 2)).toBe(2);
+      expect([await stored(e3), await stored(e4), await stored(e5)]).toEqual([false, false, true]);
+      expect(await store.countTickets('a')).toBe(2);
+      expect(await store.countTickets('b')).toBe(1);
+
+      expect(await store.purgeTickets(now, 2)).toBe(1);
+      expect(await stored(e5)).toBe(false);
+      expect(await store.purgeTickets(now, 2)).toBe(0);
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.countTickets('b')).toBe(1);
+
+      expect(await stored(e10)).toBe(true);
+      expect(await stored(never)).toBe(true);
+      expect(await store.purgeTickets(at(1000), 100)).toBe(1);
+      expect(await stored(never)).toBe(true);
+      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.countTickets('b')).toBe(1);
+    });
+
+    it('purgeTickets with a large backlog: batches add up, counters stay right', async () => {
+      await putTenant('a');
+      await putTenant('b');
+      for (let i = 0; i < 30; i++) {
+        await create(ticket(i % 3 === 0 ? 'b' : 'a', { expiresAt: t0 + MINUTE + i }));
+      }
+      await create(ticket('a', { expiresAt: t0 + 2 * MINUTE }));
+      const now = t0 + 2 * MINUTE - 1;
+      const batches: number[] = [];
+      for (;;) {
+        const n = await store.purgeTickets(now, 7);
+        batches.push(n);
+        if (n < 7) break;
+      }
+      expect(batches).toEqual([7, 7, 7, 7, 2]);
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.countTickets('b')).toBe(0);
+    });
+
+    // ---- payloads ----------------------------------------------------------
+
+    it('payload bytes round-trip exactly, including null', async () => {
+      await putTenant('a');
+      const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const payloads: (Buffer | null)[] = [
+        null,
+        Buffer.alloc(0),
+        Buffer.from([0]),
+        allBytes,
+        Buffer.concat([allBytes, allBytes.subarray().reverse()]),
+        Buffer.from('{"json":"with \\u0000 and ünïcödé"}', 'utf8'),
+        randomBytes(64 * 1024),
+      ];
+      for (const payload of payloads) {
+        const copy = payload === null ? null : Buffer.from(payload);
+        const limited = await create(ticket('a', { usesLeft: 2, payload }));
+        const unlimited = await create(ticket('a', { payload }));
+        for (const t of [limited, unlimited, limited]) {
+          const used = (await store.useTicket('a', t.id, t0)) as UsedTicket;
+          if (copy === null) {
+            expect(used.payload).toBeNull();
+          } else {
+            expect(Buffer.isBuffer(used.payload)).toBe(true);
+            expect((used.payload as Buffer).equals(copy)).toBe(true);
+          }
+        }
+      }
+    });
+
+    // ---- races -------------------------------------------------------------
+
+    it('race: 200 concurrent uses of a uses:5 ticket give exactly 5 successes (4, 3, 2, 1, 0)', async () => {
+      await putTenant('a');
+      const payload = Buffer.from('raced');
+      const t = await create(ticket('a', { usesLeft: 5, payload }));
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.useTicket('a', t.id, t0)));
+      const ok = results.filter((r): r is UsedTicket => r !== null);
+      expect(ok).toHaveLength(5);
+      expect(ok.map((r) => r.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
+      for (const r of ok) expect(r.payload).toEqual(payload);
+      expect(await store.peekTicket('a', t.id, t0)).toBeNull();
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('race: 50 concurrent creates against ticketMax 10 leave exactly 10 tickets', async () => {
+      await putTenant('a', { ticketMax: 10 });
+      const tickets = Array.from({ length: 50 }, () => ticket('a'));
+      const results = await Promise.all(tickets.map((t) => store.createTicket(t, 10, t0)));
+      expect(results.filter((r) => r === 'created')).toHaveLength(10);
+      expect(results.filter((r) => r === 'limit')).toHaveLength(40);
+      expect(await store.countTickets('a')).toBe(10);
+      const alive = await Promise.all(tickets.map((t) => store.peekTicket('a', t.id, t0)));
+      expect(alive.map((p) => p !== null)).toEqual(results.map((r) => r === 'created'));
+    });
+
+    it('race: 50 concurrent creates against ticketMax 10 held by expired tickets leave exactly 10', async () => {
+      await putTenant('a', { ticketMax: 10 });
+      const old = [];
+      for (let i = 0; i < 10; i++) old.push(await create(ticket('a', { expiresAt: t0 + MINUTE })));
+      const now = t0 + MINUTE;
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.createTicket(ticket('a'), 10, now)));
+      expect(results.filter((r) => r === 'created')).toHaveLength(10);
+      expect(await store.countTickets('a')).toBe(10);
+      for (const t of old) expect(await store.peekTicket('a', t.id, now)).toBeNull();
+      await store.purgeTickets(now, 100);
+      expect(await store.countTickets('a')).toBe(10);
+    });
+
+    it('race: of concurrent deletes exactly one returns a result', async () => {
+      await putTenant('a');
+      const t = await create(ticket('a', { usesLeft: 3 }));
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.deleteTicket('a', t.id, t0)));
+      expect(results.filter((r) => r !== null)).toEqual([{ usesLeft: 3 }]);
+      expect(await store.countTickets('a')).toBe(0);
+
+      const unlimited = await create(ticket('a'));
+      const again = await Promise.all(Array.from({ length: 20 }, () => store.deleteTicket('a', unlimited.id, t0)));
+      expect(again.filter((r) => r !== null)).toEqual([{ usesLeft: null }]);
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('race: concurrent uses and deletes; every successful use happened before the one delete', async () => {
+      await putTenant('a');
+      const t = await create(ticket('a', { usesLeft: 5 }));
+      const calls: Promise<{ kind: 'use' | 'delete'; left: number | null } | null>[] = [];
+      for (let i = 0; i < 40; i++) {
+        calls.push(
+          i % 4 === 3
+            ? store.deleteTicket('a', t.id, t0).then((r) => r && { kind: 'delete', left: r.usesLeft })
+            : store.useTicket('a', t.id, t0).then((r) => r && { kind: 'use', left: r.usesLeft }),
+        );
+      }
+      const done = (await Promise.all(calls)).filter((r) => r !== null);
+      const uses = done.filter((r) => r.kind === 'use').map((r) => r.left);
+      const deletes = done.filter((r) => r.kind === 'delete').map((r) => r.left);
+      expect(deletes.length).toBeLessThanOrEqual(1);
+      expect(uses.sort().reverse()).toEqual([4, 3, 2, 1, 0].slice(0, uses.length));
+      if (deletes.length === 1) expect(deletes[0]).toBe(5 - uses.length);
+      else expect(uses).toHaveLength(5);
+      expect(await store.countTickets('a')).toBe(0);
+    });
+
+    it('race: concurrent purges remove each expired ticket once', async () => {
+      await putTenant('a');
+      for (let i = 0; i < 30; i++) await create(ticket('a', { expiresAt: t0 + MINUTE + i }));
+      await create(ticket('a'));
+      const now = t0 + 2 * MINUTE;
+      const removed = await Promise.all(Array.from({ length: 6 }, () => store.purgeTickets(now, 10)));
+      const more = await store.purgeTickets(now, 100);
+      expect(removed.reduce((a, b) => a + b, 0) + more).toBe(30);
+      for (const n of removed) expect(n).toBeLessThanOrEqual(10);
+      expect(await store.countTickets('a')).toBe(1);
+    });
+  });
+}
