@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from 'node:crypto';
 
 /**
  * The cryptography of an opaque ticket: how it is drawn, how it is named in
@@ -33,14 +33,24 @@ export function ticketId(ticket: string): Buffer {
 const KEY_INFO = Buffer.from('ticketd opaque ticket payload v1');
 const TAG_BYTES = 16;
 
+// HKDF-SHA256 (RFC 5869) without salt, spelled out: the salt defaults to 32 zero
+// bytes, T(1) = HMAC(PRK, info || 1), T(2) = HMAC(PRK, T(1) || info || 2).
+// The same bytes as hkdfSync('sha256', ticket, '', KEY_INFO, 44), at a third of
+// its cost (hkdfSync builds KeyObjects for every call).
+const ZERO_SALT = Buffer.alloc(32);
+const INFO_1 = Buffer.concat([KEY_INFO, Buffer.of(1)]);
+const INFO_2 = Buffer.concat([KEY_INFO, Buffer.of(2)]);
+
 /**
  * Key and nonce come from HKDF over the ticket text. Each ticket's key seals
  * exactly one message (its payload, once, at creation), so a nonce derived
  * along with the key is never reused under that key.
  */
 function keyAndNonce(ticket: string): { key: Buffer; nonce: Buffer } {
-  const okm = Buffer.from(hkdfSync('sha256', Buffer.from(ticket, 'latin1'), Buffer.alloc(0), KEY_INFO, 44));
-  return { key: okm.subarray(0, 32), nonce: okm.subarray(32, 44) };
+  const prk = createHmac('sha256', ZERO_SALT).update(ticket, 'latin1').digest();
+  const key = createHmac('sha256', prk).update(INFO_1).digest();
+  const nonce = createHmac('sha256', prk).update(key).update(INFO_2).digest().subarray(0, 12);
+  return { key, nonce };
 }
 
 /** AES-256-GCM of the payload's JSON text; output is ciphertext || tag. */
