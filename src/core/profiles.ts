@@ -217,6 +217,33 @@ export class Profiles {
     return this.store.getProfile(normalized);
   }
 
+  /** One page of a tenant's profiles, by username, with the tenant's total (MANAGE_PROFILES). */
+  async list(
+    actor: Actor,
+    tenant: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; profiles: ProfileRecord[] }> {
+    requireAction(actor, tenant, 'MANAGE_PROFILES');
+    if (!(await this.store.getTenant(tenant))) {
+      throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenant}" found`);
+    }
+    const [total, profiles] = await Promise.all([
+      this.store.countProfiles(tenant),
+      this.store.listProfiles(tenant, offset, limit),
+    ]);
+    return { total, profiles };
+  }
+
+  /** Clears the failed-login count and any lockout of the profile (an administrator's unlock). */
+  async unlock(actor: Actor, id: string): Promise<ProfileRecord> {
+    const profile = await this.get(actor, id);
+    await this.store.resetLoginFailures(profile.id);
+    const after = await this.store.getProfile(profile.id);
+    if (!after) throw noSuchProfile(id);
+    return after;
+  }
+
   async update(actor: Actor, id: string, change: ProfileUpdate): Promise<ProfileRecord> {
     const current = await this.get(actor, id);
     const patch: ProfilePatch = {};

@@ -91,6 +91,20 @@ export class TenantAdmin {
     return record;
   }
 
+  /**
+   * Changes some settings of an existing tenant (UPDATE_TENANT); the others keep their values.
+   * Its tickets, profiles and sessions stay; a lower ticketMax refuses new tickets until the tenant is under it.
+   */
+  async update(actor: Actor, name: string, settings: Partial<TenantSettings>): Promise<TenantRecord> {
+    requireAction(actor, name, 'UPDATE_TENANT');
+    const current = normalize(await this.store.getTenant(name));
+    if (!current) throw noSuchTenant(name);
+    const record: TenantRecord = { ...current, settings: { ...current.settings, ...settings } };
+    await this.store.putTenant(record);
+    this.tenants.evict(name);
+    return record;
+  }
+
   /** The tenants the actor may read (READ_TENANT), by name. */
   async list(actor: Actor): Promise<TenantRecord[]> {
     const all = await this.store.listTenants();
