@@ -59,6 +59,8 @@ async function race(jobs: Job[]): Promise<unknown[]> {
         resolve(JSON.parse(out.trim().split('\n').at(-1) ?? ''));
       });
     });
+    // Awaited below unless another worker failed first: never an unhandled rejection.
+    done.catch(() => {});
     return { child, ready, done };
   });
   try {
