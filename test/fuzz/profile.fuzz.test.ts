@@ -88,7 +88,14 @@ for (const e of Object.values(profileErrors)) {
 const startedAt = performance.now();
 let t: ProfileTicketd;
 /** Ids that exist when the run starts (some end during it: that is fine). */
-const live = { profiles: [] as string[], tickets: [] as string[], logins: [] as string[], tokens: [] as string[] };
+const live = {
+  profiles: [] as string[],
+  tickets: [] as string[],
+  logins: [] as string[],
+  tokens: [] as string[],
+  usernames: [] as string[],
+  passwords: [] as string[],
+};
 
 beforeAll(async () => {
   t = await startProfileTicketd({ store: new MemoryStore() });
@@ -107,6 +114,8 @@ beforeEach(async () => {
   for (let i = 0; i < 4; i++) {
     const p = await createProfile(t, { tenantName: i % 2 ? 'fuzz' : 'default', username: `fuzz-${round}-${i}` });
     live.profiles.push(p.id);
+    live.usernames.push(p.username);
+    live.passwords.push(p.password);
     live.tickets.push(ok<TicketJson>(await authenticate(t, p.username, p.password, p.tenant)).id);
     live.logins.push(
       ok<PersistentLoginJson>(await api(t, 'POST', '/authentication/persistent_login/create', { profileId: p.id })).id,
@@ -192,12 +201,23 @@ const token = (): fc.Arbitrary<string | undefined> =>
     { weight: 1, arbitrary: idLike() },
   );
 
-/** A path segment: URL-encoded, or one of a few raw forms a client might send. */
-const segment = (): fc.Arbitrary<string> =>
-  fc.oneof(
-    { weight: 6, arbitrary: idLike().map(pct) },
+/** A path segment: a live record of the route's kind mostly, else anything URL-encoded, or a few raw forms. */
+const segment = (route: Route): fc.Arbitrary<string> => {
+  const kind = route.path.startsWith('/profile/')
+    ? live.profiles
+    : route.path.startsWith('/authentication/ticket/')
+      ? live.tickets
+      : route.path.startsWith('/authentication/persistent_login/')
+        ? live.logins
+        : route.path.startsWith('/access_token/')
+          ? live.tokens
+          : ['default', 'fuzz', 'nope'];
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...kind) },
+    { weight: 4, arbitrary: idLike().map(pct) },
     { weight: 1, arbitrary: fc.constantFrom('%zz', '%', '%C0%AF', '%00', '%E2%82', '.', '...', 'a/b', 'all', ';x=1') },
   );
+};
 
 /** Percent-encodes every byte of the UTF-8 form but the unreserved ones (lone surrogates become U+FFFD). */
 function pct(s: string): string {
@@ -229,6 +249,61 @@ const rawBody = fc.oneof(
   fc.constantFrom('{', '[1,2]', '"x"', 'null', '{"accessTokenId":1}', 'a=1&a=2&role=%zz', '%%%', '{"a":1}{"b":2}'),
 );
 
+/** Values a well-behaved client would send, so that generated requests also reach deep into each route. */
+function plausible(name: string): fc.Arbitrary<unknown> {
+  switch (name) {
+    case 'tenantName':
+      return fc.constantFrom('default', 'fuzz');
+    case 'username':
+      return fc.oneof(fc.constantFrom(...live.usernames), fc.stringMatching(/^[a-z]{1,10}$/));
+    case 'password':
+    case 'newPassword':
+      return fc.oneof(fc.constantFrom(...live.passwords), fc.constant('wrong'));
+    case 'profileId':
+      return fc.constantFrom(...live.profiles);
+    case 'ticketId':
+      return fc.constantFrom(...live.tickets);
+    case 'email':
+      return fc.constantFrom('x@y.z', 'a.b@example.com');
+    case 'enabled':
+    case 'verifyNewProfiles':
+    case 'master':
+      return fc.constantFrom('true', 'false', true, false);
+    case 'role':
+    case 'availableRoles':
+      return fc.constantFrom('A', ['A', 'B'], 'A,B', []);
+    case 'attributes':
+      return fc.constantFrom('{"a":1}', '{}', { b: [1, 2] });
+    case 'attributeToReturn':
+      return fc.constantFrom('a', '$none', ['a', 'b']);
+    case 'name':
+      return fc.stringMatching(/^[a-z0-9._-]{1,12}$/);
+    case 'ticketMax':
+    case 'lockTime':
+      return fc.nat({ max: 1000 });
+    case 'application':
+      return fc.stringMatching(/^[a-z]{1,12}$/);
+    case 'expiresOn':
+      return fc.oneof(
+        fc.constant(null),
+        fc.nat(),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      );
+    case 'id':
+      return fc.uuid().map(String);
+    default:
+      return value();
+  }
+}
+
+/** A parameter: plausible mostly, anything sometimes, absent sometimes. */
+const param = (name: string) =>
+  fc.oneof(
+    { weight: 4, arbitrary: plausible(name) },
+    { weight: 2, arbitrary: value() },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  );
+
 interface Generated {
   method: string;
   segment: string;
@@ -249,9 +324,7 @@ function generator(route: Route): fc.Arbitrary<Generated> {
   const known =
     keys.length === 0
       ? fc.constant({} as Record<string, unknown>)
-      : fc.record(Object.fromEntries(keys.map((k) => [k, value()])) as Record<string, fc.Arbitrary<unknown>>, {
-          requiredKeys: [],
-        });
+      : fc.record(Object.fromEntries(keys.map((k) => [k, param(k)])) as Record<string, fc.Arbitrary<unknown>>);
   const permissions = fc.array(
     fc.record({
       tenant: fc.oneof(fc.constantFrom('*', 'default', 'fuzz'), fc.string({ maxLength: 5 })),
@@ -264,7 +337,7 @@ function generator(route: Route): fc.Arbitrary<Generated> {
       { weight: 12, arbitrary: fc.constant(route.method) },
       { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH') },
     ),
-    segment: segment(),
+    segment: segment(route),
     params: fc
       .tuple(known, fc.dictionary(fc.string({ maxLength: 10 }), value(), { maxKeys: 2 }), permissions, fc.boolean())
       .map(([k, extra, perms, usePerms]) => ({
@@ -273,7 +346,19 @@ function generator(route: Route): fc.Arbitrary<Generated> {
         ...(route.record === 'token' && usePerms ? { tenantPermissions: perms } : {}),
       })),
     token: token(),
-    encoding: fc.constantFrom('form', 'query', 'json', 'json', 'raw', 'none'),
+    // GET routes read the query string (a body is ignored): mostly that, sometimes something else.
+    encoding:
+      route.method === 'GET'
+        ? fc.oneof(
+            { weight: 6, arbitrary: fc.constant('query' as const) },
+            fc.constantFrom('form', 'json', 'raw', 'none'),
+          )
+        : route.record
+          ? fc.oneof(
+              { weight: 4, arbitrary: fc.constant('json' as const) },
+              fc.constantFrom('form', 'query', 'raw', 'none'),
+            )
+          : fc.constantFrom('form', 'form', 'query', 'json', 'raw', 'none'),
     contentType: contentTypes,
     raw: rawBody,
   });
@@ -289,6 +374,7 @@ function toRequest(route: Route, g: Generated): FuzzRequest {
   if (g.token !== undefined) params.accessTokenId = g.token;
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
     for (const one of Array.isArray(v) ? v : [v]) search.append(k, text(one));
   }
   const tokenQuery = g.token === undefined ? '' : `?accessTokenId=${pct(g.token)}`;
