@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { ADMIN_SECURITY, type AdminSurface, adminPlugin } from '../admin/plugin.js';
 import type { Clock } from '../core/clock.js';
 import type { Tenants } from '../core/tenants.js';
 import type { ProfileSurface } from '../profile/context.js';
@@ -25,6 +26,8 @@ export interface ServerDeps {
   tickets: TicketSurface & { auth?: TicketAuth | undefined };
   /** The Crafter Profile-compatible surface; not mounted when the store lacks profile support. */
   profile?: ProfileSurface | undefined;
+  /** The admin API (bearer master token); not mounted when the store lacks profile support. */
+  admin?: AdminSurface | undefined;
   version: string;
   bodyLimit: number;
 }
@@ -97,13 +100,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         { name: 'tickets', description: 'Opaque limited-use tickets (Authen-compatible)' },
         { name: 'profile', description: 'Profiles and login tickets (Crafter Profile-compatible), /api/1' },
         { name: 'system', description: 'Health, identity, metrics' },
+        { name: 'admin', description: 'Administration (tenants, profiles, access tokens), /admin/v1' },
       ],
+      components: {
+        securitySchemes: {
+          [ADMIN_SECURITY]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A master access token: `Authorization: Bearer <token>`',
+          },
+        },
+      },
     },
   });
 
   await app.register(systemPlugin, { store: deps.store, metrics: deps.metrics, version: deps.version });
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });
   if (deps.profile) await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
+  if (deps.admin) await app.register(adminPlugin, { ...deps.admin, prefix: '/admin/v1' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

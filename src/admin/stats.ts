@@ -1,0 +1,41 @@
+import { type AdminOperation, defineOperation } from './operation.js';
+import { params, Stats } from './schemas.js';
+
+export const statsOperations: AdminOperation[] = [
+  defineOperation({
+    resource: 'stats',
+    verb: 'show',
+    summary: 'Live opaque tickets and profiles per tenant',
+    description:
+      'Tickets as the store counts them for `ticketMax`: expired tickets not yet purged (within `purge.interval_ms`) are included.',
+    method: 'GET',
+    path: '/stats',
+    params: params({}),
+    result: Stats,
+    errors: [],
+    cli: {
+      view: {
+        rows: (r) => {
+          const s = r as { tenants: Record<string, unknown>[]; total: Record<string, unknown> };
+          return [...s.tenants, { tenant: 'TOTAL', tickets: s.total.tickets, profiles: s.total.profiles }];
+        },
+        columns: [
+          { header: 'TENANT', key: 'tenant' },
+          { header: 'TICKETS', key: 'tickets' },
+          { header: 'PROFILES', key: 'profiles' },
+        ],
+      },
+    },
+    run: async ({ store }) => {
+      const names = (await store.listTenants()).map((t) => t.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const tenants = await Promise.all(
+        names.map(async (tenant) => {
+          const [tickets, profiles] = await Promise.all([store.countTickets(tenant), store.countProfiles(tenant)]);
+          return { tenant, tickets, profiles };
+        }),
+      );
+      const sum = (k: 'tickets' | 'profiles') => tenants.reduce((n, t) => n + t[k], 0);
+      return { tenants, total: { tenants: tenants.length, tickets: sum('tickets'), profiles: sum('profiles') } };
+    },
+  }),
+];
