@@ -4,12 +4,14 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { openStore } from '../store/open.js';
 import { VERSION } from '../version.js';
 import { startTicketd } from '../wire.js';
+import { runAdminCli } from './admin.js';
 
 const HELP = `ticketd ${VERSION} — a ticket authority
 
 Usage:
   ticketd serve   [--config FILE] [--listen HOST:PORT] [--store URL]
   ticketd migrate [--config FILE] [--store URL]
+  ticketd admin   <resource> <verb> [--flags] [--json] [--config FILE] [--store URL]
   ticketd --help | --version
 
 Options:
@@ -32,6 +34,8 @@ schema version. The server also does this at start unless migrate_on_start is fa
 };
 
 async function main(argv: string[]): Promise<number> {
+  // Its flags come from the admin operation table (src/admin/operations.ts); it parses them itself.
+  if (argv[0] === 'admin') return runAdminCli(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
