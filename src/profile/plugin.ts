@@ -33,6 +33,8 @@ import { registerTicketCreate } from './routes/ticket-create.js';
 import { registerTicketGet } from './routes/ticket-get.js';
 import { registerTicketInvalidate } from './routes/ticket-invalidate.js';
 
+const NO_ROUTE = 'No such API endpoint (see /openapi.json)';
+
 /** The Crafter Profile-compatible surface, mounted at /api/1. */
 export async function profilePlugin(app: FastifyInstance, surface: ProfileSurface): Promise<void> {
   const { accessTokens } = surface.identity;
@@ -69,9 +71,7 @@ export async function profilePlugin(app: FastifyInstance, surface: ProfileSurfac
   });
 
   app.setErrorHandler((err, req, reply) => sendApiError(toProfileError(err, req), reply));
-  app.setNotFoundHandler((_req, reply: FastifyReply) =>
-    sendApiError(profileError('notFound', 'No such API endpoint (see /openapi.json)'), reply),
-  );
+  app.setNotFoundHandler((_req, reply: FastifyReply) => sendApiError(profileError('notFound', NO_ROUTE), reply));
 
   for (const route of [
     registerAuthenticate,
@@ -121,6 +121,10 @@ export function toProfileError(err: unknown, req: FastifyRequest): ApiError {
     return profileError('storeUnavailable', 'Store unavailable; retry later');
   }
   const fe = err as FastifyError;
+  // A body refused (type, size, encoding) on the way to no route: the answer is that there is no route.
+  if (req.is404 && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return profileError('notFound', NO_ROUTE);
+  }
   if (fe.validation) return profileError('paramDeserialization', validationMessage(fe));
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return profileError('bodyTooLarge', 'Request body too large');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

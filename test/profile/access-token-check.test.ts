@@ -65,6 +65,14 @@ describe('access token check', () => {
   it('an unknown route with a valid token: 404 NOT_FOUND', async () => {
     expectProfileError(await api(t, 'GET', '/nothing/here'), 404, 'NOT_FOUND');
     expectProfileError(await api(t, 'POST', `/profile/${profileId}`), 404, 'NOT_FOUND');
+    // Whatever body it carries.
+    const res = await t.server.inject({
+      method: 'POST',
+      url: `/api/1/nothing?accessTokenId=${MASTER}`,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x',
+    });
+    expectProfileError(res, 404, 'NOT_FOUND');
   });
 
   it('the token may come in the query string, a form body or a JSON body', async () => {
