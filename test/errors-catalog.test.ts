@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { adminErrors, adminFromDomain, adminValidationCodes } from '../src/admin/errors.js';
 import { fromDomain, profileErrors } from '../src/profile/errors.js';
 import { ticketErrors, validationCodes } from '../src/tickets/errors.js';
 
@@ -121,5 +122,51 @@ describe('profile surface error catalog', () => {
     expect(status('PARAM_DESERIALIZATION_ERROR')).toEqual([400]);
     expect(status('PROFILE_LOCKED')).toEqual([423]);
     expect(status('OTHER')).toEqual([500]);
+  });
+});
+
+describe('admin API error catalog', () => {
+  const rows = table('## Admin API');
+  const raises = (code: string) => new RegExp(`domainError\\(\\s*'${code}'`).test(source);
+
+  it('docs list exactly the catalog, with the same status, code and message', () => {
+    const documented = Object.fromEntries(rows.map(([status, code, name, error]) => [name, { status, code, error }]));
+    const catalog = Object.fromEntries(
+      Object.entries(adminErrors).map(([name, e]) => [
+        name,
+        { status: String(e.status), code: String(e.code), error: e.error },
+      ]),
+    );
+    expect(documented).toEqual(catalog);
+  });
+
+  it('every catalog entry is raised somewhere in the code', () => {
+    // Directly (adminError('name', ...)), or as the landing place of a domain error the core raises.
+    for (const name of Object.keys(adminErrors)) {
+      const direct = new RegExp(`adminError\\('${name}'`).test(source);
+      const viaDomain = Object.entries(adminFromDomain).some(([code, target]) => target === name && raises(code));
+      expect(direct || viaDomain, `adminErrors.${name} is raised nowhere`).toBe(true);
+    }
+  });
+
+  it('codes are unique, in their own range, and unlike every ticket code', () => {
+    const codes = [
+      ...Object.values(adminErrors).map((e) => e.code),
+      ...Object.values(adminValidationCodes).map((e) => e.code),
+    ];
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(Math.floor(code / 1000)).toBe(103);
+    const ticketCodes = new Set<number>([
+      ...Object.values(ticketErrors).map((e) => e.code),
+      ...Object.values(validationCodes).map((e) => e.code),
+    ]);
+    for (const code of codes) expect(ticketCodes.has(code), String(code)).toBe(false);
+  });
+
+  it('validation codes match the docs', () => {
+    const documented = Object.fromEntries(
+      table('### Admin validation codes').map(([code, rule, error]) => [rule, { code: Number(code), error }]),
+    );
+    expect(documented).toEqual(adminValidationCodes);
   });
 });
