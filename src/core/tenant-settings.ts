@@ -1,5 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 
+/** Largest duration (and count) setting: 2^31-1, about 68 years in seconds, so that every expiry is a valid date. */
+const MAX_SECONDS = 2_147_483_647;
+
 /**
  * Settings every tenant carries (admin.md). Shared by every surface; JSON
  * names are the ones operators write in config files and the admin API.
@@ -12,11 +15,16 @@ export const TenantSettingsSchema = Type.Object(
       default: 0,
       description: 'longest payload in bytes (compact JSON); 0 = no limit',
     }),
-    loginTicketMaxAge: Type.Integer({ minimum: 1, default: 900, description: 'seconds' }),
-    persistentLoginMaxAge: Type.Integer({ minimum: 1, default: 1_296_000, description: 'seconds' }),
-    failedLoginAttemptsBeforeDelay: Type.Integer({ minimum: 0, default: 2 }),
-    failedLoginAttemptsBeforeLock: Type.Integer({ minimum: 0, default: 8 }),
-    lockTime: Type.Integer({ minimum: 0, default: 600, description: 'seconds' }),
+    loginTicketMaxAge: Type.Integer({ minimum: 1, maximum: MAX_SECONDS, default: 900, description: 'seconds' }),
+    persistentLoginMaxAge: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SECONDS,
+      default: 1_296_000,
+      description: 'seconds',
+    }),
+    failedLoginAttemptsBeforeDelay: Type.Integer({ minimum: 0, maximum: MAX_SECONDS, default: 2 }),
+    failedLoginAttemptsBeforeLock: Type.Integer({ minimum: 0, maximum: MAX_SECONDS, default: 8 }),
+    lockTime: Type.Integer({ minimum: 0, maximum: MAX_SECONDS, default: 600, description: 'seconds' }),
     verifyNewProfiles: Type.Boolean({
       default: false,
       description: 'new profiles start disabled and unverified until an administrator enables them (Crafter)',

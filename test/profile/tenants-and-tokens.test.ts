@@ -85,6 +85,8 @@ describe('tenants', () => {
       { name: 'a b' },
       { name: 'x', ticketMax: -1 },
       { name: 'x', lockTime: 'soon' },
+      { name: 'x', lockTime: 2 ** 31 },
+      { name: 'x', loginTicketMaxAge: 0 },
       [],
     ]) {
       expectProfileError(await apiJson(t, '/tenant/create', body), 400, 'PARAM_DESERIALIZATION_ERROR');
