@@ -235,9 +235,9 @@ function fieldValue(field: string): fc.Arbitrary<string> {
           )
         : goodCount;
   return fc.oneof(
-    { weight: 6, arbitrary: good },
+    { weight: 12, arbitrary: good },
     { weight: 3, arbitrary: valueText },
-    { weight: 2, arbitrary: numberText },
+    { weight: 3, arbitrary: numberText },
     { weight: 1, arbitrary: deepText },
     { weight: 1, arbitrary: notJsonNumber },
     // Raw, unescaped string contents: control characters make it invalid JSON.
@@ -400,6 +400,13 @@ const ODD_BODIES = [
 ];
 
 /** Any body a client could send to a ticket route. */
+/** A string value with a raw (unescaped) lone surrogate, for cesu8. */
+function rawSurrogateBody(route: TicketRoute): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.constantFrom(...FIELDS[route]), wellFormedTicket, loneSurrogate, fc.nat(27))
+    .map(([field, t, u, at]) => `{"${field}":"${t.slice(0, at)}${u}${t.slice(at)}"}`);
+}
+
 const bodies = new Map<TicketRoute, fc.Arbitrary<string | Buffer | undefined>>();
 
 export function ticketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | undefined> {
@@ -413,7 +420,7 @@ export function ticketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | u
 
 function makeTicketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | undefined> {
   const text = fc.oneof(
-    { weight: 10, arbitrary: objectBody(route) },
+    { weight: 14, arbitrary: objectBody(route) },
     { weight: 3, arbitrary: mutated(objectBody(route)) },
     { weight: 3, arbitrary: truncated(objectBody(route)) },
     { weight: 1, arbitrary: deepText },
@@ -426,7 +433,7 @@ function makeTicketBody(route: TicketRoute): fc.Arbitrary<string | Buffer | unde
   return fc.oneof(
     { weight: 12, arbitrary: text },
     { weight: 2, arbitrary: badUtf8(objectBody(route)) },
-    { weight: 1, arbitrary: objectBody(route).map(cesu8) },
+    { weight: 1, arbitrary: rawSurrogateBody(route).map(cesu8) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }).map((u) => Buffer.from(u)) },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
@@ -505,7 +512,7 @@ export const contentType = fc.oneof(
 /** Project header values: real tenants, near misses, prototype names, junk, repeated headers. */
 export const projectValue = fc.oneof(
   { weight: 2, arbitrary: fc.constant(undefined) },
-  { weight: 4, arbitrary: fc.constantFrom('default', 'open', 'acme') },
+  { weight: 12, arbitrary: fc.constantFrom('default', 'open', 'acme') },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -551,7 +558,7 @@ export const requestHeaders: fc.Arbitrary<HeaderSpec> = fc
     project: projectValue,
     projectName: fc.constantFrom('project', 'Project', 'PROJECT'),
     extra: extraHeaders,
-    framing: fc.option(framing, { freq: 12, nil: undefined }),
+    framing: fc.oneof({ weight: 15, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: framing }),
   })
   .map(({ ct, project, projectName, extra, framing }) => {
     const headers: Record<string, string | string[]> = { ...extra };
