@@ -1,3 +1,4 @@
+import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -9,6 +10,7 @@ import type {
 } from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { MemoryOz } from './oz.js';
 import { MemoryProfiles } from './profiles.js';
 
 interface Tenant {
@@ -22,12 +24,13 @@ interface Tenant {
  * to completion synchronously inside its promise, so every operation is
  * atomic with respect to the others by construction.
  */
-export class MemoryStore implements Store, ProfileStore {
+export class MemoryStore implements Store, ProfileStore, OzStore {
   readonly kind = 'memory';
   private readonly tenants = new Map<string, Tenant>();
   private readonly tickets = new Map<string, TicketRecord>();
   private readonly expiry = new ExpiryHeap();
   private readonly profiles = new MemoryProfiles();
+  private readonly oz = new MemoryOz();
   private version = 0;
 
   async migrate(): Promise<void> {
@@ -214,6 +217,50 @@ export class MemoryStore implements Store, ProfileStore {
   }
   async putMetaIfAbsent(key: string, value: string): Promise<string> {
     return this.profiles.putMetaIfAbsent(key, value);
+  }
+
+  // ---- Oz surface (oz.ts) ----------------------------------------------------
+
+  async createApp(app: OzAppRecord): Promise<'created' | 'exists'> {
+    return this.oz.createApp(app);
+  }
+  async getApp(id: string): Promise<OzAppRecord | null> {
+    return this.oz.getApp(id);
+  }
+  async listApps(tenant: string | null): Promise<OzAppRecord[]> {
+    return this.oz.listApps(tenant);
+  }
+  async setAppKey(id: string, key: string): Promise<OzAppRecord | null> {
+    return this.oz.setAppKey(id, key);
+  }
+  async deleteApp(id: string): Promise<boolean> {
+    return this.oz.deleteApp(id);
+  }
+
+  async createGrant(grant: OzGrantRecord): Promise<void> {
+    this.oz.createGrant(grant);
+  }
+  async getGrant(id: string, now: number): Promise<OzGrantRecord | null> {
+    return this.oz.getGrant(id, now);
+  }
+  async listGrants(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]> {
+    return this.oz.listGrants(filter, now, limit);
+  }
+  async deleteGrant(id: string): Promise<boolean> {
+    return this.oz.deleteGrant(id);
+  }
+  async deleteGrantsOfUser(user: string): Promise<number> {
+    return this.oz.deleteGrantsOfUser(user);
+  }
+  async purgeGrants(now: number, limit: number): Promise<number> {
+    return this.oz.purgeGrants(now, limit);
+  }
+
+  async useNonce(credentialId: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
+    return this.oz.useNonce(credentialId, nonce, now, expiresAt);
+  }
+  async purgeNonces(now: number, limit: number): Promise<number> {
+    return this.oz.purgeNonces(now, limit);
   }
 
   private live(key: string, tenant: string, now: number): TicketRecord | undefined {
