@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { migrations } from '../../src/store/postgres/migrations.js';
+import { LATEST_VERSION, migrations } from '../../src/store/postgres/migrations.js';
 import type { ProfileRecord } from '../../src/store/profile-types.js';
 import type { Store, TicketRecord } from '../../src/store/types.js';
 import { runProfileStoreConformance } from './profile-conformance.js';
@@ -279,7 +279,7 @@ function definePostgresProfileTests(base: string): void {
         expect(await old.createTicket(t, 0, t0)).toBe('created');
 
         await Promise.all([store.migrate(), old.migrate()]);
-        expect(await store.schemaVersion()).toBe(2);
+        expect(await store.schemaVersion()).toBe(LATEST_VERSION);
         expect(await store.peekTicket('a', t.id, t0)).not.toBeNull();
         expect(await store.countTickets('a')).toBe(1);
         const p = profile('a', 'ada');

@@ -21,7 +21,8 @@
  * The profile side (ProfileStore, migration 2) works the same way: one
  * statement per operation, or a PL/pgSQL function where an operation takes
  * several (deleteTenant, deleteProfile, putMetaIfAbsent); profiles.ts tells
- * how each guarantee is met.
+ * how each guarantee is met. So does the Oz side (OzStore, migration 3: apps,
+ * grants, Hawk nonces), every operation one statement; see oz.ts.
  *
  * Connection failures reject with StoreUnavailableError; the pool drops
  * broken connections and opens new ones when the server is back.
@@ -29,6 +30,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -42,6 +44,16 @@ import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord,
 import { parsePostgresUrl } from './config.js';
 import { RETRYABLE_SQLSTATES, toStoreError } from './errors.js';
 import { migrations, SLOTS, slotOf } from './migrations.js';
+import {
+  appParams,
+  grantParams,
+  nonceDigest,
+  type OzAppRow,
+  type OzGrantRow,
+  ozStatements,
+  toApp,
+  toGrant,
+} from './oz.js';
 import {
   type AccessTokenRow,
   accessTokenParams,
@@ -81,7 +93,7 @@ interface TenantRow {
   created_at: string;
 }
 
-export class PostgresStore implements Store, ProfileStore {
+export class PostgresStore implements Store, ProfileStore, OzStore {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
   private readonly schema: string;
@@ -89,6 +101,7 @@ export class PostgresStore implements Store, ProfileStore {
   private readonly s: string;
   private readonly sql: ReturnType<typeof statements>;
   private readonly psql: ReturnType<typeof profileStatements>;
+  private readonly ozsql: ReturnType<typeof ozStatements>;
   private readonly queryTimeoutMs: number;
   private closed: Promise<void> | undefined;
 
@@ -98,6 +111,7 @@ export class PostgresStore implements Store, ProfileStore {
     this.s = quoteIdent(config.schema);
     this.sql = statements(this.s);
     this.psql = profileStatements(this.s);
+    this.ozsql = ozStatements(this.s);
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.pool = new pg.Pool(config.pool);
     // Without a listener an idle connection's error would be thrown and end the process.
@@ -391,6 +405,86 @@ export class PostgresStore implements Store, ProfileStore {
     const stored = res.rows[0]?.value;
     if (!stored) throw new Error(`postgres: put_meta_if_absent returned no value for "${key}"`);
     return stored.toString('utf8');
+  }
+
+  // ---- Oz surface (OzStore, oz.ts) -------------------------------------------
+
+  async createApp(app: OzAppRecord): Promise<'created' | 'exists'> {
+    const res = await this.query(this.ozsql.createApp, appParams(app));
+    return res.rowCount === 1 ? 'created' : 'exists';
+  }
+
+  async getApp(id: string): Promise<OzAppRecord | null> {
+    const res = await this.query<OzAppRow>(this.ozsql.getApp, [id]);
+    const row = res.rows[0];
+    return row ? toApp(row) : null;
+  }
+
+  async listApps(tenant: string | null): Promise<OzAppRecord[]> {
+    const res =
+      tenant === null
+        ? await this.query<OzAppRow>(this.ozsql.listApps)
+        : await this.query<OzAppRow>(this.ozsql.listAppsOfTenant, [tenant]);
+    return res.rows.map(toApp);
+  }
+
+  async setAppKey(id: string, key: string): Promise<OzAppRecord | null> {
+    const res = await this.query<OzAppRow>(this.ozsql.setAppKey, [id, key]);
+    const row = res.rows[0];
+    return row ? toApp(row) : null;
+  }
+
+  async deleteApp(id: string): Promise<boolean> {
+    const res = await this.query<{ n: number }>(this.ozsql.deleteApp, [id]);
+    return (res.rows[0]?.n ?? 0) > 0;
+  }
+
+  async createGrant(grant: OzGrantRecord): Promise<void> {
+    await this.query(this.ozsql.createGrant, grantParams(grant));
+  }
+
+  async getGrant(id: string, now: number): Promise<OzGrantRecord | null> {
+    const res = await this.query<OzGrantRow>(this.ozsql.getGrant, [id, now]);
+    const row = res.rows[0];
+    return row ? toGrant(row) : null;
+  }
+
+  async listGrants(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]> {
+    if (limit <= 0) return [];
+    const n = Math.floor(limit);
+    const { app, user } = filter;
+    const res =
+      app !== undefined && user !== undefined
+        ? await this.query<OzGrantRow>(this.ozsql.listGrantsOfAppAndUser, [app, user, now, n])
+        : app !== undefined
+          ? await this.query<OzGrantRow>(this.ozsql.listGrantsOfApp, [app, now, n])
+          : user !== undefined
+            ? await this.query<OzGrantRow>(this.ozsql.listGrantsOfUser, [user, now, n])
+            : await this.query<OzGrantRow>(this.ozsql.listAllGrants, [now, n]);
+    return res.rows.map(toGrant);
+  }
+
+  async deleteGrant(id: string): Promise<boolean> {
+    return ((await this.query(this.ozsql.deleteGrant, [id])).rowCount ?? 0) > 0;
+  }
+
+  async deleteGrantsOfUser(user: string): Promise<number> {
+    return (await this.query(this.ozsql.deleteGrantsOfUser, [user])).rowCount ?? 0;
+  }
+
+  async purgeGrants(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return (await this.query(this.ozsql.purgeGrants, [now, Math.floor(limit)])).rowCount ?? 0;
+  }
+
+  async useNonce(credentialId: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
+    const res = await this.query(this.ozsql.useNonce, [nonceDigest(credentialId), nonceDigest(nonce), now, expiresAt]);
+    return res.rowCount === 1;
+  }
+
+  async purgeNonces(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return (await this.query(this.ozsql.purgeNonces, [now, Math.floor(limit)])).rowCount ?? 0;
   }
 
   /**

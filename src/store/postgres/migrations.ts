@@ -23,7 +23,8 @@
  * nobody waits for a tenant row while holding a slot row (one exception,
  * delete_tenant of version 2, is described there). The profile tables of
  * version 2: session rows (login tickets, persistent logins) before profile
- * rows.
+ * rows. The Oz tables of version 3: grant rows before app rows, and Oz rows
+ * after every other kind (only delete_tenant holds others when it takes them).
  */
 export interface Migration {
   version: number;
@@ -323,6 +324,79 @@ export const migrations: readonly Migration[] = [
           SELECT value INTO v_value FROM ${s}.meta WHERE key = p_key;
         END IF;
         RETURN v_value;
+      END
+      $fn$;
+    `,
+  },
+  {
+    // The Oz surface (oz-types.ts; statements in oz.ts). Ids compare and sort
+    // by their bytes (COLLATE "C"), as listApps and the tie-break of
+    // listGrants need. Nonces are kept as the SHA-256 of the credential id and
+    // of the nonce: both come from a Hawk header (a sealed ticket id runs to
+    // hundreds of characters, and either may hold U+0000, which text cannot),
+    // so the key is 64 bytes whatever the client sent.
+    version: 3,
+    sql: (s) => `
+      CREATE TABLE ${s}.oz_apps (
+        id              text COLLATE "C" PRIMARY KEY,
+        tenant          text NOT NULL,
+        key             text NOT NULL,
+        algorithm       text NOT NULL,
+        scope           jsonb NOT NULL,
+        delegate        boolean NOT NULL,
+        ext_attributes  jsonb NOT NULL,
+        created_on      bigint NOT NULL
+      );
+      -- listApps of one tenant, in id order; deleteTenant
+      CREATE INDEX oz_apps_tenant ON ${s}.oz_apps (tenant, id);
+
+      CREATE TABLE ${s}.oz_grants (
+        id          text COLLATE "C" PRIMARY KEY,
+        tenant      text NOT NULL,
+        app         text COLLATE "C" NOT NULL,
+        user_id     text NOT NULL,
+        scope       jsonb NOT NULL,
+        exp         bigint NOT NULL,
+        session     bytea,
+        created_on  bigint NOT NULL
+      );
+      -- purgeGrants: oldest exp first
+      CREATE INDEX oz_grants_exp ON ${s}.oz_grants (exp);
+      -- listGrants newest first (created_on DESC, id DESC), by app or by
+      -- user; deleteApp and deleteGrantsOfUser find the grants through them
+      CREATE INDEX oz_grants_app ON ${s}.oz_grants (app, created_on, id);
+      CREATE INDEX oz_grants_user ON ${s}.oz_grants (user_id, created_on, id);
+      -- listGrants without a filter
+      CREATE INDEX oz_grants_created ON ${s}.oz_grants (created_on, id);
+
+      CREATE TABLE ${s}.oz_nonces (
+        credential_id  bytea NOT NULL,  -- SHA-256 of the Hawk credentials id
+        nonce          bytea NOT NULL,  -- SHA-256 of the nonce
+        expires_at     bigint NOT NULL,
+        PRIMARY KEY (credential_id, nonce)
+      );
+      -- purgeNonces: oldest expiry first
+      CREATE INDEX oz_nonces_expiry ON ${s}.oz_nonces (expires_at);
+
+      -- delete_tenant of version 2, now also removing the tenant's Oz apps
+      -- with their grants (through oz_apps_tenant and oz_grants_app), last:
+      -- no other operation takes an Oz row and then a ticket, tenant or
+      -- profile row, so the lock order stays free of cycles.
+      CREATE OR REPLACE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_found boolean;
+      BEGIN
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.tenants WHERE name = p_name;
+        v_found := FOUND;
+        DELETE FROM ${s}.ticket_count_slots WHERE tenant = p_name;
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.login_tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.persistent_logins WHERE tenant = p_name;
+        DELETE FROM ${s}.profiles WHERE tenant = p_name;
+        DELETE FROM ${s}.oz_grants WHERE app IN (SELECT id FROM ${s}.oz_apps WHERE tenant = p_name);
+        DELETE FROM ${s}.oz_apps WHERE tenant = p_name;
+        RETURN v_found;
       END
       $fn$;
     `,
