@@ -248,8 +248,13 @@ function readFlags(args: string[], specs: FlagSpec[]): { globals: Globals; value
     const attached = eq < 0 ? undefined : token.slice(eq + 1);
     const value = (): string => {
       if (attached !== undefined) return attached;
-      if (i + 1 >= args.length) throw new UsageError(`${token} needs a value`);
-      return args[++i] as string;
+      const next = args[i + 1];
+      if (next === undefined) throw new UsageError(`${token} needs a value`);
+      if (next.startsWith('--')) {
+        throw new UsageError(`${token} needs a value (write ${token}=VALUE for one that starts with --)`);
+      }
+      i++;
+      return next;
     };
     const flag = (): string => {
       if (attached !== undefined) return attached;
