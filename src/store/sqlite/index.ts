@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -21,6 +22,7 @@ import {
   type UsedTicket,
 } from '../types.js';
 import { migrations } from './migrations.js';
+import { SqliteOz } from './oz.js';
 import { SqliteProfiles } from './profiles.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
@@ -42,7 +44,7 @@ interface TenantRow {
  * without interleaving; across processes sharing the file, each write runs in
  * a `BEGIN IMMEDIATE` transaction, which SQLite serialises.
  */
-export class SqliteStore implements Store, ProfileStore {
+export class SqliteStore implements Store, ProfileStore, OzStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private prepared:
@@ -342,6 +344,57 @@ export class SqliteStore implements Store, ProfileStore {
   }
   async putMetaIfAbsent(key: string, value: string): Promise<string> {
     return this.run(() => this.profiles.putMetaIfAbsent(key, value));
+  }
+
+  // ---- Oz surface (oz.ts) ----------------------------------------------------
+
+  /** Prepared on first use, once migration 3 created the tables. */
+  private ozSteps: SqliteOz | undefined;
+  private get oz(): SqliteOz {
+    this.ozSteps ??= new SqliteOz(this.db);
+    return this.ozSteps;
+  }
+
+  async createApp(app: OzAppRecord): Promise<'created' | 'exists'> {
+    return this.run(() => this.oz.createApp(app));
+  }
+  async getApp(id: string): Promise<OzAppRecord | null> {
+    return this.run(() => this.oz.getApp(id));
+  }
+  async listApps(tenant: string | null): Promise<OzAppRecord[]> {
+    return this.run(() => this.oz.listApps(tenant));
+  }
+  async setAppKey(id: string, key: string): Promise<OzAppRecord | null> {
+    return this.run(() => this.oz.setAppKey(id, key));
+  }
+  async deleteApp(id: string): Promise<boolean> {
+    return this.run(() => this.oz.deleteApp(id));
+  }
+
+  async createGrant(grant: OzGrantRecord): Promise<void> {
+    this.run(() => this.oz.createGrant(grant));
+  }
+  async getGrant(id: string, now: number): Promise<OzGrantRecord | null> {
+    return this.run(() => this.oz.getGrant(id, now));
+  }
+  async listGrants(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]> {
+    return this.run(() => this.oz.listGrants(filter, now, limit));
+  }
+  async deleteGrant(id: string): Promise<boolean> {
+    return this.run(() => this.oz.deleteGrant(id));
+  }
+  async deleteGrantsOfUser(user: string): Promise<number> {
+    return this.run(() => this.oz.deleteGrantsOfUser(user));
+  }
+  async purgeGrants(now: number, limit: number): Promise<number> {
+    return this.run(() => this.oz.purgeGrants(now, limit));
+  }
+
+  async useNonce(credentialId: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
+    return this.run(() => this.oz.useNonce(credentialId, nonce, now, expiresAt));
+  }
+  async purgeNonces(now: number, limit: number): Promise<number> {
+    return this.run(() => this.oz.purgeNonces(now, limit));
   }
 
   /**

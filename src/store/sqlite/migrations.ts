@@ -91,6 +91,48 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX tickets_tenant ON tickets (tenant);
     `,
   },
+  {
+    // The Oz surface (oz-types.ts): apps, grants and Hawk nonces. Lists are JSON TEXT,
+    // booleans 0/1, times epoch ms.
+    version: 3,
+    sql: `
+      CREATE TABLE oz_apps (
+        id              TEXT PRIMARY KEY,
+        tenant          TEXT NOT NULL,
+        key             TEXT NOT NULL,
+        algorithm       TEXT NOT NULL,
+        scope           TEXT NOT NULL,
+        delegate        INTEGER NOT NULL,
+        ext_attributes  TEXT NOT NULL,
+        created_on      INTEGER NOT NULL
+      );
+      -- listApps(tenant), in id order
+      CREATE INDEX oz_apps_tenant ON oz_apps (tenant, id);
+
+      CREATE TABLE oz_grants (
+        id          TEXT PRIMARY KEY,
+        tenant      TEXT NOT NULL,
+        app         TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        scope       TEXT NOT NULL,
+        exp         INTEGER NOT NULL,
+        session     BLOB,
+        created_on  INTEGER NOT NULL
+      );
+      CREATE INDEX oz_grants_exp ON oz_grants (exp);
+      -- listGrants by app or by user, newest first; deleteApp; deleteGrantsOfUser
+      CREATE INDEX oz_grants_app ON oz_grants (app, created_on, id);
+      CREATE INDEX oz_grants_user ON oz_grants (user_id, created_on, id);
+
+      CREATE TABLE oz_nonces (
+        credential_id  TEXT NOT NULL,
+        nonce          TEXT NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        PRIMARY KEY (credential_id, nonce)
+      );
+      CREATE INDEX oz_nonces_expiry ON oz_nonces (expires_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
