@@ -17,6 +17,8 @@ export interface LifecycleEvents {
   'profile.sessions_ended': { tenant: string; profileId: string; reason: 'disabled' | 'deleted' | 'password_changed' };
   /** Login tickets and persistent logins removed by the purge after they expired. */
   'login.expired': { count: number };
+  /** Oz grants removed by the purge after they expired (Hawk nonces, which are no record issued, emit nothing). */
+  'grant.expired': { count: number };
 }
 
 type Listener<T> = (event: T) => void;

@@ -1,3 +1,4 @@
+import type { OzStore } from '../store/oz-types.js';
 import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
@@ -13,7 +14,8 @@ export interface PurgeOptions {
 
 /**
  * Background removal of expired tickets (and, on stores with the profile
- * surface, expired login tickets and persistent logins), in bounded batches with a turn of
+ * surface, expired login tickets and persistent logins; on stores with the Oz
+ * surface, expired grants and Hawk nonces), in bounded batches with a turn of
  * the event loop between batches so that requests are never stalled. Every
  * instance may run it: each batch is one atomic store step, so concurrent
  * purges on a shared store never remove a record twice.
@@ -53,6 +55,19 @@ export class Purger {
           const emit = (count: number) => this.events.emit('login.expired', { count });
           total += await this.drain((now, limit) => logins.purgeLoginTickets?.(now, limit) ?? 0, emit, onBatch);
           total += await this.drain((now, limit) => logins.purgePersistentLogins?.(now, limit) ?? 0, emit, onBatch);
+        }
+        // Oz grants and Hawk nonces, on stores that hold them (oz-types.ts).
+        const oz = this.store as Store & Partial<OzStore>;
+        if (oz.purgeGrants) {
+          const emit = (count: number) => this.events.emit('grant.expired', { count });
+          total += await this.drain((now, limit) => oz.purgeGrants?.(now, limit) ?? 0, emit, onBatch);
+        }
+        if (oz.purgeNonces) {
+          total += await this.drain(
+            (now, limit) => oz.purgeNonces?.(now, limit) ?? 0,
+            () => {},
+            onBatch,
+          );
         }
         return total;
       } finally {
