@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/load.js';
+import { configuredPasswords, GENERATED_META_KEY, IronKeys } from '../../src/oz/iron.js';
+
+const A = 'a'.repeat(32);
+const B = 'b'.repeat(40);
+
+/** The two meta methods IronKeys uses, in memory, with putMetaIfAbsent's contract. */
+function meta() {
+  const values = new Map<string, string>();
+  return {
+    values,
+    getMeta: async (key: string) => values.get(key) ?? null,
+    putMetaIfAbsent: async (key: string, value: string) => {
+      if (!values.has(key)) values.set(key, value);
+      return values.get(key) as string;
+    },
+  };
+}
+
+describe('configured Iron passwords', () => {
+  it('a single password is the password "default"', () => {
+    expect(configuredPasswords({ iron_password: A })).toEqual({
+      current: { id: 'default', secret: A },
+      all: { default: A },
+    });
+  });
+
+  it('a map with one password needs no current id; with several it does', () => {
+    expect(configuredPasswords({ iron_passwords: { k1: A } })?.current).toEqual({ id: 'k1', secret: A });
+    expect(() => configuredPasswords({ iron_passwords: { k1: A, k2: B } })).toThrow(/oz.iron_password_id/);
+    expect(configuredPasswords({ iron_passwords: { k1: A, k2: B }, iron_password_id: 'k2' })?.current.id).toBe('k2');
+  });
+
+  it('refuses short secrets, bad ids, an unknown current id and both forms at once, without echoing secrets', () => {
+    const cases = [
+      { iron_password: 'short' },
+      { iron_passwords: { k1: 'short-secret' } },
+      { iron_passwords: { 'bad id': A } },
+      { iron_passwords: {} },
+      { iron_passwords: { k1: A }, iron_password_id: 'k2' },
+      { iron_password: A, iron_passwords: { k1: B } },
+      { iron_password_id: 'k1' },
+    ];
+    for (const settings of cases) {
+      let caught: unknown;
+      try {
+        configuredPasswords(settings);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, JSON.stringify(settings)).toBeInstanceOf(ConfigError);
+      expect(String((caught as Error).message)).not.toContain('short-secret');
+      expect(String((caught as Error).message)).not.toContain(A);
+    }
+  });
+
+  it('nothing configured: null', () => {
+    expect(configuredPasswords({})).toBeNull();
+  });
+});
+
+describe('IronKeys', () => {
+  it('seals under the current id; old ids still unseal after a rotation; dropped ids do not', async () => {
+    const m = meta();
+    const before = await IronKeys.load({ iron_passwords: { k1: A } }, m);
+    const sealed = await before.seal({ hello: 'world' });
+    expect(sealed.startsWith('Fe26.2*k1*')).toBe(true);
+
+    const rotated = await IronKeys.load({ iron_passwords: { k1: A, k2: B }, iron_password_id: 'k2' }, m);
+    expect((await rotated.seal({ x: 1 })).startsWith('Fe26.2*k2*')).toBe(true);
+    expect(await rotated.unseal(sealed)).toEqual({ hello: 'world' });
+
+    const dropped = await IronKeys.load({ iron_passwords: { k2: B } }, m);
+    await expect(dropped.unseal(sealed)).rejects.toThrow();
+  });
+
+  it('a tampered seal is refused', async () => {
+    const keys = await IronKeys.load({ iron_password: A }, meta());
+    const sealed = await keys.seal({ a: 1 });
+    const parts = sealed.split('*');
+    parts[4] = `${parts[4]?.slice(0, -2)}AA`;
+    await expect(keys.unseal(parts.join('*'))).rejects.toThrow();
+    await expect(keys.unseal('Fe26.2**garbage')).rejects.toThrow();
+  });
+
+  it('unconfigured: generated once and kept in the store, so every instance shares it', async () => {
+    const m = meta();
+    const one = await IronKeys.load({}, m);
+    const two = await IronKeys.load({}, m);
+    expect(one.currentId).toBe('generated');
+    const secret = m.values.get(GENERATED_META_KEY) as string;
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(await two.unseal(await one.seal({ shared: true }))).toEqual({ shared: true });
+  });
+
+  it('a generated password keeps unsealing once passwords are configured', async () => {
+    const m = meta();
+    const generated = await IronKeys.load({}, m);
+    const old = await generated.seal({ old: true });
+    const configured = await IronKeys.load({ iron_password: A }, m);
+    expect(configured.currentId).toBe('default');
+    expect(await configured.unseal(old)).toEqual({ old: true });
+  });
+});
