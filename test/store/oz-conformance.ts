@@ -18,11 +18,14 @@
  *   grant its own `createdOn`, so ties are left to the backend.
  * - `deleteGrant`, `deleteGrantsOfUser` and `deleteApp` take no `now`: they
  *   remove (and count) what is stored, expired-but-unpurged grants included.
+ * - On stores that also implement `ProfileStore`, `deleteTenant` removes the
+ *   tenant's apps and their grants with everything else of the tenant.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import type { OzAppRecord, OzGrantRecord, OzStore } from '../../src/store/oz-types.js';
+import type { ProfileStore } from '../../src/store/profile-types.js';
 import type { Store } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
 
@@ -195,6 +198,28 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const rotated = (await store.setAppKey(original.id, 'n'.repeat(32))) as OzAppRecord;
       rotated.scope.push('admin');
       expect(await store.getApp(original.id)).toEqual({ ...original, key: 'n'.repeat(32) });
+    });
+
+    it("deleteTenant (stores with the profile surface) removes the tenant's apps and their grants, nothing else", async (ctx) => {
+      const withTenants = store as OzConformanceStore & Partial<ProfileStore>;
+      if (!withTenants.deleteTenant) return ctx.skip();
+      const [a1, a2] = [await createApp(app('a', 'a1')), await createApp(app('a', 'a2'))];
+      const b1 = await createApp(app('b', 'b1'));
+      const u = user();
+      for (const x of [a1, a2]) await createGrant(grant(x, u));
+      await createGrant(grant(a1, u, { exp: t0 + MINUTE }));
+      const kept = await createGrant(grant(b1, u, { createdOn: t0 + 1 }));
+
+      expect(await withTenants.deleteTenant('a')).toBe(true);
+      expect(await store.listApps('a')).toEqual([]);
+      expect(await store.getApp(a1.id)).toBeNull();
+      expect(await store.listApps(null)).toEqual([b1]);
+      expect(await store.listGrants({ user: u }, t0, 10)).toEqual([kept]);
+      expect(await store.purgeGrants(t0 + 1000 * MINUTE, 100)).toBe(1);
+      // A tenant of the same name starts without apps; the ids are free again.
+      await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+      expect(await store.listApps('a')).toEqual([]);
+      expect(await store.createApp(app('a', a1.id))).toBe('created');
     });
 
     // ---- grants ------------------------------------------------------------

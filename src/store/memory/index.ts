@@ -125,6 +125,7 @@ export class MemoryStore implements Store, ProfileStore, OzStore {
       this.tenants.delete(name);
     }
     this.profiles.deleteTenant(name);
+    this.oz.deleteTenant(name);
     return tenant !== undefined;
   }
 

@@ -54,6 +54,11 @@ export class MemoryOz {
     return this.apps.delete(id);
   }
 
+  /** Removes the tenant's apps with their grants (part of the store's deleteTenant). */
+  deleteTenant(tenant: string): void {
+    for (const app of [...this.apps.values()]) if (app.tenant === tenant) this.deleteApp(app.id);
+  }
+
   // ---- grants ---------------------------------------------------------------
 
   createGrant(grant: OzGrantRecord): void {

@@ -252,7 +252,17 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
   }
 
   async deleteTenant(name: string): Promise<boolean> {
-    return this.run(() => this.profiles.deleteTenant(name));
+    // The Oz apps and grants of the tenant go in the same IMMEDIATE transaction
+    // (the profile side's own transaction nests in it as a savepoint).
+    return this.run(() => this.deleteTenantTxn.immediate(name));
+  }
+  private deleteTenantSteps: Database.Transaction<(name: string) => boolean> | undefined;
+  private get deleteTenantTxn() {
+    this.deleteTenantSteps ??= this.db.transaction((name: string): boolean => {
+      this.oz.deleteTenant(name);
+      return this.profiles.deleteTenant(name);
+    });
+    return this.deleteTenantSteps;
   }
 
   async createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {

@@ -86,6 +86,12 @@ export class SqliteOz {
     return this.deleteAppTxn.immediate(id);
   }
 
+  /** Removes the tenant's apps with their grants; the caller runs it inside deleteTenant's transaction. */
+  deleteTenant(tenant: string): void {
+    this.s.deleteGrantsOfTenantApps.run(tenant);
+    this.s.deleteAppsOfTenant.run(tenant);
+  }
+
   // ---- grants ---------------------------------------------------------------
 
   createGrant(g: OzGrantRecord): void {
@@ -140,6 +146,10 @@ export class SqliteOz {
       listAppsOfTenant: db.prepare(`SELECT ${APP} FROM oz_apps WHERE tenant = ? ORDER BY id`),
       setAppKey: db.prepare(`UPDATE oz_apps SET key = ? WHERE id = ? RETURNING ${APP}`),
       deleteApp: db.prepare('DELETE FROM oz_apps WHERE id = ?'),
+      deleteAppsOfTenant: db.prepare('DELETE FROM oz_apps WHERE tenant = ?'),
+      deleteGrantsOfTenantApps: db.prepare(
+        'DELETE FROM oz_grants WHERE app IN (SELECT id FROM oz_apps WHERE tenant = ?)',
+      ),
 
       // Grants
       insertGrant: db.prepare(`INSERT INTO oz_grants (${GRANT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
