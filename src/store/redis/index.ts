@@ -39,6 +39,19 @@
  * - `P access-tokens`      HASH   hex id -> the token as JSON.
  * - `P meta`               HASH   key -> value.
  *
+ * The Oz surface (oz.ts, oz-scripts.ts; OzKeys in keys.ts):
+ * - `P oz-app:<id>`        HASH   the app's fields.
+ * - `P oz-apps`            ZSET   app ids, score 0: listApps(null) in id (byte) order.
+ * - `P oz-tenant-apps:<name>` ZSET app ids, score 0: listApps(tenant), deleteTenant.
+ * - `P oz-grant:<id>`      HASH   the grant's fields; PEXPIRE exp - createdOn + grace.
+ * - `P oz-grant-owners`    HASH   grant id -> its app and user: every stored grant.
+ * - `P oz-grant-expiry`    ZSET   grant id -> exp (purgeGrants).
+ * - `P oz-grants`, `P oz-app-grants:<app>`, `P oz-user-grants:<user>`
+ *                          ZSET   grant id -> createdOn (listGrants newest first;
+ *                                 deleteApp, deleteGrantsOfUser).
+ * - `P oz-nonce:<digest>`  STRING the caller's expiresAt; PX expiresAt - now + grace.
+ * - `P oz-nonce-expiry`    ZSET   digest -> expiresAt (purgeNonces).
+ *
  * Expiry index: one ZSET per tenant, because reclaiming at the limit needs the
  * expired tickets of one tenant, and a global ZSET of tenants by earliest
  * expiry, because purge needs the oldest expiries across tenants; purge
@@ -56,6 +69,7 @@
  * (Redis Cluster would need every key in one slot, e.g. a `{ticketd}:` prefix).
  */
 import type { TenantSettings } from '../../core/tenant-settings.js';
+import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -69,6 +83,7 @@ import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord,
 import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
 import { Keys } from './keys.js';
 import { type Migration, migrationScript, migrations } from './migrations.js';
+import { RedisOz } from './oz.js';
 import { RedisProfiles } from './profiles.js';
 import { defineScripts, type ScriptedRedis } from './scripts.js';
 
@@ -79,13 +94,14 @@ const BACKFILL_BATCH = 500;
 
 export type { RedisStoreOptions } from './connection.js';
 
-export class RedisStore implements Store, ProfileStore {
+export class RedisStore implements Store, ProfileStore, OzStore {
   readonly kind = 'redis';
   readonly options: RedisStoreOptions;
   private readonly keys: Keys;
   private readonly conn: Connection;
   private readonly redis: ScriptedRedis;
   private readonly profiles: RedisProfiles;
+  private readonly oz: RedisOz;
 
   /** `url`: a `redis://` or `rediss://` URL as described at the top of this file. Connects on first use. */
   constructor(url: string) {
@@ -96,6 +112,7 @@ export class RedisStore implements Store, ProfileStore {
     this.conn = new Connection(client, options.timeoutMs);
     this.redis = defineScripts(client);
     this.profiles = new RedisProfiles(this.conn, this.redis, this.keys, options.expiryGraceMs);
+    this.oz = new RedisOz(this.conn, this.redis, this.keys, options.expiryGraceMs);
   }
 
   async migrate(): Promise<void> {
@@ -259,8 +276,9 @@ export class RedisStore implements Store, ProfileStore {
 
   // ---- profile surface (profiles.ts) ---------------------------------------
 
+  /** Also removes the tenant's Oz apps with their grants, in the same script. */
   deleteTenant(name: string): Promise<boolean> {
-    return this.profiles.deleteTenant(name);
+    return this.profiles.deleteTenant(name, this.oz.tenantCascade(name));
   }
   createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
     return this.profiles.createProfile(profile);
@@ -351,6 +369,50 @@ export class RedisStore implements Store, ProfileStore {
   }
   putMetaIfAbsent(key: string, value: string): Promise<string> {
     return this.profiles.putMetaIfAbsent(key, value);
+  }
+
+  // ---- Oz surface (oz.ts) --------------------------------------------------
+
+  createApp(app: OzAppRecord): Promise<'created' | 'exists'> {
+    return this.oz.createApp(app);
+  }
+  getApp(id: string): Promise<OzAppRecord | null> {
+    return this.oz.getApp(id);
+  }
+  listApps(tenant: string | null): Promise<OzAppRecord[]> {
+    return this.oz.listApps(tenant);
+  }
+  setAppKey(id: string, key: string): Promise<OzAppRecord | null> {
+    return this.oz.setAppKey(id, key);
+  }
+  deleteApp(id: string): Promise<boolean> {
+    return this.oz.deleteApp(id);
+  }
+
+  createGrant(grant: OzGrantRecord): Promise<void> {
+    return this.oz.createGrant(grant);
+  }
+  getGrant(id: string, now: number): Promise<OzGrantRecord | null> {
+    return this.oz.getGrant(id, now);
+  }
+  listGrants(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]> {
+    return this.oz.listGrants(filter, now, limit);
+  }
+  deleteGrant(id: string): Promise<boolean> {
+    return this.oz.deleteGrant(id);
+  }
+  deleteGrantsOfUser(user: string): Promise<number> {
+    return this.oz.deleteGrantsOfUser(user);
+  }
+  purgeGrants(now: number, limit: number): Promise<number> {
+    return this.oz.purgeGrants(now, limit);
+  }
+
+  useNonce(credentialId: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
+    return this.oz.useNonce(credentialId, nonce, now, expiresAt);
+  }
+  purgeNonces(now: number, limit: number): Promise<number> {
+    return this.oz.purgeNonces(now, limit);
   }
 }
 

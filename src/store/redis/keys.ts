@@ -37,6 +37,9 @@ export class Keys {
   /** HASH key -> value: process-wide values (getMeta, putMetaIfAbsent). */
   readonly meta: string;
 
+  /** The Oz surface: apps, grants, Hawk nonces (oz.ts). */
+  readonly oz: OzKeys;
+
   constructor(readonly prefix: string) {
     this.schema = `${prefix}schema`;
     this.tenants = `${prefix}tenants`;
@@ -55,6 +58,20 @@ export class Keys {
 
     this.accessTokens = `${prefix}access-tokens`;
     this.meta = `${prefix}meta`;
+
+    this.oz = {
+      appPrefix: `${prefix}oz-app:`,
+      apps: `${prefix}oz-apps`,
+      tenantAppsPrefix: `${prefix}oz-tenant-apps:`,
+      grantPrefix: `${prefix}oz-grant:`,
+      grantOwners: `${prefix}oz-grant-owners`,
+      grantExpiry: `${prefix}oz-grant-expiry`,
+      grants: `${prefix}oz-grants`,
+      appGrantsPrefix: `${prefix}oz-app-grants:`,
+      userGrantsPrefix: `${prefix}oz-user-grants:`,
+      noncePrefix: `${prefix}oz-nonce:`,
+      nonceExpiry: `${prefix}oz-nonce-expiry`,
+    };
   }
 
   tenant(name: string): string {
@@ -83,6 +100,38 @@ export class Keys {
   profiles(tenant: string): string {
     return this.profilesPrefix + tenant;
   }
+}
+
+/**
+ * The keys of the Oz surface. Apps and grants are indexed by their ids;
+ * a grant's app and user, which name two of its indexes, are also kept in
+ * `grantOwners` (never expires natively), so that whichever path drops a
+ * grant (revoke, cascade, purge) drops it from every index even after Redis
+ * expired its hash.
+ */
+export interface OzKeys {
+  /** + app id: HASH id, tenant, key, algorithm, scope (JSON), delegate ('1'/'0'), extAttributes (JSON), createdOn. */
+  readonly appPrefix: string;
+  /** ZSET app ids, every score 0: every app in id (byte) order. */
+  readonly apps: string;
+  /** + tenant name: ZSET app ids, every score 0: the tenant's apps in id order. */
+  readonly tenantAppsPrefix: string;
+  /** + grant id: HASH id, tenant, app, user, scope (JSON), exp, createdOn, session (hex; absent: null); PEXPIRE. */
+  readonly grantPrefix: string;
+  /** HASH grant id -> `<byte length of app>:<app><user>`: every stored grant, expired or not. */
+  readonly grantOwners: string;
+  /** ZSET grant id -> exp: the purge's index. */
+  readonly grantExpiry: string;
+  /** ZSET grant id -> createdOn: listGrants without a filter. */
+  readonly grants: string;
+  /** + app id: ZSET grant id -> createdOn. */
+  readonly appGrantsPrefix: string;
+  /** + user (profile id): ZSET grant id -> createdOn. */
+  readonly userGrantsPrefix: string;
+  /** + digest of (credentials id, nonce): STRING the caller's expiresAt; PEXPIRE. */
+  readonly noncePrefix: string;
+  /** ZSET nonce digest -> expiresAt: the purge's index. */
+  readonly nonceExpiry: string;
 }
 
 /**

@@ -54,6 +54,11 @@ return n
 `,
     },
   },
+  {
+    // The Oz surface (OzKeys in keys.ts): new key families, nothing to convert.
+    version: 3,
+    lua: '',
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

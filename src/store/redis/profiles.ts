@@ -37,27 +37,36 @@ export class RedisProfiles implements ProfileStore {
 
   // ---- tenants -------------------------------------------------------------
 
-  async deleteTenant(name: string): Promise<boolean> {
+  /**
+   * `oz`: the KEYS and ARGV of the Oz surface's part (RedisOz.tenantCascade),
+   * run in the same script (DELETE_TENANT_WITH_OZ of oz-scripts.ts).
+   */
+  async deleteTenant(name: string, oz?: { keys: string[]; argv: string[] }): Promise<boolean> {
     const k = this.keys;
+    const keys = [
+      k.tenant(name),
+      k.tenants,
+      k.expiry(name),
+      k.expiryTenants,
+      k.forever(name),
+      k.usernames(name),
+      k.profiles(name),
+      k.loginTickets.byTenant + name,
+      k.persistentLogins.byTenant + name,
+      k.loginTickets.expiry,
+      k.persistentLogins.expiry,
+    ];
+    const argv = [
+      name,
+      k.ticketPrefix,
+      k.profilePrefix,
+      ...sessionPrefixes(k.loginTickets),
+      ...sessionPrefixes(k.persistentLogins),
+    ];
     const existed = await this.conn.run(() =>
-      this.redis.ticketdDeleteTenant(
-        k.tenant(name),
-        k.tenants,
-        k.expiry(name),
-        k.expiryTenants,
-        k.forever(name),
-        k.usernames(name),
-        k.profiles(name),
-        k.loginTickets.byTenant + name,
-        k.persistentLogins.byTenant + name,
-        k.loginTickets.expiry,
-        k.persistentLogins.expiry,
-        name,
-        k.ticketPrefix,
-        k.profilePrefix,
-        ...sessionPrefixes(k.loginTickets),
-        ...sessionPrefixes(k.persistentLogins),
-      ),
+      oz
+        ? this.redis.ticketdDeleteTenantWithOz(...keys, ...oz.keys, ...argv, ...oz.argv)
+        : this.redis.ticketdDeleteTenant(...keys, ...argv),
     );
     return existed === 1;
   }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineOzScripts, type OzScripts } from './oz-scripts.js';
 import { defineProfileScripts, type ProfileScripts } from './profile-scripts.js';
 
 /**
@@ -189,8 +190,8 @@ return out
 
 type Arg = string | number | Buffer;
 
-/** The client with the scripts (and profile-scripts.ts) defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
-export interface ScriptedRedis extends Redis, ProfileScripts {
+/** The client with the scripts (and profile-scripts.ts, oz-scripts.ts) defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
+export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
   ticketdCreateTicket(...args: Arg[]): Promise<number>;
   ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
@@ -207,5 +208,6 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
   defineProfileScripts(redis);
+  defineOzScripts(redis);
   return redis as ScriptedRedis;
 }
