@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ApiError } from '../http/api-error.js';
+import { ApiError } from '../http/api-error.js';
 import { sendApiError, toApiError } from '../http/errors.js';
 import { parseTicketBody } from '../tickets/body.js';
 import { ticketError } from '../tickets/errors.js';
@@ -73,7 +73,11 @@ export async function adminPlugin(app: FastifyInstance, services: AdminSurface):
     if (!actor.master) throw adminError('forbidden');
   });
 
-  app.setErrorHandler((err, req, reply) => sendApiError(toApiError(err, req), reply));
+  app.setErrorHandler((err, req, reply) => {
+    // A request for no route is "not found" whatever its body, once its credential passed (as on /v1/tickets).
+    const credential = err instanceof ApiError && (err.status === 401 || err.status === 403);
+    sendApiError(req.is404 && !credential ? ticketError('notFound') : toApiError(err, req), reply);
+  });
   app.setNotFoundHandler((_req, reply) => sendApiError(ticketError('notFound'), reply));
 
   for (const op of ADMIN_OPERATIONS) registerOperation(app, services, op);

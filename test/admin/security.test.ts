@@ -38,6 +38,17 @@ describe('the bearer check', () => {
     expectAdminError(await admin(t, 'PUT', '/tenants/default'), 404, 102001);
   });
 
+  it('an unknown admin route is 102001 whatever its body, once the token passed', async () => {
+    for (const body of ['{"name":', '[1]', `${'['.repeat(70)}${']'.repeat(70)}`]) {
+      expectAdminError(await admin(t, 'POST', '/tenants/default', body), 404, 102001);
+      expectAdminError(await admin(t, 'POST', '/nope', body), 404, 102001);
+      expectAdminError(await admin(t, 'POST', '/nope', body, { token: null }), 401, 103001);
+    }
+    const big = `{"name":"${'x'.repeat(1024 * 1024)}"}`;
+    expectAdminError(await admin(t, 'POST', '/nope', big), 404, 102001);
+    expectAdminError(await admin(t, 'POST', '/tenants', big), 413, 2005);
+  });
+
   it('comes before the body is read: a bad body with no token is 401, not 2003', async () => {
     expectAdminError(await admin(t, 'POST', '/tenants', '{"name":', { token: null }), 401, 103001);
     expectAdminError(await admin(t, 'POST', '/tenants', '{"name":'), 400, 2003);
