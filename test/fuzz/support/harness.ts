@@ -128,6 +128,10 @@ export async function send(
     return { status: res.statusCode, headers: res.headers, body: res.body, sent: body };
   } finally {
     clearTimeout(timer);
+    // inject() settles on microtasks alone; without a turn of the event loop the
+    // setImmediate clean-ups of every request pile up, holding each response
+    // (GET /openapi.json: ~0.6 MB apiece; 10,000 runs ran out of heap).
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
