@@ -9,6 +9,7 @@ import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
+import { createOzSurface, hasOzStore, type OzSurface } from './oz/context.js';
 import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
 import { TicketService } from './tickets/service.js';
@@ -79,6 +80,24 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     logger.warn({ store: store.kind }, 'this store has no profile support yet: /api/1 is not mounted');
   }
 
+  // Oz user tickets (oz.md): on stores with apps, grants and nonces, and profile sessions.
+  let oz: OzSurface | undefined;
+  if (identity && hasOzStore(store) && hasProfileStore(store)) {
+    try {
+      oz = await createOzSurface(config.oz, store, identity.logins, clock);
+    } catch (err) {
+      if (!options.store) await store.close();
+      throw err;
+    }
+    const ozStore = store;
+    // Ending every session of a profile (disabled, deleted, new password) revokes its grants.
+    events.on('profile.sessions_ended', (e) => {
+      ozStore.deleteGrantsOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
+    });
+  } else {
+    logger.warn({ store: store.kind }, 'this store has no Oz support yet: /v1/ticket and /oz are not mounted');
+  }
+
   const metrics = new Metrics(events);
   const server = await buildServer({
     store,
@@ -96,6 +115,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     },
     profile: identity ? { identity } : undefined,
     admin: identity && hasProfileStore(store) ? { store, identity } : undefined,
+    oz,
   });
 
   const purger = new Purger(

@@ -70,7 +70,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
           ? 'is not a valid tenant name (1-100 of A-Z a-z 0-9 . _ -)'
           : 'is not a known setting';
     // A secret setting's value is never echoed.
-    const got = SECRET_SETTINGS.has(setting) ? '(hidden)' : JSON.stringify(first.value);
+    const secret = SECRET_SETTINGS.has(setting) || setting.startsWith('oz.iron_password');
+    const got = secret ? '(hidden)' : JSON.stringify(first.value);
     throw new ConfigError(`invalid setting "${setting}" (from ${from}): ${detail}; got ${got}`);
   }
   const config = withDefaults as Config;

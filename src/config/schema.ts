@@ -45,6 +45,49 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    oz: Type.Object(
+      {
+        iron_passwords: Type.Optional(
+          Type.Record(Type.String({ pattern: '^\\w{1,64}$' }), Type.String({ minLength: 32 }), {
+            additionalProperties: false,
+            description:
+              'Iron passwords that seal Oz tickets, `{id: secret}` (secrets of at least 32 characters); old ids keep unsealing after a rotation.',
+          }),
+        ),
+        iron_password_id: Type.Optional(
+          Type.String({ pattern: '^\\w{1,64}$', description: 'The id of oz.iron_passwords that seals new tickets.' }),
+        ),
+        iron_password: Type.Optional(
+          Type.String({
+            minLength: 32,
+            description:
+              'One Iron password (id "default"); when no password is set, one is generated and kept in the store.',
+          }),
+        ),
+        host: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 255,
+            description: 'Host name Hawk clients sign for (else the request’s).',
+          }),
+        ),
+        port: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: 65535, description: 'Port Hawk clients sign for (else the request’s).' }),
+        ),
+        trust_proxy: Type.Boolean({
+          default: false,
+          description: 'Take the Hawk host and port from X-Forwarded-Host/-Port/-Proto (behind a trusted proxy only).',
+        }),
+        require_payload_hash: Type.Boolean({
+          default: false,
+          description: 'Every Hawk request must carry a payload hash.',
+        }),
+        ticket_ttl: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 3600, description: 'Seconds.' }),
+        grant_ttl: Type.Integer({ minimum: 1, maximum: 315_360_000, default: 2_592_000, description: 'Seconds.' }),
+        rsvp_ttl: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Seconds.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     tenants: Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), Type.Partial(TenantSettingsSchema), {
       default: {},
       description: 'Tenants ensured at start, with their settings.',
@@ -69,4 +112,9 @@ export const ENV: Record<string, { path: string; type: 'string' | 'boolean' | 'i
   TICKETD_PURGE_BATCH: { path: 'purge.batch', type: 'integer' },
   TICKETD_MASTER_TOKEN: { path: 'master_token', type: 'string' },
   TICKETD_TICKETS_REQUIRE_TOKEN: { path: 'tickets.require_token', type: 'boolean' },
+  TICKETD_OZ_IRON_PASSWORD: { path: 'oz.iron_password', type: 'string' },
+  TICKETD_OZ_HOST: { path: 'oz.host', type: 'string' },
+  TICKETD_OZ_PORT: { path: 'oz.port', type: 'integer' },
+  TICKETD_OZ_TRUST_PROXY: { path: 'oz.trust_proxy', type: 'boolean' },
+  TICKETD_OZ_REQUIRE_PAYLOAD_HASH: { path: 'oz.require_payload_hash', type: 'boolean' },
 };

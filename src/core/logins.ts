@@ -289,6 +289,21 @@ export class Logins {
     return touched;
   }
 
+  /**
+   * A live session (login ticket) by the hash of its id, for the Oz
+   * surface, which proves its callers by other means than an access token.
+   * `slide` moves its expiry to now + loginTicketMaxAge, as a profile
+   * request does; null when it is unknown, expired or invalidated.
+   */
+  async session(hash: Buffer, slide: boolean): Promise<LoginTicketRecord | null> {
+    const now = this.clock.now();
+    const found = await this.store.getLoginTicket(hash, now);
+    if (!found || !slide) return found;
+    const tenant = await this.tenants.get(found.tenant);
+    const maxAge = (tenant?.settings.loginTicketMaxAge ?? withDefaults({}).loginTicketMaxAge) * 1000;
+    return this.store.touchLoginTicket(hash, now, maxAge);
+  }
+
   // ---- persistent logins ---------------------------------------------------------
 
   async createPersistentLogin(actor: Actor, profileId: string): Promise<PersistentLoginView> {

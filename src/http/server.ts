@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { ADMIN_SECURITY, type AdminSurface, adminPlugin } from '../admin/plugin.js';
 import type { Clock } from '../core/clock.js';
 import type { Tenants } from '../core/tenants.js';
+import type { OzSurface } from '../oz/context.js';
+import { ozPlugin } from '../oz/plugin.js';
 import type { ProfileSurface } from '../profile/context.js';
 import { profileError } from '../profile/errors.js';
 import { profilePlugin } from '../profile/plugin.js';
@@ -28,6 +30,8 @@ export interface ServerDeps {
   profile?: ProfileSurface | undefined;
   /** The admin API (bearer master token); not mounted when the store lacks profile support. */
   admin?: AdminSurface | undefined;
+  /** Oz user tickets over Hawk (`/v1/ticket`, `/oz`); not mounted when the store lacks Oz support. */
+  oz?: OzSurface | undefined;
   version: string;
   bodyLimit: number;
 }
@@ -100,6 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         { name: 'tickets', description: 'Opaque limited-use tickets (Authen-compatible)' },
         { name: 'profile', description: 'Profiles and login tickets (Crafter Profile-compatible), /api/1' },
         { name: 'system', description: 'Health, identity, metrics' },
+        { name: 'oz', description: 'Oz user tickets over Hawk (mylet API, Oz), /v1/ticket and /oz' },
         { name: 'admin', description: 'Administration (tenants, profiles, access tokens), /admin/v1' },
       ],
       components: {
@@ -118,6 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });
   if (deps.profile) await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
   if (deps.admin) await app.register(adminPlugin, { ...deps.admin, prefix: '/admin/v1' });
+  if (deps.oz) await app.register(ozPlugin, deps.oz);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -8,8 +8,7 @@ declare module 'hawk' {
     interface Credentials {
       id?: string;
       key: string;
-      algorithm: 'sha1' | 'sha256' | string;
-      [k: string]: unknown;
+      algorithm: string;
     }
 
     interface Artifacts {

@@ -4,20 +4,21 @@ import { ConfigError } from '../config/load.js';
 import type { ProfileStore } from '../store/profile-types.js';
 
 /**
- * The Iron password that seals Oz tickets and rsvps, with rotation:
- * tickets are sealed under the current password id (Iron writes the id into
- * the seal, `Fe26.2*<id>*...`), and unsealed with whichever configured
- * password the seal names, so tickets sealed before a rotation keep
- * unsealing while their id stays configured.
+ * The Iron password that seals Oz tickets and rsvps, with rotation.
+ * A single password (configured, or generated at the first start) seals
+ * without an id, as Oz does with a plain password: ids start `Fe26.2**`.
+ * With a map of passwords, seals carry the current id (`Fe26.2*<id>*...`)
+ * and unseal with whichever configured password they name, so tickets
+ * sealed before a rotation keep unsealing while their id stays configured.
  */
 
 /** Iron's own minimum. */
 export const MIN_PASSWORD_LENGTH = 32;
 /** Where a generated password is kept, shared by every instance on the store. */
 export const GENERATED_META_KEY = 'oz.iron_password';
-/** The id seals made under the generated password carry. */
+/** The name of the generated password (in logs and `currentId`; its seals carry no id). */
 export const GENERATED_ID = 'generated';
-/** The id of a single configured password (Iron unseals id-less seals with it too). */
+/** The id of a single configured password; id-less seals also unseal with a map's `default`. */
 export const SINGLE_ID = 'default';
 
 const PASSWORD_ID = /^\w{1,64}$/;
@@ -27,44 +28,54 @@ export interface IronSettings {
   iron_passwords?: Record<string, string> | undefined;
   /** The id new seals use; may be omitted when the map holds one password. */
   iron_password_id?: string | undefined;
-  /** One password (`TICKETD_OZ_IRON_PASSWORD`), the same as `{"default": secret}`. */
+  /** One password (`TICKETD_OZ_IRON_PASSWORD`). */
   iron_password?: string | undefined;
 }
 
 export class IronKeys {
   private readonly options = Iron.defaults;
 
+  /**
+   * @param currentId the name of the password new seals use
+   * @param sealWith that password: a bare secret (id-less seals) or `{id, secret}`
+   * @param byId passwords of seals that name an id
+   * @param idless passwords tried, in order, on seals that name none
+   */
   constructor(
-    private readonly current: { id: string; secret: string },
-    private readonly all: Readonly<Record<string, string>>,
-  ) {
-    if (all[current.id] !== current.secret) throw new Error('the current Iron password must be one of the passwords');
-  }
-
-  /** The id new seals carry. */
-  get currentId(): string {
-    return this.current.id;
-  }
+    readonly currentId: string,
+    private readonly sealWith: string | { id: string; secret: string },
+    private readonly byId: Readonly<Record<string, string>>,
+    private readonly idless: readonly string[],
+  ) {}
 
   seal(value: object): Promise<string> {
-    return Iron.seal(value, this.current, this.options);
+    return Iron.seal(value, this.sealWith, this.options);
   }
 
   /**
    * Opens a seal made under any of the passwords. Rejects (with Iron's own
-   * error) when the seal is malformed, tampered with, or names no password
-   * configured here; callers turn that into their answer.
+   * error) when the seal is malformed, tampered with, or made under no
+   * password known here; callers turn that into their answer.
    */
-  unseal(sealed: string): Promise<unknown> {
-    return Iron.unseal(sealed, this.all as Iron.password.Hash, this.options);
+  async unseal(sealed: string): Promise<unknown> {
+    const id = sealed.split('*', 3)[1];
+    if (id !== '') return Iron.unseal(sealed, this.byId as Iron.password.Hash, this.options);
+    let failure: unknown = new Error('no password for id-less seals');
+    for (const secret of this.idless) {
+      try {
+        return await Iron.unseal(sealed, secret, this.options);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
   }
 
   /**
    * The keys configured in `settings`, or — when none is — the password
    * generated at the first start and kept in the store (the first instance
    * to store one wins; every other instance reads it). A generated password
-   * still in the store keeps unsealing after passwords are configured,
-   * unless one of them takes its id.
+   * still in the store keeps unsealing after passwords are configured.
    */
   static async load(
     settings: IronSettings,
@@ -73,14 +84,13 @@ export class IronKeys {
     const configured = configuredPasswords(settings);
     if (!configured) {
       const secret = await meta.putMetaIfAbsent(GENERATED_META_KEY, randomBytes(32).toString('base64url'));
-      return new IronKeys({ id: GENERATED_ID, secret }, { [GENERATED_ID]: secret });
+      return new IronKeys(GENERATED_ID, secret, {}, [secret]);
     }
-    const all: Record<string, string> = { ...configured.all };
-    if (!Object.hasOwn(all, GENERATED_ID)) {
-      const generated = await meta.getMeta(GENERATED_META_KEY);
-      if (generated) all[GENERATED_ID] = generated;
-    }
-    return new IronKeys(configured.current, all);
+    const generated = await meta.getMeta(GENERATED_META_KEY);
+    const { current, all } = configured;
+    const idless = [all[SINGLE_ID], generated].filter((p): p is string => typeof p === 'string');
+    if (settings.iron_password !== undefined) return new IronKeys(SINGLE_ID, current.secret, {}, idless);
+    return new IronKeys(current.id, current, all, idless);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
-import { configuredPasswords, GENERATED_META_KEY, IronKeys } from '../../src/oz/iron.js';
+import { configuredPasswords, GENERATED_META_KEY, IronKeys, type IronSettings } from '../../src/oz/iron.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(40);
@@ -33,7 +33,7 @@ describe('configured Iron passwords', () => {
   });
 
   it('refuses short secrets, bad ids, an unknown current id and both forms at once, without echoing secrets', () => {
-    const cases = [
+    const cases: IronSettings[] = [
       { iron_password: 'short' },
       { iron_passwords: { k1: 'short-secret' } },
       { iron_passwords: { 'bad id': A } },
@@ -75,6 +75,19 @@ describe('IronKeys', () => {
     await expect(dropped.unseal(sealed)).rejects.toThrow();
   });
 
+  it('a single password seals without an id (Fe26.2**), as Oz does', async () => {
+    const keys = await IronKeys.load({ iron_password: A }, meta());
+    expect((await keys.seal({ a: 1 })).startsWith('Fe26.2**')).toBe(true);
+    await expect((await IronKeys.load({}, meta())).seal({ a: 1 })).resolves.toMatch(/^Fe26\.2\*\*/);
+  });
+
+  it('a map with an id "default" opens id-less seals too', async () => {
+    const m = meta();
+    const old = await (await IronKeys.load({ iron_password: A }, m)).seal({ v: 1 });
+    const map = await IronKeys.load({ iron_passwords: { default: A, k2: B }, iron_password_id: 'k2' }, m);
+    expect(await map.unseal(old)).toEqual({ v: 1 });
+  });
+
   it('a tampered seal is refused', async () => {
     const keys = await IronKeys.load({ iron_password: A }, meta());
     const sealed = await keys.seal({ a: 1 });
@@ -101,5 +114,7 @@ describe('IronKeys', () => {
     const configured = await IronKeys.load({ iron_password: A }, m);
     expect(configured.currentId).toBe('default');
     expect(await configured.unseal(old)).toEqual({ old: true });
+    const map = await IronKeys.load({ iron_passwords: { k1: B } }, m);
+    expect(await map.unseal(old)).toEqual({ old: true });
   });
 });

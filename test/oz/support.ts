@@ -1,0 +1,249 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import hawk from 'hawk';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
+import { ManualClock } from '../../src/core/clock.js';
+import type { Identity } from '../../src/core/identity.js';
+import { MemoryStore } from '../../src/store/memory/index.js';
+import type { OzAppRecord, OzStore } from '../../src/store/oz-types.js';
+import type { ProfileStore } from '../../src/store/profile-types.js';
+import type { Store } from '../../src/store/types.js';
+import { createTicketd, type Ticketd } from '../../src/wire.js';
+
+/**
+ * A real ticketd for the Oz surface: SQLite in a temp dir (the memory store
+ * with TICKETD_TEST_STORE=memory), a manual clock, cheap scrypt, a captured
+ * log; helpers to make apps, profiles and sessions, and to send requests
+ * signed with hawk's own client (`hawk.client.header`) at the clock's time.
+ */
+
+export const T0 = Date.UTC(2026, 0, 1);
+/** The host and port tests sign for (sent as the Host header). */
+export const HOST = 'ticketd.test';
+export const PORT = 5200;
+const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+export interface OzTicketd extends Ticketd {
+  clock: ManualClock;
+  store: Store & ProfileStore & OzStore;
+  identity: Identity;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startOzTicketd(
+  options: { config?: Record<string, unknown>; store?: Store } = {},
+): Promise<OzTicketd> {
+  const dir = mkdtempSync(join(tmpdir(), 'ticketd-oz-'));
+  const useMemory = process.env.TICKETD_TEST_STORE === 'memory';
+  const config = loadConfig({
+    env: {},
+    flags: {
+      store: useMemory ? 'memory:' : `sqlite:${join(dir, 'ticketd.db')}`,
+      log_level: 'info',
+      master_token: 'test-master-token-0123456789abcdef',
+      ...options.config,
+    },
+  });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const clock = new ManualClock(T0);
+  const t = await createTicketd(config, {
+    clock,
+    logger: pino({ level: 'info' }, sink),
+    store: options.store ?? (useMemory ? new MemoryStore() : undefined),
+    print: () => {},
+    identity: { scrypt: TEST_SCRYPT, sleep: async () => {} },
+  });
+  await t.server.ready();
+  if (!t.identity) throw new Error('no identity');
+  return Object.assign(t as Ticketd & { store: Store & ProfileStore & OzStore; identity: Identity }, {
+    clock,
+    logs: () => lines.join(''),
+    stop: async () => {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}${++counter}`;
+
+export async function createApp(t: OzTicketd, fields: Partial<OzAppRecord> = {}): Promise<OzAppRecord> {
+  const app: OzAppRecord = {
+    id: fields.id ?? unique('com.example.app'),
+    tenant: 'default',
+    key: `${unique('key-')}-${'k'.repeat(40)}`,
+    algorithm: 'sha256',
+    scope: ['mylet'],
+    delegate: false,
+    extAttributes: ['dbs'],
+    createdOn: t.clock.now(),
+    ...fields,
+  };
+  await t.store.createApp(app);
+  return app;
+}
+
+export async function createProfile(
+  t: OzTicketd,
+  fields: { tenant?: string; attributes?: Record<string, unknown>; enabled?: boolean } = {},
+): Promise<string> {
+  const name = unique('user');
+  const p = await t.identity.profiles.create(SYSTEM_ACTOR, {
+    tenant: fields.tenant ?? 'default',
+    username: name,
+    password: 'correct horse battery',
+    email: `${name}@example.com`,
+    enabled: fields.enabled ?? true,
+    roles: [],
+    attributes: fields.attributes ?? { dbs: '2e2ed05a-4f63-4850-9297-5b8384397dd0', secret: 'not for apps' },
+  });
+  return p.id;
+}
+
+/** A session token: a live login ticket of the profile. */
+export async function login(t: OzTicketd, profileId: string): Promise<string> {
+  return (await t.identity.logins.createTicket(SYSTEM_ACTOR, profileId)).id;
+}
+
+export interface HawkCredentials {
+  id: string;
+  key: string;
+  algorithm: string;
+  app?: string;
+  dlg?: string;
+}
+
+export interface SignOptions {
+  /** Seconds offset of the signature's timestamp from the clock. */
+  skewSec?: number;
+  nonce?: string;
+  /** Sign the body (payload hash). */
+  hash?: boolean;
+  contentType?: string;
+  /** Override the header's app / dlg attributes (default: the ticket's). */
+  app?: string | null;
+  dlg?: string | null;
+  host?: string;
+  port?: number;
+}
+
+/** An Authorization header from hawk's own client, at the test clock's time. */
+export function hawkHeader(
+  t: OzTicketd,
+  path: string,
+  credentials: HawkCredentials,
+  body: string | undefined,
+  options: SignOptions = {},
+): string {
+  const app = options.app === null ? undefined : (options.app ?? credentials.app);
+  const dlg = options.dlg === null ? undefined : (options.dlg ?? credentials.dlg);
+  return hawk.client.header(`http://${options.host ?? HOST}:${options.port ?? PORT}${path}`, 'POST', {
+    credentials: { id: credentials.id, key: credentials.key, algorithm: credentials.algorithm },
+    timestamp: Math.floor(t.clock.now() / 1000) + (options.skewSec ?? 0),
+    ...(options.nonce ? { nonce: options.nonce } : {}),
+    ...(app ? { app } : {}),
+    ...(dlg ? { dlg } : {}),
+    ...(options.hash ? { payload: body ?? '', contentType: options.contentType ?? 'application/json' } : {}),
+  }).header;
+}
+
+export interface OzReply {
+  status: number;
+  body: Record<string, unknown>;
+  text: string;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** POSTs to ticketd, Hawk-signed with `credentials` unless they are null; `body` is JSON-encoded unless a string. */
+export async function post(
+  t: OzTicketd,
+  path: string,
+  credentials: HawkCredentials | null,
+  body?: unknown,
+  options: SignOptions & { authorization?: string; headers?: Record<string, string> } = {},
+): Promise<OzReply> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string> = { host: `${HOST}:${PORT}` };
+  if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+  else if (credentials) headers.authorization = hawkHeader(t, path, credentials, payload, options);
+  const res = await t.server.inject({
+    method: 'POST',
+    url: path,
+    headers: { ...headers, ...options.headers },
+    ...(payload !== undefined ? { payload } : {}),
+  });
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { status: res.statusCode, body: parsed, text: res.body, headers: res.headers };
+}
+
+/** Credentials of an app for hawk's client. */
+export const appCredentials = (app: OzAppRecord): HawkCredentials => ({
+  id: app.id,
+  key: app.key,
+  algorithm: app.algorithm,
+});
+
+/** Credentials of a ticket (as answered) for hawk's client, with its app and dlg. */
+export const ticketCredentials = (ticket: Record<string, unknown>): HawkCredentials => ({
+  id: ticket.id as string,
+  key: ticket.key as string,
+  algorithm: ticket.algorithm as string,
+  app: ticket.app as string,
+  ...(typeof ticket.dlg === 'string' ? { dlg: ticket.dlg } : {}),
+});
+
+/** A user ticket for a fresh profile and session of `app`. */
+export async function userTicket(
+  t: OzTicketd,
+  app: OzAppRecord,
+  profile?: string,
+): Promise<{ ticket: Record<string, unknown>; profile: string; session: string }> {
+  const p = profile ?? (await createProfile(t));
+  const session = await login(t, p);
+  const res = await post(t, '/v1/ticket', appCredentials(app), { session });
+  if (res.status !== 200) throw new Error(`no user ticket: ${res.status} ${res.text}`);
+  return { ticket: res.body, profile: p, session };
+}
+
+/** Hawk's client check of a response: its Server-Authorization (and body hash) made with `credentials`. */
+export function verifyServerAuthorization(
+  path: string,
+  credentials: HawkCredentials,
+  authorization: string,
+  reply: OzReply,
+): void {
+  const artifacts = hawk.utils.parseAuthorizationHeader(authorization);
+  hawk.client.authenticate(
+    { headers: reply.headers as Record<string, string> },
+    { id: credentials.id, key: credentials.key, algorithm: credentials.algorithm },
+    {
+      method: 'POST',
+      host: HOST,
+      port: PORT,
+      resource: path,
+      ts: artifacts.ts as string,
+      nonce: artifacts.nonce,
+      app: artifacts.app,
+      dlg: artifacts.dlg,
+    },
+    { payload: reply.text, required: true },
+  );
+}
