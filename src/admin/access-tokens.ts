@@ -1,9 +1,21 @@
 import { Type } from '@sinclair/typebox';
-import { SYSTEM_ACTOR } from '../core/access-tokens.js';
+import { type AccessTokenView, SYSTEM_ACTOR } from '../core/access-tokens.js';
 import type { TenantPermission as Permission } from '../store/profile-types.js';
 import { adminError } from './errors.js';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { AccessToken, AccessTokenId, ISO_DATE_TIME, params, TenantPermission, UUID } from './schemas.js';
+
+/** An access token as the admin API answers it, keys in the schema's order (the CLI's --json prints the same). */
+export function tokenView(v: AccessTokenView) {
+  return {
+    id: v.id,
+    idPrefix: v.idPrefix,
+    application: v.application,
+    master: v.master,
+    tenantPermissions: v.tenantPermissions,
+    expiresOn: v.expiresOn,
+  };
+}
 
 /** Latest expiry JavaScript dates can hold. */
 const MAX_DATE_MS = 8_640_000_000_000_000;
@@ -49,7 +61,7 @@ export const accessTokenOperations: AdminOperation[] = [
     result: Type.Array(AccessToken),
     errors: [],
     cli: { view: tokenTable },
-    run: ({ identity }) => identity.accessTokens.list(SYSTEM_ACTOR),
+    run: async ({ identity }) => (await identity.accessTokens.list(SYSTEM_ACTOR)).map(tokenView),
   }),
   defineOperation({
     resource: 'access-token',
@@ -60,7 +72,7 @@ export const accessTokenOperations: AdminOperation[] = [
     params: byId,
     result: AccessToken,
     errors: ['accessTokenNotFound'],
-    run: ({ identity }, p) => identity.accessTokens.get(SYSTEM_ACTOR, p.id),
+    run: async ({ identity }, p) => tokenView(await identity.accessTokens.get(SYSTEM_ACTOR, p.id)),
   }),
   defineOperation({
     resource: 'access-token',
@@ -103,7 +115,7 @@ export const accessTokenOperations: AdminOperation[] = [
       },
       notice: 'ticketd admin: the id above is shown only this once; keep it safe.',
     },
-    run: ({ identity }, p) => {
+    run: async ({ identity }, p) => {
       let expiresOn: number | null = null;
       if (typeof p.expiresOn === 'string') {
         expiresOn = Date.parse(p.expiresOn);
@@ -111,13 +123,14 @@ export const accessTokenOperations: AdminOperation[] = [
           throw adminError('invalidValue', `expiresOn "${p.expiresOn}" is not a date`);
         }
       } else if (typeof p.expiresOn === 'number') expiresOn = p.expiresOn;
-      return identity.accessTokens.create(SYSTEM_ACTOR, {
+      const created = await identity.accessTokens.create(SYSTEM_ACTOR, {
         id: p.id?.toLowerCase(),
         application: p.application,
         master: p.master ?? false,
         tenantPermissions: (p.tenantPermissions ?? []) as Permission[],
         expiresOn,
       });
+      return tokenView(created);
     },
   }),
   defineOperation({
@@ -130,6 +143,6 @@ export const accessTokenOperations: AdminOperation[] = [
     params: byId,
     result: AccessToken,
     errors: ['accessTokenNotFound'],
-    run: ({ identity }, p) => identity.accessTokens.delete(SYSTEM_ACTOR, p.id),
+    run: async ({ identity }, p) => tokenView(await identity.accessTokens.delete(SYSTEM_ACTOR, p.id)),
   }),
 ];

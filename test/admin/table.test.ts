@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import { runAdminCli } from '../../src/cli/admin.js';
-import { type AdminTicketd, startAdminTicketd } from './support.js';
+import { TEST_SCRYPT } from '../profile/support.js';
+import { type AdminTicketd, admin, createProfile, createToken, ok, startAdminTicketd } from './support.js';
 
 /**
  * The admin API and `ticketd admin` are both made from ADMIN_OPERATIONS:
@@ -31,11 +32,13 @@ afterAll(async () => {
   await t.stop();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** The CLI, on the test instance's store when `shared` (else on the default config, for help only). */
+async function cli(args: string[], shared = false): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const code = await runAdminCli(args, {
     env: {},
+    ...(shared ? { store: t.store, clock: t.clock, identity: { scrypt: TEST_SCRYPT } } : {}),
     io: { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) },
   });
   return { code, out, err };
@@ -92,6 +95,29 @@ describe('the admin operation table', () => {
       expect(one.code).toBe(0);
       expect(one.out).toContain(`HTTP: ${op.method} /admin/v1${op.path}`);
       expect(one.out).toContain(op.summary);
+    }
+  });
+});
+
+describe('one implementation', () => {
+  it('`--json` prints byte for byte what the admin API answers, for every read of the table', async () => {
+    ok(await admin(t, 'POST', '/tenants', { name: 'same', ticketMax: 3, availableRoles: ['R'] }), 201);
+    const profile = await createProfile(t, { tenant: 'same', roles: ['R'], attributes: { a: [1, { b: null }] } });
+    const token = await createToken(t, { tenantPermissions: [{ tenant: 'same', allowedActions: ['MANAGE_TICKETS'] }] });
+    const reads: [string[], string][] = [
+      [['tenant', 'list'], '/tenants'],
+      [['tenant', 'get', '--name', 'same'], '/tenants/same'],
+      [['profile', 'list', '--tenant', 'same'], '/profiles?tenant=same'],
+      [['profile', 'get', '--id', profile.id], `/profiles/${profile.id}`],
+      [['access-token', 'list'], '/access-tokens'],
+      [['access-token', 'get', '--id', token], `/access-tokens/${token}`],
+      [['stats'], '/stats'],
+    ];
+    for (const [args, path] of reads) {
+      const res = await cli([...args, '--json'], true);
+      expect(res.code, res.err).toBe(0);
+      const api = await admin(t, 'GET', path);
+      expect(JSON.stringify(JSON.parse(res.out)), args.join(' ')).toBe(api.body);
     }
   });
 });
