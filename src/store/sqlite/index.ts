@@ -28,6 +28,13 @@ import { SqliteProfiles } from './profiles.js';
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
 
+interface PendingWrite {
+  step: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; value: unknown };
+
 interface TicketRow {
   uses_left: number | null;
   payload: Buffer | null;
@@ -40,9 +47,10 @@ interface TenantRow {
 
 /**
  * The embedded default: one SQLite file in WAL mode. better-sqlite3 is
- * synchronous, so within one process every method runs to completion
- * without interleaving; across processes sharing the file, each write runs in
- * a `BEGIN IMMEDIATE` transaction, which SQLite serialises.
+ * synchronous, so within one process every step runs to completion without
+ * interleaving; across processes sharing the file, each write runs in a
+ * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Ticket writes are
+ * group-committed (see write()).
  */
 export class SqliteStore implements Store, ProfileStore, OzStore {
   readonly kind = 'sqlite';
@@ -100,6 +108,7 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
   }
 
   async close(): Promise<void> {
+    this.commitPending();
     if (this.db.open) this.db.close();
   }
 
@@ -116,16 +125,16 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
     return this.run(() => (this.stmts.listTenants.all() as TenantRow[]).map(toTenant));
   }
 
-  async createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
-    return this.run(() => this.txn.create.immediate(t, max, now));
+  createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    return this.write(() => this.txn.create.immediate(t, max, now));
   }
 
-  async useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    return this.run(() => this.txn.use.immediate(tenant, id, now));
+  useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    return this.write(() => this.txn.use.immediate(tenant, id, now));
   }
 
-  async deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
-    return this.run(() => this.txn.delete.immediate(tenant, id, now));
+  deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    return this.write(() => this.txn.delete.immediate(tenant, id, now));
   }
 
   async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
@@ -143,9 +152,63 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
     return row?.live_tickets ?? 0;
   }
 
-  async purgeTickets(now: number, limit: number): Promise<number> {
-    return this.run(() => this.txn.purge.immediate(now, limit));
+  purgeTickets(now: number, limit: number): Promise<number> {
+    return this.write(() => this.txn.purge.immediate(now, limit));
   }
+
+  // ---- group commit ----------------------------------------------------------
+
+  /** Ticket writes waiting for the next group commit. */
+  private pending: PendingWrite[] = [];
+
+  /**
+   * Group commit. A commit costs far more than the statements it commits (it
+   * appends every page they changed to the WAL), so ticket writes queue here
+   * and run together, each in its own savepoint, in one IMMEDIATE transaction
+   * at the end of the event-loop turn that issued them. Each write's promise
+   * settles only once that transaction has committed (or failed), so an
+   * answer never goes out before its write is durable. Every other call runs
+   * the queue first (see run()), so calls still take effect in the order made.
+   */
+  private write<T>(step: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(this.commitPending);
+      this.pending.push({ step, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private readonly commitPending = (): void => {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    if (batch.length === 1) {
+      // Alone: its own transaction, as if it had never queued.
+      const only = batch[0] as PendingWrite;
+      let value: unknown;
+      try {
+        value = this.run(only.step);
+      } catch (err) {
+        only.reject(err);
+        return;
+      }
+      only.resolve(value);
+      return;
+    }
+    const outcomes: Outcome[] = [];
+    try {
+      this.run(() => this.txn.batch.immediate(batch, outcomes));
+    } catch (err) {
+      // BEGIN or COMMIT failed: none of the batch took effect.
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as PendingWrite;
+      const o = outcomes[i] as Outcome;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(this.unavailable(o.value) ?? o.value);
+    }
+  };
 
   /**
    * Statements are prepared once, after migrations created their tables: at
@@ -231,6 +294,16 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
         s.remove.run(id);
         s.release.run({ n: 1, tenant });
         return { usesLeft: row.uses_left };
+      }),
+      /** Each write in its own savepoint: one that throws is rolled back alone. */
+      batch: db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => {
+        for (const p of batch) {
+          try {
+            outcomes.push({ ok: true, value: p.step() });
+          } catch (err) {
+            outcomes.push({ ok: false, value: err });
+          }
+        }
       }),
       purge: db.transaction((now: number, limit: number): number => {
         const rows = s.purge.all(now, limit) as { tenant: string }[];
@@ -426,17 +499,26 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
     }
   }
 
-  /** Runs a synchronous step, turning "cannot reach the file" into StoreUnavailableError. */
+  /**
+   * Runs a synchronous step, turning "cannot reach the file" into
+   * StoreUnavailableError. Ticket writes still queued for a group commit run
+   * first, so that every call sees the writes made before it.
+   */
   private run<T>(step: () => T): T {
+    if (this.pending.length > 0) this.commitPending();
     try {
       return step();
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || !this.db.open) {
-        throw new StoreUnavailableError(`sqlite: ${code || 'database closed'}`, { cause: err });
-      }
-      throw err;
+      throw this.unavailable(err) ?? err;
     }
+  }
+
+  private unavailable(err: unknown): StoreUnavailableError | undefined {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR' || !this.db.open) {
+      return new StoreUnavailableError(`sqlite: ${code || 'database closed'}`, { cause: err });
+    }
+    return undefined;
   }
 }
 
