@@ -4,14 +4,17 @@ import type { ApiError } from '../http/api-error.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { type OzRoute, type OzSurface, sendJson } from './context.js';
 import { OzError, ozError, toBoom } from './errors.js';
+import { registerOzApp } from './routes/oz-app.js';
+import { registerOzRsvp } from './routes/oz-rsvp.js';
 import { registerOzReissue, registerTicketReissue } from './routes/reissue.js';
+import { registerRsvpCreate } from './routes/rsvp-create.js';
 import { registerTicket } from './routes/ticket.js';
 import { BoomReply } from './schemas.js';
 
 /** Routes at their full paths (`/v1/ticket...`). */
-const V1_ROUTES: OzRoute[] = [registerTicket, registerTicketReissue];
+const V1_ROUTES: OzRoute[] = [registerTicket, registerTicketReissue, registerRsvpCreate];
 /** Oz's standard endpoints, under `/oz`. */
-const OZ_ROUTES: OzRoute[] = [registerOzReissue];
+const OZ_ROUTES: OzRoute[] = [registerOzApp, registerOzReissue, registerOzRsvp];
 
 /**
  * The Oz surface: `/v1/ticket`, `/v1/ticket/reissue` (and `/refresh`),

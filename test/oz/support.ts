@@ -36,7 +36,7 @@ export interface OzTicketd extends Ticketd {
 }
 
 export async function startOzTicketd(
-  options: { config?: Record<string, unknown>; store?: Store } = {},
+  options: { config?: Record<string, unknown>; store?: Store; clock?: ManualClock } = {},
 ): Promise<OzTicketd> {
   const dir = mkdtempSync(join(tmpdir(), 'ticketd-oz-'));
   const useMemory = process.env.TICKETD_TEST_STORE === 'memory';
@@ -56,7 +56,7 @@ export async function startOzTicketd(
       cb();
     },
   });
-  const clock = new ManualClock(T0);
+  const clock = options.clock ?? new ManualClock(T0);
   const t = await createTicketd(config, {
     clock,
     logger: pino({ level: 'info' }, sink),
