@@ -64,7 +64,32 @@ const SYSTEM: Record<string, (a: Answer) => void> = Object.fromEntries<(a: Answe
 
 export type SystemPath = '/v1/ping' | '/v1/info' | '/openapi.json' | '/metrics';
 
-function isKnownRoute(method: string, url: string): boolean {
+/**
+ * Surfaces with a not-found handler and error model of their own (profile,
+ * admin, Oz): their suites fuzz them. Fastify hands them `<prefix>` and
+ * `<prefix>/*`; everything else that matches no route is the root's 102001.
+ */
+const OTHER_SURFACES = ['/api/1', '/admin/v1', '/oz'];
+
+type RouteMatcher = (method: string, path: string) => boolean;
+
+/** Every route the server documents (GET implies HEAD), plus the hidden ones we know. */
+async function routeMatcher(t: FuzzTarget['t']): Promise<RouteMatcher> {
+  const res = await t.server.inject({ method: 'GET', url: '/openapi.json' });
+  const doc = JSON.parse(res.body) as { paths: Record<string, Record<string, unknown>> };
+  const routes: Array<[string, RegExp]> = KNOWN_ROUTES.map(([m, p]) => [m, new RegExp(`^${p.replace(/\./g, '\\.')}$`)]);
+  for (const [pattern, ops] of Object.entries(doc.paths)) {
+    const re = new RegExp(`^${pattern.replace(/[.+*?^$()[\]|\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+    for (const m of Object.keys(ops)) {
+      routes.push([m.toUpperCase(), re]);
+      if (m === 'get') routes.push(['HEAD', re]);
+    }
+  }
+  return (method, path) => routes.some(([m, re]) => m === method && re.test(path));
+}
+
+/** The request goes to a route, or to another surface's not-found handler. */
+function notOurs(isRoute: RouteMatcher, method: string, url: string): boolean {
   let path: string;
   try {
     path = new URL(url, 'http://localhost').pathname;
@@ -77,7 +102,9 @@ function isKnownRoute(method: string, url: string): boolean {
   } catch {
     // left as it is
   }
-  return KNOWN_ROUTES.some(([m, p]) => m === method && (p === path || p === decoded));
+  return [path, decoded].some(
+    (p) => isRoute(method, p) || OTHER_SURFACES.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)),
+  );
 }
 
 /** Registers, in the calling test file, one property per path (and one for unknown routes). */
@@ -118,8 +145,9 @@ export function describeSystemFuzz(file: string, paths: SystemPath[], unknownRou
     it(
       'unknown routes and methods: 404 102001, whatever the body',
       async () => {
+        const isRoute = await routeMatcher(single.t);
         await fuzz('unknown routes', fc.tuple(fc.boolean(), unknownRequest), async ([isMulti, req]) => {
-          fc.pre(!isKnownRoute(req.method, req.url));
+          fc.pre(!notOurs(isRoute, req.method, req.url));
           const a = await send((isMulti ? multi : single).t, req, 'unknown routes');
           checkNotFound(a, req.method);
         });
