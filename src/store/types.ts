@@ -68,6 +68,14 @@ export interface Store {
   getTenant(name: string): Promise<TenantRecord | null>;
   /** Creates the tenant, or replaces its settings when it exists (its tickets stay). */
   putTenant(tenant: TenantRecord): Promise<void>;
+  /**
+   * Creates the tenant unless one with its name exists, and then changes
+   * nothing: `exists`, the stored tenant's settings and createdAt untouched.
+   * Atomic with respect to every other call on any process sharing the
+   * backend: of concurrent creates with one name, exactly one returns
+   * `created`. A created tenant's counters start at 0 (no tickets).
+   */
+  createTenant(tenant: TenantRecord): Promise<'created' | 'exists'>;
   listTenants(): Promise<TenantRecord[]>;
 
   // ---- opaque tickets ------------------------------------------------------

@@ -155,6 +155,7 @@ describe('Purger on a store without the Oz surface', () => {
       close: () => memory.close(),
       getTenant: (name) => memory.getTenant(name),
       putTenant: (t) => memory.putTenant(t),
+      createTenant: (t) => memory.createTenant(t),
       listTenants: () => memory.listTenants(),
       createTicket: (t, max, now) => memory.createTicket(t, max, now),
       useTicket: (tenant, id, now) => memory.useTicket(tenant, id, now),

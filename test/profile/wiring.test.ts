@@ -17,6 +17,7 @@ function ticketsOnly(): Store {
     close: () => m.close(),
     getTenant: (n) => m.getTenant(n),
     putTenant: (t) => m.putTenant(t),
+    createTenant: (t) => m.createTenant(t),
     listTenants: () => m.listTenants(),
     createTicket: (t, max, now) => m.createTicket(t, max, now),
     useTicket: (tn, id, now) => m.useTicket(tn, id, now),

@@ -130,6 +130,64 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(await store.peekTicket('a', t.id, t0)).toEqual({ usesLeft: 2, expiresAt: null, createdAt: t0 });
     });
 
+    it('createTenant creates a tenant with no tickets', async () => {
+      const record = { name: 'a', settings: withDefaults({ ticketMax: 3 }), createdAt: t0 };
+      expect(await store.createTenant(record)).toBe('created');
+      expect(await store.getTenant('a')).toEqual(record);
+      expect(await store.listTenants()).toEqual([record]);
+      expect(await store.countTickets('a')).toBe(0);
+      // The tenant works for tickets, its counter starting at 0.
+      const t = await create(ticket('a'));
+      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('created');
+      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('limit');
+      expect(await store.deleteTicket('a', t.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.countTickets('a')).toBe(1);
+    });
+
+    it('createTenant of an existing name answers exists and changes nothing', async () => {
+      expect(
+        await store.createTenant({ name: 'a', settings: withDefaults({ ticketMax: 3, lockTime: 10 }), createdAt: t0 }),
+      ).toBe('created');
+      await create(ticket('a'));
+
+      expect(
+        await store.createTenant({ name: 'a', settings: withDefaults({ ticketMax: 7 }), createdAt: t0 + MINUTE }),
+      ).toBe('exists');
+      expect(await store.getTenant('a')).toEqual({
+        name: 'a',
+        settings: withDefaults({ ticketMax: 3, lockTime: 10 }),
+        createdAt: t0,
+      });
+      expect(await store.listTenants()).toHaveLength(1);
+      expect(await store.countTickets('a')).toBe(1);
+
+      // A tenant made by putTenant exists too.
+      await putTenant('b', { ticketMax: 5 });
+      expect(await store.createTenant({ name: 'b', settings: withDefaults({}), createdAt: t0 + MINUTE })).toBe(
+        'exists',
+      );
+      expect((await store.getTenant('b'))?.settings).toEqual(withDefaults({ ticketMax: 5 }));
+    });
+
+    it('createTenant: of 20 concurrent creates of one name exactly one is created', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.createTenant({ name: 'race', settings: withDefaults({ ticketMax: i + 1 }), createdAt: t0 + i }),
+        ),
+      );
+      expect(results.filter((r) => r === 'created')).toHaveLength(1);
+      expect(results.filter((r) => r === 'exists')).toHaveLength(19);
+      const winner = results.indexOf('created');
+      expect(await store.getTenant('race')).toEqual({
+        name: 'race',
+        settings: withDefaults({ ticketMax: winner + 1 }),
+        createdAt: t0 + winner,
+      });
+      expect(await store.listTenants()).toHaveLength(1);
+      expect(await store.countTickets('race')).toBe(0);
+    });
+
     it('a record handed to or returned by the store is a copy', async () => {
       const settings = withDefaults({ ticketMax: 3 });
       await store.putTenant({ name: 'a', settings, createdAt: t0 });

@@ -54,6 +54,12 @@ export class MemoryStore implements Store, ProfileStore, OzStore {
     else this.tenants.set(tenant.name, { record, tickets: new Set() });
   }
 
+  async createTenant(tenant: TenantRecord): Promise<'created' | 'exists'> {
+    if (this.tenants.has(tenant.name)) return 'exists';
+    this.tenants.set(tenant.name, { record: structuredClone(tenant), tickets: new Set() });
+    return 'created';
+  }
+
   async listTenants(): Promise<TenantRecord[]> {
     return [...this.tenants.values()].map((t) => structuredClone(t.record));
   }

@@ -185,6 +185,11 @@ export class PostgresStore implements Store, ProfileStore, OzStore {
     await this.query(this.sql.putTenant, [t.name, JSON.stringify(t.settings), t.createdAt]);
   }
 
+  async createTenant(t: TenantRecord): Promise<'created' | 'exists'> {
+    const res = await this.query(this.sql.createTenant, [t.name, JSON.stringify(t.settings), t.createdAt]);
+    return res.rowCount === 1 ? 'created' : 'exists';
+  }
+
   async listTenants(): Promise<TenantRecord[]> {
     const res = await this.query<TenantRow>(this.sql.listTenants);
     return res.rows.map(toTenant);
@@ -524,6 +529,19 @@ function statements(s: string) {
                 INSERT INTO ${s}.ticket_count_slots (tenant, slot)
                 SELECT $1, slot FROM generate_series(0, ${SLOTS - 1}) AS slot
                 ON CONFLICT DO NOTHING`,
+    // ON CONFLICT DO NOTHING waits for a concurrent insert of the name and then
+    // skips it (no row RETURNING), so of concurrent creates exactly one inserts;
+    // its slot rows go in with it, in the same statement (ticket_count and the
+    // deltas take their default, 0), none for a create that found the tenant.
+    createTenant: `WITH tenant AS (
+                     INSERT INTO ${s}.tenants (name, settings, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO NOTHING
+                     RETURNING name),
+                   slots AS (
+                     INSERT INTO ${s}.ticket_count_slots (tenant, slot)
+                     SELECT tenant.name, slot FROM tenant, generate_series(0, ${SLOTS - 1}) AS slot
+                     ON CONFLICT DO NOTHING)
+                   SELECT name FROM tenant`,
     listTenants: `SELECT name, settings, created_at FROM ${s}.tenants ORDER BY name`,
     create: {
       name: 'ticketd_create',

@@ -173,6 +173,19 @@ export class RedisStore implements Store, ProfileStore, OzStore {
     );
   }
 
+  async createTenant(t: TenantRecord): Promise<'created' | 'exists'> {
+    const created = await this.conn.run(() =>
+      this.redis.ticketdCreateTenant(
+        this.keys.tenant(t.name),
+        this.keys.tenants,
+        t.name,
+        JSON.stringify(t.settings),
+        String(t.createdAt),
+      ),
+    );
+    return created === 1 ? 'created' : 'exists';
+  }
+
   async listTenants(): Promise<TenantRecord[]> {
     const flat = await this.conn.run(() => this.redis.ticketdListTenants(this.keys.tenants, this.keys.tenantPrefix));
     const out: TenantRecord[] = [];

@@ -174,6 +174,21 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 `;
 
+/**
+ * KEYS: tenant, tenants SET. ARGV: name, settings JSON, createdAt.
+ * PUT_TENANT for a tenant that does not exist yet; returns 1 (created), or 0
+ * and writes nothing when the tenant's hash exists. No \`tickets\` field: the
+ * counter of a new tenant reads 0.
+ */
+export const CREATE_TENANT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'settings', ARGV[2], 'createdAt', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`;
+
 /** KEYS: tenants SET. ARGV: tenantPrefix. Returns {name, settings, createdAt, ...}: one consistent snapshot. */
 export const LIST_TENANTS = `
 local out = {}
@@ -197,6 +212,7 @@ export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
   ticketdPurgeTickets(...args: Arg[]): Promise<number>;
   ticketdPutTenant(...args: Arg[]): Promise<number>;
+  ticketdCreateTenant(...args: Arg[]): Promise<number>;
   ticketdListTenants(...args: Arg[]): Promise<string[]>;
 }
 
@@ -206,6 +222,7 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 4, lua: DELETE_TICKET });
   redis.defineCommand('ticketdPurgeTickets', { numberOfKeys: 1, lua: PURGE_TICKETS });
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
+  redis.defineCommand('ticketdCreateTenant', { numberOfKeys: 2, lua: CREATE_TENANT });
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
   defineProfileScripts(redis);
   defineOzScripts(redis);

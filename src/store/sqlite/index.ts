@@ -121,6 +121,12 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
     this.run(() => this.stmts.putTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
   }
 
+  async createTenant(t: TenantRecord): Promise<'created' | 'exists'> {
+    // One statement: SQLite serialises writers, so of concurrent creates (any process) one inserts.
+    const { changes } = this.run(() => this.stmts.createTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
+    return changes === 1 ? 'created' : 'exists';
+  }
+
   async listTenants(): Promise<TenantRecord[]> {
     return this.run(() => (this.stmts.listTenants.all() as TenantRow[]).map(toTenant));
   }
@@ -236,6 +242,10 @@ export class SqliteStore implements Store, ProfileStore, OzStore {
       getTenant: db.prepare('SELECT name, settings, created_at FROM tenants WHERE name = ?'),
       putTenant: db.prepare(
         'INSERT INTO tenants (name, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET settings = excluded.settings',
+      ),
+      // live_tickets takes its default, 0.
+      createTenant: db.prepare(
+        'INSERT INTO tenants (name, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
       ),
       listTenants: db.prepare('SELECT name, settings, created_at FROM tenants ORDER BY name'),
       count: db.prepare('SELECT live_tickets FROM tenants WHERE name = ?'),
