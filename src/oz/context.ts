@@ -5,10 +5,9 @@ import type { Logins } from '../core/logins.js';
 import type { OzStore } from '../store/oz-types.js';
 import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
-import { ozError } from './errors.js';
 import { type Artifacts, type Credentials, HawkVerifier, type SignedRequest } from './hawk.js';
 import { IronKeys, type IronSettings } from './iron.js';
-import { type AppCredentials, OzService, type Ticket } from './tickets.js';
+import { type AppCredentials, checkTicketArtifacts, OzService, type Ticket } from './tickets.js';
 
 /** What every Oz route needs, handed over by the wiring. */
 export interface OzSurface {
@@ -107,18 +106,6 @@ export async function authenticateTicket(
   checkTicketArtifacts(result.credentials, result.artifacts);
   req.ozAuth = result;
   return result.credentials;
-}
-
-/** Oz's Server._authenticate checks after Hawk: the ticket's app (and delegating app) are the header's. */
-export function checkTicketArtifacts(ticket: Ticket, artifacts: Artifacts): void {
-  if (ticket.app !== artifacts.app) throw ozError('mismatchingApplication');
-  if ((ticket.dlg || artifacts.dlg) && ticket.dlg !== artifacts.dlg) throw ozError('mismatchingDelegation');
-}
-
-/** The ticket as a resource server may see it: everything but its key. */
-export function withoutKey(ticket: Ticket): Record<string, unknown> {
-  const { key: _key, ext, id, ...head } = ticket;
-  return { ...head, ext: ext.public, id };
 }
 
 /**

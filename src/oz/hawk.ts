@@ -51,8 +51,28 @@ export interface SignedRequest {
   payload: Buffer | string | undefined;
 }
 
-export type Credentials = hawk.Credentials;
-export type Artifacts = hawk.Artifacts;
+/** Hawk credentials: the id's key and MAC algorithm. */
+export interface Credentials {
+  id?: string;
+  key: string;
+  algorithm: string;
+}
+
+/** What Hawk read from a request (its header's attributes, method, host, port, resource). */
+export interface Artifacts {
+  method?: string;
+  host: string;
+  port: number | string;
+  resource?: string;
+  ts: string | number;
+  nonce?: string;
+  hash?: string;
+  ext?: string;
+  app?: string;
+  dlg?: string;
+  mac?: string;
+  id?: string;
+}
 
 /** Finds the credentials of a Hawk id; null when there are none. May throw an OzError (e.g. `Bad ticket`). */
 export type CredentialsLookup<C extends Credentials> = (id: string) => Promise<C | null>;

@@ -72,6 +72,23 @@ export class IronKeys {
   }
 
   /**
+   * Keys that only unseal (resource servers): ticketd's single password, or
+   * its map of passwords by id. Throws when a password is too short.
+   */
+  static forUnsealing(password: string | Readonly<Record<string, string>>): IronKeys {
+    if (typeof password === 'string') {
+      checkSecret('password', password);
+      return new IronKeys(SINGLE_ID, password, {}, [password]);
+    }
+    const ids = Object.keys(password);
+    const first = ids[0];
+    if (first === undefined) throw new Error('no Iron password given');
+    for (const id of ids) checkSecret(`password ${id}`, password[id]);
+    const idless = Object.hasOwn(password, SINGLE_ID) ? [password[SINGLE_ID] as string] : [];
+    return new IronKeys(first, { id: first, secret: password[first] as string }, { ...password }, idless);
+  }
+
+  /**
    * The keys configured in `settings`, or — when none is — the password
    * generated at the first start and kept in the store (the first instance
    * to store one wins; every other instance reads it). A generated password

@@ -4,6 +4,7 @@ import type { ApiError } from '../http/api-error.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { type OzRoute, type OzSurface, sendJson } from './context.js';
 import { OzError, ozError, toBoom } from './errors.js';
+import { registerAuthenticate } from './routes/authenticate.js';
 import { registerOzApp } from './routes/oz-app.js';
 import { registerOzRsvp } from './routes/oz-rsvp.js';
 import { registerOzReissue, registerTicketReissue } from './routes/reissue.js';
@@ -12,7 +13,7 @@ import { registerTicket } from './routes/ticket.js';
 import { BoomReply } from './schemas.js';
 
 /** Routes at their full paths (`/v1/ticket...`). */
-const V1_ROUTES: OzRoute[] = [registerTicket, registerTicketReissue, registerRsvpCreate];
+const V1_ROUTES: OzRoute[] = [registerTicket, registerTicketReissue, registerAuthenticate, registerRsvpCreate];
 /** Oz's standard endpoints, under `/oz`. */
 const OZ_ROUTES: OzRoute[] = [registerOzApp, registerOzReissue, registerOzRsvp];
 

@@ -63,8 +63,8 @@ export const AuthenticateRequest = Type.Object(
     method: Type.String({ minLength: 1, maxLength: 32, description: 'The request’s method.' }),
     url: Type.String({ minLength: 1, maxLength: 8192, description: 'Its path and query string, as received.' }),
     host: Type.String({ minLength: 1, maxLength: 255, description: 'The host name the client signed for.' }),
-    port: Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.String({ pattern: '^[0-9]{1,5}$' })], {
-      description: 'The port the client signed for.',
+    port: Type.Union([Type.Integer(), Type.String({ pattern: '^[0-9]{1,5}$' })], {
+      description: 'The port the client signed for (1-65535, a number or its digits).',
     }),
     authorization: Type.String({ maxLength: 8192, description: 'Its Authorization header.' }),
     payload: Type.Optional(
@@ -220,6 +220,8 @@ function describe(e: { path: string; type: ValueErrorType; message: string } | u
       return `"${field}" is required`;
     case ValueErrorType.ObjectAdditionalProperties:
       return `"${field}" is not allowed`;
+    case ValueErrorType.Union:
+      return `"${field}" is of the wrong type`;
     default:
       return `"${field}" ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`;
   }

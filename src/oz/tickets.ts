@@ -131,6 +131,41 @@ function asRsvp(v: unknown): RsvpEnvelope | null {
   return { app, exp, grant };
 }
 
+/**
+ * Opens a ticket id with the Iron password(s): `Bad ticket` when it is not
+ * a ticket sealed under one of them; `Expired ticket` (body `expired: true`)
+ * when `now` is given and the ticket expired.
+ */
+export async function openTicket(iron: Pick<IronKeys, 'unseal'>, id: string, now: number | null): Promise<Ticket> {
+  let content: unknown;
+  try {
+    content = await iron.unseal(id);
+  } catch {
+    throw ozError('badTicket');
+  }
+  const sealed = asTicket(content);
+  if (!sealed) throw ozError('badTicket');
+  if (now !== null && sealed.exp <= now) throw ozError('expiredTicket', undefined, { expired: true });
+  return { ...sealed, id };
+}
+
+/** Oz's checks after Hawk verified a request signed with a ticket: the header's `app` (and `dlg`) are the ticket's. */
+export function checkTicketArtifacts(
+  ticket: Ticket,
+  artifacts: { app?: string | undefined; dlg?: string | undefined },
+): void {
+  if (ticket.app !== artifacts.app) throw ozError('mismatchingApplication');
+  if ((ticket.dlg || artifacts.dlg) && ticket.dlg !== artifacts.dlg) throw ozError('mismatchingDelegation');
+}
+
+/** A ticket as a resource server may see it: everything but its key, the public ext. */
+export type TicketInfo = Omit<TicketView, 'key'>;
+
+export function withoutKey(ticket: Ticket): TicketInfo {
+  const { key: _key, ext, id, ...head } = ticket;
+  return { ...head, ext: ext.public, id };
+}
+
 export class OzService {
   constructor(
     private readonly store: OzServiceStore,
@@ -151,17 +186,8 @@ export class OzService {
    * foreign, sealed under a password no longer configured, or not a
    * ticket); `Expired ticket` (with `expired: true`) when asked to check expiry.
    */
-  async openTicket(id: string, checkExpiration: boolean): Promise<Ticket> {
-    let content: unknown;
-    try {
-      content = await this.iron.unseal(id);
-    } catch {
-      throw ozError('badTicket');
-    }
-    const sealed = asTicket(content);
-    if (!sealed) throw ozError('badTicket');
-    if (checkExpiration && sealed.exp <= this.clock.now()) throw ozError('expiredTicket', undefined, { expired: true });
-    return { ...sealed, id };
+  openTicket(id: string, checkExpiration: boolean): Promise<Ticket> {
+    return openTicket(this.iron, id, checkExpiration ? this.clock.now() : null);
   }
 
   // ---- issuing -------------------------------------------------------------------------
