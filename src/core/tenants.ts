@@ -50,9 +50,13 @@ export class Tenants {
     this.cache.delete(name);
   }
 
-  /** Makes sure tenant `default` exists (first start). */
+  /**
+   * Makes sure tenant `default` exists (first start). A create-if-absent, so an
+   * instance starting next to another never replaces the settings it wrote.
+   */
   async ensureDefault(): Promise<void> {
-    if (!(await this.store.getTenant(DEFAULT_TENANT))) await this.put(DEFAULT_TENANT, {});
+    await this.store.createTenant({ name: DEFAULT_TENANT, settings: withDefaults({}), createdAt: this.clock.now() });
+    this.cache.delete(DEFAULT_TENANT);
   }
 }
 
@@ -77,10 +81,11 @@ export class TenantAdmin {
 
   async create(actor: Actor, name: string, settings: Partial<TenantSettings>): Promise<TenantRecord> {
     requireAction(actor, name, 'CREATE_TENANT');
-    if (await this.store.getTenant(name)) throw domainError('TENANT_EXISTS', `The tenant "${name}" already exists`);
     const record: TenantRecord = { name, settings: withDefaults(settings), createdAt: this.clock.now() };
-    await this.store.putTenant(record);
+    // Atomic in the store: of concurrent creates of one name (any instance) exactly one succeeds.
+    const result = await this.store.createTenant(record);
     this.tenants.evict(name);
+    if (result === 'exists') throw domainError('TENANT_EXISTS', `The tenant "${name}" already exists`);
     return record;
   }
 

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminOperation } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
-import { MASTER, type ProfileTicketd, type Reply, startProfileTicketd } from '../profile/support.js';
+import { delayTenantCalls, MASTER, type ProfileTicketd, type Reply, startProfileTicketd } from '../profile/support.js';
 
 /**
  * Admin API tests: a real ticketd (SQLite in a temp dir, manual clock, cheap
  * scrypt, master token MASTER) driven with `server.inject`.
  */
 
-export { MASTER };
+export { delayTenantCalls, MASTER };
 export type AdminTicketd = ProfileTicketd;
 export const startAdminTicketd = startProfileTicketd;
 

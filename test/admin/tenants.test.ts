@@ -3,6 +3,7 @@ import {
   type AdminTicketd,
   admin,
   createProfile,
+  delayTenantCalls,
   expectAdminError,
   expectInvalid,
   MASTER,
@@ -121,6 +122,21 @@ describe('tenants: errors', () => {
       'The tenant "twice" already exists',
     );
     expect(ok(await admin(t, 'GET', '/tenants/twice'))).toMatchObject({ ticketMax: 0 });
+  });
+
+  it('of 10 concurrent creates of one name exactly one is created (201), the others 409 103004', async () => {
+    const undo = delayTenantCalls(t.store);
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => admin(t, 'POST', '/tenants', { name: 'race', ticketMax: i + 1 })),
+    ).finally(undo);
+    const created = replies.filter((r) => r.statusCode === 201);
+    expect(created, replies.map((r) => r.body).join('\n')).toHaveLength(1);
+    for (const r of replies.filter((r) => r.statusCode !== 201)) {
+      expectAdminError(r, 409, 103004, 'The tenant "race" already exists');
+    }
+    // The winner's settings stand: no loser overwrote them.
+    const winner = ok<{ ticketMax: number }>(created[0] as (typeof replies)[number], 201);
+    expect(ok(await admin(t, 'GET', '/tenants/race'))).toMatchObject({ ticketMax: winner.ticketMax });
   });
 
   it('409 103009: tenant default cannot be deleted', async () => {

@@ -249,3 +249,25 @@ export async function createToken(
 export async function createTenant(t: ProfileTicketd, name: string, settings: Record<string, unknown> = {}) {
   return ok(await apiJson(t, '/tenant/create', { name, ...settings }));
 }
+
+/**
+ * Makes the store's tenant reads and writes answer `ms` later, as over the
+ * network to PostgreSQL or Redis: the SQLite and memory stores answer within
+ * one turn of the event loop, so concurrent requests would never interleave
+ * between a read and a write. Returns the undo.
+ */
+export function delayTenantCalls(store: Store, ms = 5): () => void {
+  const { getTenant, putTenant, createTenant } = store;
+  const later = async <T>(call: () => Promise<T>): Promise<T> => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return call();
+  };
+  store.getTenant = (name) => later(() => getTenant.call(store, name));
+  store.putTenant = (tenant) => later(() => putTenant.call(store, tenant));
+  store.createTenant = (tenant) => later(() => createTenant.call(store, tenant));
+  return () => {
+    store.getTenant = getTenant;
+    store.putTenant = putTenant;
+    store.createTenant = createTenant;
+  };
+}

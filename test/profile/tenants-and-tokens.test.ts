@@ -8,6 +8,7 @@ import {
   createProfile,
   createTenant,
   createToken,
+  delayTenantCalls,
   expectProfileError,
   MASTER,
   ok,
@@ -94,6 +95,21 @@ describe('tenants', () => {
     const token = await createToken(t, [{ tenant: 'mine', allowedActions: ['CREATE_TENANT'] }]);
     ok(await apiJson(t, '/tenant/create', { name: 'mine' }, token));
     expectProfileError(await apiJson(t, '/tenant/create', { name: 'yours' }, token), 403, 'ACTION_DENIED');
+  });
+
+  it('POST /tenant/create: of 10 concurrent creates of one name exactly one succeeds, the others 409 TENANT_EXISTS', async () => {
+    const undo = delayTenantCalls(t.store);
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => apiJson(t, '/tenant/create', { name: 'race', ticketMax: i + 1 })),
+    ).finally(undo);
+    const created = replies.filter((r) => r.statusCode === 200);
+    expect(created, replies.map((r) => r.body).join('\n')).toHaveLength(1);
+    for (const r of replies.filter((r) => r.statusCode !== 200)) {
+      expectProfileError(r, 409, 'TENANT_EXISTS', 'The tenant "race" already exists');
+    }
+    // The winner's settings stand: no loser overwrote them.
+    const winner = ok<{ ticketMax: number }>(created[0] as (typeof replies)[number]);
+    expect(ok(await api(t, 'GET', '/tenant/race'))).toMatchObject({ ticketMax: winner.ticketMax });
   });
 
   it('GET /tenant/{name}', async () => {
