@@ -114,7 +114,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity?.accessTokens : undefined,
     },
     profile: identity ? { identity } : undefined,
-    admin: identity && hasProfileStore(store) ? { store, identity } : undefined,
+    admin: identity && hasProfileStore(store) ? { store, identity, clock } : undefined,
     oz,
   });
 

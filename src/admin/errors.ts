@@ -24,6 +24,9 @@ export const adminErrors = {
   accessTokenExists: { status: 409, code: 103008, error: 'access token already exists' },
   notAllowed: { status: 409, code: 103009, error: 'operation not allowed' },
   invalidValue: { status: 400, code: 103010, error: 'invalid value' },
+  appNotFound: { status: 404, code: 103011, error: 'app not found' },
+  appExists: { status: 409, code: 103012, error: 'app already exists' },
+  grantNotFound: { status: 404, code: 103013, error: 'grant not found' },
 } as const;
 
 export type AdminErrorName = keyof typeof adminErrors;

@@ -2,6 +2,7 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
+import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
 import type { ProfileStore } from '../store/profile-types.js';
@@ -25,12 +26,14 @@ import {
  * administrator (a master token on HTTP, access to the store on the CLI).
  */
 
-export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'stats';
+export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'stats';
 
 /** What operations work with: the store and the identity domain built on it. */
 export interface AdminServices {
   store: Store & ProfileStore;
   identity: Identity;
+  /** Where time comes from (grant expiry); the system clock when absent. */
+  clock?: Clock;
 }
 
 /** A CLI flag that does not follow the generic mapping (camelCase name → --kebab-case flag). */

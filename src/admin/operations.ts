@@ -1,5 +1,6 @@
 import { accessTokenOperations } from './access-tokens.js';
 import type { AdminOperation } from './operation.js';
+import { appOperations, grantOperations } from './oz.js';
 import { profileOperations } from './profiles.js';
 import { statsOperations } from './stats.js';
 import { tenantOperations } from './tenants.js';
@@ -14,6 +15,8 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...tenantOperations,
   ...profileOperations,
   ...accessTokenOperations,
+  ...appOperations,
+  ...grantOperations,
   ...statsOperations,
 ];
 

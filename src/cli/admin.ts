@@ -393,6 +393,7 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       const services: AdminServices = {
         store,
         identity: createIdentity(store, tenants, clock, new Events(), options.identity),
+        clock,
       };
       const result = await executeOperation(op, services, input);
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));
