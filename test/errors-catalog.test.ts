@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adminErrors, adminFromDomain, adminValidationCodes } from '../src/admin/errors.js';
+import { ozErrors } from '../src/oz/errors.js';
 import { fromDomain, profileErrors } from '../src/profile/errors.js';
 import { ticketErrors, validationCodes } from '../src/tickets/errors.js';
 
@@ -168,5 +169,46 @@ describe('admin API error catalog', () => {
       table('### Admin validation codes').map(([code, rule, error]) => [rule, { code: Number(code), error }]),
     );
     expect(documented).toEqual(adminValidationCodes);
+  });
+});
+
+describe('Oz surface error catalog', () => {
+  const rows = table('## Oz surface');
+
+  it('docs list exactly the catalog, with the same status and message', () => {
+    const documented = Object.fromEntries(rows.map(([status, name, message]) => [name, { status, message }]));
+    const catalog = Object.fromEntries(
+      Object.entries(ozErrors).map(([name, e]) => [
+        name,
+        { status: String(e.status), message: e.message ?? '*(varies)*' },
+      ]),
+    );
+    expect(documented).toEqual(catalog);
+  });
+
+  it('every catalog entry is raised somewhere in the code', () => {
+    // Directly (ozError('name', ...)), or as the entry of one of Hawk's messages (UNAUTHORIZED: { ...: 'name' }).
+    for (const name of Object.keys(ozErrors)) {
+      expect(source, `ozErrors.${name} is raised nowhere`).toMatch(new RegExp(`ozError\\('${name}'|: '${name}'`));
+    }
+  });
+
+  it('the messages oz.md lists', () => {
+    const messages = new Set(Object.values(ozErrors).map((e) => e.message));
+    for (const m of [
+      'Unknown credentials',
+      'Bad mac',
+      'Stale timestamp',
+      'Invalid nonce',
+      'Expired ticket',
+      'Invalid application',
+      'Invalid grant',
+      'Mismatching application id',
+      'User ticket cannot be used on an application endpoint',
+      'Invalid session',
+      'Bad ticket',
+    ]) {
+      expect(messages.has(m), m).toBe(true);
+    }
   });
 });
