@@ -194,7 +194,7 @@ describe('Oz surface error catalog', () => {
   });
 
   it('the messages oz.md lists', () => {
-    const messages = new Set(Object.values(ozErrors).map((e) => e.message));
+    const messages = new Set<string | null>(Object.values(ozErrors).map((e) => e.message));
     for (const m of [
       'Unknown credentials',
       'Bad mac',
