@@ -1,4 +1,4 @@
-import { createCipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHash, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newTicket, openPayload, sealPayload, TICKET_BYTES, ticketId } from '../../src/tickets/secret.js';
 
@@ -32,6 +32,21 @@ describe('ticket secrets', () => {
       const sealed = sealPayload(ticket, json);
       expect(sealed.equals(referenceSeal(ticket, json))).toBe(true);
       expect(openPayload(ticket, referenceSeal(ticket, json))).toBe(json);
+    }
+  });
+
+  it('names and seals tickets of any length and alphabet as createHash and hkdfSync do', () => {
+    const odd = [
+      'A',
+      'UrX/fTU0TaEEBv1ZlhpImz1c1Ts=',
+      'x'.repeat(55),
+      'y'.repeat(64),
+      'z'.repeat(200),
+      'é\u00ff\u0100€😀',
+    ];
+    for (const ticket of odd) {
+      expect(ticketId(ticket).equals(createHash('sha256').update(ticket, 'latin1').digest())).toBe(true);
+      expect(sealPayload(ticket, '[1]').equals(referenceSeal(ticket, '[1]'))).toBe(true);
     }
   });
 
