@@ -148,8 +148,6 @@ export class HawkVerifier {
     if (req.authorization !== undefined && req.authorization.length > MAX_HEADER_LENGTH) {
       throw ozError('badHeader', 'Header length too long');
     }
-    const offset = this.clock.now() - Date.now();
-
     let checkPayload = this.settings.requirePayloadHash;
     if (!checkPayload && req.authorization) {
       try {
@@ -194,6 +192,8 @@ export class HawkVerifier {
       if (!fresh) throw new Error('replayed nonce');
     };
 
+    // hawk reads the time first thing: the offset is taken right before, so that its now is the clock's.
+    let offset = 0;
     try {
       const parts: hawk.RequestParts = {
         method: req.method,
@@ -203,6 +203,7 @@ export class HawkVerifier {
         authorization: req.authorization,
         contentType: req.contentType ?? '',
       };
+      offset = this.clock.now() - Date.now();
       return await hawk.server.authenticate<C>(parts, credentialsFunc, {
         nonceFunc,
         timestampSkewSec: TIMESTAMP_SKEW_SEC,

@@ -126,10 +126,11 @@ describe('Hawk verification', () => {
     expect([e.entry, e.message, toBoom(e).status]).toEqual(['badHeader', 'Header length too long', 400]);
   });
 
-  it('±60 s: accepted at the edges, stale beyond, with ts and a tsm the client can verify', async () => {
+  it('±60 s: accepted within, stale beyond, with ts and a tsm the client can verify', async () => {
     const { verifier, clock } = setup();
-    await verifier.authenticate(signed({ at: T0 - 60_000 }), lookup);
-    await verifier.authenticate(signed({ at: T0 + 60_000 }), lookup);
+    // (At exactly 60 s the answer would hang on the millisecond between the clock and hawk's reading of it.)
+    await verifier.authenticate(signed({ at: T0 - 59_000 }), lookup);
+    await verifier.authenticate(signed({ at: T0 + 59_000 }), lookup);
     clock.advance(61_000);
     const e = await failure(verifier.authenticate(signed({ at: T0 }), lookup));
     expect(e.message).toBe('Stale timestamp');

@@ -12,6 +12,7 @@ import {
   post,
   startOzTicketd,
   T0,
+  tamper,
   ticketCredentials,
   userTicket,
   verifyServerAuthorization,
@@ -238,9 +239,9 @@ describe('POST /v1/ticket/reissue and /v1/ticket/refresh', () => {
     const { ticket } = await userTicket(t, app);
     const id = ticket.id as string;
     const parts = id.split('*');
-    parts[4] = `${(parts[4] as string).slice(0, -4)}AAAA`;
+    parts[4] = tamper(parts[4] as string);
     const foreign = await Iron.seal({ ...ticket, id: undefined }, 'f'.repeat(32), Iron.defaults);
-    for (const bad of [parts.join('*'), foreign, 'Fe26.2**x', 'not-a-ticket', `${id.slice(0, -1)}A`]) {
+    for (const bad of [parts.join('*'), foreign, 'Fe26.2**x', 'not-a-ticket', tamper(id)]) {
       expectBoom(await reissue({ ...ticket, id: bad }), 401, 'Bad ticket');
     }
   });

@@ -76,6 +76,11 @@ export async function startOzTicketd(
   });
 }
 
+/** The string with one character changed (at `at`, default the last): never the same string. */
+export function tamper(s: string, at = s.length - 1): string {
+  return `${s.slice(0, at)}${s[at] === 'A' ? 'B' : 'A'}${s.slice(at + 1)}`;
+}
+
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${++counter}`;
 
