@@ -58,6 +58,10 @@ export function toOzAnswer(err: unknown, req: FastifyRequest): ApiError {
     return toBoom(ozError('storeUnavailable'));
   }
   const fe = err as FastifyError;
+  // A body refused (size, encoding) on the way to no route: the answer is that there is no route.
+  if (req.is404 && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return toBoom(ozError('notFound'));
+  }
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const limit = req.routeOptions.bodyLimit;
     return toBoom(ozError('payloadTooLarge', `Payload content length greater than maximum allowed: ${limit}`));
