@@ -206,6 +206,24 @@ describe('POST /v1/ticket', () => {
   });
 });
 
+describe('logs', () => {
+  it('never hold a session, an app key, a ticket id or key, an rsvp, or an Authorization value', async () => {
+    const { ticket, session } = await userTicket(t, app);
+    const body = JSON.stringify({ session });
+    const authorization = hawkHeader(t, '/v1/ticket', appCredentials(app), body);
+    await post(t, '/v1/ticket', null, body, { authorization });
+    await post(t, '/v1/ticket/reissue', ticketCredentials(ticket));
+    await post(t, '/v1/ticket/reissue', { ...ticketCredentials(ticket), key: 'x'.repeat(32) });
+    const rsvp = (await post(t, '/v1/rsvp', null, { session, app: app.id })).body.rsvp as string;
+    const logs = t.logs();
+    expect(logs).toContain('"route":"/v1/ticket"');
+    const mac = /mac="([^"]+)"/.exec(authorization)?.[1] as string;
+    for (const secret of [session, app.key, ticket.id as string, ticket.key as string, rsvp, mac]) {
+      expect(logs.includes(secret), secret.slice(0, 12)).toBe(false);
+    }
+  });
+});
+
 describe('POST /v1/ticket settings', () => {
   it('a ticket never outlives its grant; payload hashes may be required; host and port from config', async () => {
     const s = await startOzTicketd({
