@@ -84,7 +84,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   let oz: OzSurface | undefined;
   if (identity && hasOzStore(store) && hasProfileStore(store)) {
     try {
-      oz = await createOzSurface(config.oz, store, identity.logins, clock);
+      oz = await createOzSurface(config.oz, store, identity.logins, clock, events);
     } catch (err) {
       if (!options.store) await store.close();
       throw err;

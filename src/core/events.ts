@@ -17,6 +17,8 @@ export interface LifecycleEvents {
   'profile.sessions_ended': { tenant: string; profileId: string; reason: 'disabled' | 'deleted' | 'password_changed' };
   /** Login tickets and persistent logins removed by the purge after they expired. */
   'login.expired': { count: number };
+  /** The Oz surface refused a request with a 401 (Hawk or Oz); `reason` is the catalog's message. */
+  'oz.refused': { reason: string };
   /** Oz grants removed by the purge after they expired (Hawk nonces, which are no record issued, emit nothing). */
   'grant.expired': { count: number };
 }

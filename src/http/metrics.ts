@@ -24,6 +24,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly ozRefusals = new client.Counter({
+    name: 'ticketd_oz_refusals_total',
+    help: 'Oz requests refused with a 401, by reason (Bad mac, Stale timestamp, Invalid nonce, Invalid grant, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(events: Events) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'ticketd_' });
     const created = this.tickets.labels('created');
@@ -34,6 +41,7 @@ export class Metrics {
     events.on('ticket.used', () => used.inc());
     events.on('ticket.deleted', () => deleted.inc());
     events.on('ticket.expired', (e) => expired.inc(e.count));
+    events.on('oz.refused', (e) => this.ozRefusals.labels(e.reason).inc());
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {

@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
+import type { Events } from '../core/events.js';
 import type { Logins } from '../core/logins.js';
 import type { OzStore } from '../store/oz-types.js';
 import type { ProfileStore } from '../store/profile-types.js';
@@ -13,6 +14,8 @@ import { type AppCredentials, checkTicketArtifacts, OzService, type Ticket } fro
 export interface OzSurface {
   service: OzService;
   hawk: HawkVerifier;
+  /** Where refusals are reported (metrics). */
+  events?: Events | undefined;
 }
 
 /** The `oz` settings (src/config/schema.ts). */
@@ -37,6 +40,7 @@ export async function createOzSurface(
   store: Store & OzStore & ProfileStore,
   logins: Pick<Logins, 'session'>,
   clock: Clock,
+  events?: Events,
 ): Promise<OzSurface> {
   const iron = await IronKeys.load(settings, store);
   return {
@@ -51,6 +55,7 @@ export async function createOzSurface(
       trustProxy: settings.trust_proxy,
       requirePayloadHash: settings.require_payload_hash,
     }),
+    events,
   };
 }
 

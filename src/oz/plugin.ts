@@ -77,5 +77,6 @@ export function toOzAnswer(err: unknown, req: FastifyRequest): ApiError {
 
 /** An error answer, signed (`Server-Authorization`) when the request was verified before it failed. */
 function sendOzError(e: ApiError, req: FastifyRequest, reply: FastifyReply, surface: OzSurface): FastifyReply {
+  if (e.status === 401) surface.events?.emit('oz.refused', { reason: String(e.body.message) });
   return sendJson(req, reply.headers(e.headers), surface, e.status, e.body);
 }

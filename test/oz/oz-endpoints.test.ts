@@ -194,6 +194,12 @@ describe('routes', () => {
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Not Found' });
   });
 
+  it('/metrics counts refusals by reason', async () => {
+    await post(t, '/oz/app', { ...appCredentials(app), key: 'm'.repeat(40) });
+    const res = await t.server.inject({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/^ticketd_oz_refusals_total\{reason="Bad mac"\} [1-9]\d*$/m);
+  });
+
   it('/openapi.json documents the Oz routes', async () => {
     const res = await t.server.inject({ method: 'GET', url: '/openapi.json' });
     const doc = JSON.parse(res.body) as {
