@@ -1,6 +1,8 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/load.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { configuredPasswords, GENERATED_META_KEY, IronKeys, type IronSettings } from '../../src/oz/iron.js';
+import { createTicketd } from '../../src/wire.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(40);
@@ -116,5 +118,41 @@ describe('IronKeys', () => {
     expect(await configured.unseal(old)).toEqual({ old: true });
     const map = await IronKeys.load({ iron_passwords: { k1: B } }, m);
     expect(await map.unseal(old)).toEqual({ old: true });
+  });
+});
+
+describe('oz settings', () => {
+  it('TICKETD_OZ_IRON_PASSWORD sets oz.iron_password; a bad one is refused without being echoed', () => {
+    const secret = 's'.repeat(40);
+    expect(loadConfig({ env: { TICKETD_OZ_IRON_PASSWORD: secret } }).oz.iron_password).toBe(secret);
+    let caught: unknown;
+    try {
+      loadConfig({ env: { TICKETD_OZ_IRON_PASSWORD: 'too-short-secret' } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toContain('oz.iron_password');
+    expect((caught as Error).message).not.toContain('too-short-secret');
+    expect(() => loadConfig({ flags: { oz: { iron_passwords: { k1: 'short' } } } })).toThrow(/oz.iron_passwords/);
+  });
+
+  it('both forms at once stop the start, naming the setting', async () => {
+    const config = loadConfig({
+      flags: { store: 'memory:', oz: { iron_password: A, iron_passwords: { k1: B } } },
+    });
+    await expect(createTicketd(config, { logger: pino({ level: 'silent' }), print: () => {} })).rejects.toThrow(
+      /oz.iron_password.*not both/,
+    );
+  });
+
+  it('defaults', () => {
+    expect(loadConfig({}).oz).toEqual({
+      trust_proxy: false,
+      require_payload_hash: false,
+      ticket_ttl: 3600,
+      grant_ttl: 2_592_000,
+      rsvp_ttl: 60,
+    });
   });
 });
