@@ -414,7 +414,15 @@ export class OzService {
 export function publicExt(app: OzAppRecord, profile: ProfileRecord): Record<string, unknown> {
   const ext: Record<string, unknown> = {};
   for (const name of app.extAttributes) {
-    if (Object.hasOwn(profile.attributes, name)) ext[name] = profile.attributes[name];
+    if (Object.hasOwn(profile.attributes, name)) {
+      // defineProperty: a `__proto__` attribute stays an attribute.
+      Object.defineProperty(ext, name, {
+        value: profile.attributes[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
   }
   return ext;
 }
