@@ -244,7 +244,7 @@ describe('ticketd admin (in process)', () => {
     const usage: [string[], string][] = [
       [['tenant', 'create', '--nmae', 'x'], 'unknown flag --nmae\n(see ticketd admin tenant --help)'],
       [['tenant', 'frob'], 'unknown verb "frob" for tenant (list, get, create, update, delete)'],
-      [['tenants', 'list'], 'unknown resource "tenants" (tenant, profile, access-token, stats)'],
+      [['tenants', 'list'], 'unknown resource "tenants" (tenant, profile, access-token, app, grant, stats)'],
       [['tenant', 'get', '--name'], '--name needs a value (write --name=VALUE for one that starts with --)'],
       [['tenant', 'get', '--name', 'a', '--name', 'b'], '--name is given more than once'],
       [['tenant', 'get', '--name', 'a', 'extra'], 'unexpected argument "extra"'],

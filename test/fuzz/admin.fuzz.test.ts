@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminErrors, adminValidationCodes } from '../../src/admin/errors.js';
 import { type AdminOperation, pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
+import type { OzStore } from '../../src/store/oz-types.js';
 import type { ProfileStore } from '../../src/store/profile-types.js';
 import { ticketErrors, validationCodes } from '../../src/tickets/errors.js';
 import {
@@ -37,7 +38,13 @@ const startedAt = performance.now();
 let t: AdminTicketd;
 
 /** Records that exist when a route's run starts (the run may end some: that is fine). */
-const pool = { tenants: [] as string[], profiles: [] as string[], tokens: [] as string[] };
+const pool = {
+  tenants: [] as string[],
+  profiles: [] as string[],
+  tokens: [] as string[],
+  apps: [] as string[],
+  grants: [] as string[],
+};
 const creds = { nonMaster: '', expired: '' };
 
 beforeAll(async () => {
@@ -69,6 +76,27 @@ beforeEach(async () => {
     pool.profiles.push((await createProfile(t, { tenant: i % 2 ? 'fuzz' : 'default', username: `f${round}-${i}` })).id);
   }
   pool.tokens = [await createToken(t, {}), await createToken(t, { master: true })];
+  pool.apps = [];
+  for (let i = 0; i < 2; i++) {
+    const id = `com.fuzz.app${round}-${i}`;
+    ok(await admin(t, 'POST', '/apps', { id, tenant: i % 2 ? 'fuzz' : 'default', scope: ['a'] }), 201);
+    pool.apps.push(id);
+  }
+  pool.grants = [];
+  for (let i = 0; i < 2; i++) {
+    const id = `g${round}-${i}`;
+    await (t.store as typeof t.store & OzStore).createGrant({
+      id,
+      tenant: 'default',
+      app: pool.apps[0] as string,
+      user: pool.profiles[0] as string,
+      scope: ['a'],
+      exp: t.clock.now() + 3_600_000,
+      session: null,
+      createdOn: t.clock.now(),
+    });
+    pool.grants.push(id);
+  }
 });
 
 // ---- generators --------------------------------------------------------------------
@@ -314,7 +342,15 @@ function queryOf(op: AdminOperation): fc.Arbitrary<string> {
 
 /** A path segment: mostly a live record of the route's resource, else anything. */
 function segment(op: AdminOperation): fc.Arbitrary<string> {
-  const live = { tenant: pool.tenants, profile: pool.profiles, 'access-token': pool.tokens, stats: [] }[op.resource];
+  const byResource: Record<string, string[]> = {
+    tenant: pool.tenants,
+    profile: pool.profiles,
+    'access-token': pool.tokens,
+    app: pool.apps,
+    grant: pool.grants,
+    stats: [],
+  };
+  const live = byResource[op.resource] ?? [];
   return fc.oneof(
     { weight: live.length > 0 ? 8 : 0, arbitrary: fc.constantFrom('', ...live).map(enc) },
     { weight: 8, arbitrary: text().map(enc) },
