@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { ConfigError, parseListen } from './config/load.js';
+import { parseListen } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
-import { createIdentity, hasProfileStore, type Identity, type IdentityOptions } from './core/identity.js';
+import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
 import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
-import { createOzSurface, hasOzStore, type OzSurface } from './oz/context.js';
+import { createOzSurface, type OzSurface } from './oz/context.js';
 import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
 import { TicketService } from './tickets/service.js';
@@ -20,8 +20,8 @@ export interface Ticketd {
   config: Config;
   store: Store;
   tenants: Tenants;
-  /** Access tokens, tenants, profiles and logins; absent when the store lacks profile support. */
-  identity: Identity | undefined;
+  /** Access tokens, tenants, profiles and logins. */
+  identity: Identity;
   events: Events;
   purger: Purger;
   server: FastifyInstance;
@@ -61,42 +61,26 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   await tenants.ensureDefault();
   for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
 
-  let identity: Identity | undefined;
-  if (hasProfileStore(store)) {
-    identity = createIdentity(store, tenants, clock, events, options.identity);
-    const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
-    if (boot.generated) {
-      const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-      print(`ticketd: master access token (printed this once; keep it safe): ${boot.generated}`);
-    }
-    if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
-  } else {
-    if (config.tickets.require_token) {
-      if (!options.store) await store.close();
-      throw new ConfigError(
-        `tickets.require_token needs access tokens, which the ${store.kind} store does not have yet`,
-      );
-    }
-    logger.warn({ store: store.kind }, 'this store has no profile support yet: /api/1 is not mounted');
+  const identity = createIdentity(store, tenants, clock, events, options.identity);
+  const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
+  if (boot.generated) {
+    const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+    print(`ticketd: master access token (printed this once; keep it safe): ${boot.generated}`);
   }
+  if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
 
-  // Oz user tickets (oz.md): on stores with apps, grants and nonces, and profile sessions.
-  let oz: OzSurface | undefined;
-  if (identity && hasOzStore(store) && hasProfileStore(store)) {
-    try {
-      oz = await createOzSurface(config.oz, store, identity.logins, clock, events);
-    } catch (err) {
-      if (!options.store) await store.close();
-      throw err;
-    }
-    const ozStore = store;
-    // Ending every session of a profile (disabled, deleted, new password) revokes its grants.
-    events.on('profile.sessions_ended', (e) => {
-      ozStore.deleteGrantsOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
-    });
-  } else {
-    logger.warn({ store: store.kind }, 'this store has no Oz support yet: /v1/ticket and /oz are not mounted');
+  // Oz user tickets (oz.md).
+  let oz: OzSurface;
+  try {
+    oz = await createOzSurface(config.oz, store, identity.logins, clock, events);
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
   }
+  // Ending every session of a profile (disabled, deleted, new password) revokes its grants.
+  events.on('profile.sessions_ended', (e) => {
+    store.deleteGrantsOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
+  });
 
   const metrics = new Metrics(events);
   const server = await buildServer({
@@ -111,10 +95,10 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       service: new TicketService(store, clock, events),
       tenants,
       multiTenancy: config.multi_tenancy,
-      auth: config.tickets.require_token ? identity?.accessTokens : undefined,
+      auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
-    profile: identity ? { identity } : undefined,
-    admin: identity && hasProfileStore(store) ? { store, identity, clock } : undefined,
+    profile: { identity },
+    admin: { store, identity, clock },
     oz,
   });
 

@@ -5,7 +5,6 @@ import { Value } from '@sinclair/typebox/value';
 import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
-import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import { ticketError, type ValidationRule, validationCodes } from '../tickets/errors.js';
 import type { InvalidField } from '../tickets/validation.js';
@@ -30,7 +29,7 @@ export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'gra
 
 /** What operations work with: the store and the identity domain built on it. */
 export interface AdminServices {
-  store: Store & ProfileStore;
+  store: Store;
   identity: Identity;
   /** Where time comes from (grant expiry); the system clock when absent. */
   clock?: Clock;

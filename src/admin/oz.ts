@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { systemClock } from '../core/clock.js';
-import { hasOzStore } from '../oz/context.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../store/oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../store/oz-types.js';
 import { adminError } from './errors.js';
 import { type AdminOperation, type AdminServices, type CliView, defineOperation } from './operation.js';
 import { params } from './schemas.js';
@@ -87,17 +86,10 @@ export function grantView(g: OzGrantRecord) {
   };
 }
 
-/** The store's Oz part; 409 notAllowed on stores without it. */
-function ozStore(services: AdminServices): OzStore {
-  const { store } = services;
-  if (!hasOzStore(store)) throw adminError('notAllowed', `The ${store.kind} store has no Oz apps and grants yet`);
-  return store;
-}
-
 const now = (services: AdminServices) => (services.clock ?? systemClock).now();
 
 async function findApp(services: AdminServices, id: string): Promise<OzAppRecord> {
-  const app = await ozStore(services).getApp(id);
+  const app = await services.store.getApp(id);
   if (!app) throw adminError('appNotFound', `No app with id "${id}"`);
   return app;
 }
@@ -139,9 +131,9 @@ export const appOperations: AdminOperation[] = [
     path: '/apps',
     params: params({ tenant: Type.Optional(Type.String({ maxLength: 200, description: 'Only this tenant’s apps.' })) }),
     result: Type.Array(App),
-    errors: ['notAllowed'],
+    errors: [],
     cli: { view: appTable },
-    run: async (services, p) => (await ozStore(services).listApps(p.tenant ?? null)).map(appView),
+    run: async (services, p) => (await services.store.listApps(p.tenant ?? null)).map(appView),
   }),
   defineOperation({
     resource: 'app',
@@ -151,7 +143,7 @@ export const appOperations: AdminOperation[] = [
     path: '/apps/:id',
     params: byId,
     result: App,
-    errors: ['appNotFound', 'notAllowed'],
+    errors: ['appNotFound'],
     run: async (services, p) => appView(await findApp(services, p.id)),
   }),
   defineOperation({
@@ -175,12 +167,12 @@ export const appOperations: AdminOperation[] = [
       ),
     }),
     result: AppWithKey,
-    errors: ['appExists', 'tenantNotFound', 'notAllowed'],
+    errors: ['appExists', 'tenantNotFound'],
     cli: { notice: KEY_NOTICE },
     run: async (services, p) => {
-      const store = ozStore(services);
+      const { store } = services;
       const tenant = p.tenant ?? 'default';
-      if (!(await services.store.getTenant(tenant))) {
+      if (!(await store.getTenant(tenant))) {
         throw adminError('tenantNotFound', `No tenant with name "${tenant}" found`);
       }
       const app: OzAppRecord = {
@@ -213,10 +205,10 @@ export const appOperations: AdminOperation[] = [
       ),
     }),
     result: AppWithKey,
-    errors: ['appNotFound', 'notAllowed'],
+    errors: ['appNotFound'],
     cli: { notice: KEY_NOTICE },
     run: async (services, p) => {
-      const app = await ozStore(services).setAppKey(p.id, p.key ?? newKey());
+      const app = await services.store.setAppKey(p.id, p.key ?? newKey());
       if (!app) throw adminError('appNotFound', `No app with id "${p.id}"`);
       return withKey(app);
     },
@@ -230,10 +222,10 @@ export const appOperations: AdminOperation[] = [
     path: '/apps/:id',
     params: byId,
     result: App,
-    errors: ['appNotFound', 'notAllowed'],
+    errors: ['appNotFound'],
     run: async (services, p) => {
       const app = await findApp(services, p.id);
-      if (!(await ozStore(services).deleteApp(p.id))) throw adminError('appNotFound', `No app with id "${p.id}"`);
+      if (!(await services.store.deleteApp(p.id))) throw adminError('appNotFound', `No app with id "${p.id}"`);
       return appView(app);
     },
   }),
@@ -256,14 +248,14 @@ export const grantOperations: AdminOperation[] = [
       ),
     }),
     result: Type.Array(Grant),
-    errors: ['notAllowed'],
+    errors: [],
     cli: { view: grantTable },
     run: async (services, p) => {
       const filter = {
         ...(p.app !== undefined ? { app: p.app } : {}),
         ...(p.user !== undefined ? { user: p.user } : {}),
       };
-      const grants = await ozStore(services).listGrants(filter, now(services), p.limit ?? DEFAULT_GRANT_LIMIT);
+      const grants = await services.store.listGrants(filter, now(services), p.limit ?? DEFAULT_GRANT_LIMIT);
       return grants.map(grantView);
     },
   }),
@@ -275,9 +267,9 @@ export const grantOperations: AdminOperation[] = [
     path: '/grants/:id',
     params: params({ id: GrantId }),
     result: Grant,
-    errors: ['grantNotFound', 'notAllowed'],
+    errors: ['grantNotFound'],
     run: async (services, p) => {
-      const grant = await ozStore(services).getGrant(p.id, now(services));
+      const grant = await services.store.getGrant(p.id, now(services));
       if (!grant) throw adminError('grantNotFound', `No grant with id "${p.id}"`);
       return grantView(grant);
     },
@@ -293,9 +285,9 @@ export const grantOperations: AdminOperation[] = [
     path: '/grants/:id',
     params: params({ id: GrantId }),
     result: Grant,
-    errors: ['grantNotFound', 'notAllowed'],
+    errors: ['grantNotFound'],
     run: async (services, p) => {
-      const store = ozStore(services);
+      const { store } = services;
       const grant = await store.getGrant(p.id, now(services));
       if (!grant || !(await store.deleteGrant(p.id))) throw adminError('grantNotFound', `No grant with id "${p.id}"`);
       return grantView(grant);

@@ -11,10 +11,10 @@ import { ADMIN_OPERATIONS } from '../admin/operations.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { Events } from '../core/events.js';
-import { createIdentity, hasProfileStore, type IdentityOptions } from '../core/identity.js';
+import { createIdentity, type IdentityOptions } from '../core/identity.js';
 import { Tenants } from '../core/tenants.js';
 import { ApiError } from '../http/api-error.js';
-import { openStore, redactUrl } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
 import { renderRecord, renderTable } from './table.js';
 
@@ -383,10 +383,6 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
         io.err(`${PROG}: memory store: nothing done here is kept after this command`);
       }
       if (config.migrate_on_start) await store.migrate();
-      if (!hasProfileStore(store)) {
-        io.err(`${PROG}: the ${store.kind} store (${redactUrl(config.store)}) does not support administration`);
-        return 1;
-      }
       const clock = options.clock ?? systemClock;
       const tenants = new Tenants(store, clock);
       await tenants.ensureDefault();

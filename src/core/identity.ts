@@ -1,4 +1,3 @@
-import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import { AccessTokens } from './access-tokens.js';
 import type { Clock } from './clock.js';
@@ -26,13 +25,8 @@ export interface IdentityOptions extends LoginOptions {
   scrypt?: ScryptParams;
 }
 
-/** Whether the backend implements the profile part of the store interface (profile-types.ts). */
-export function hasProfileStore(store: Store): store is Store & ProfileStore {
-  return 'createProfile' in store && 'createAccessToken' in store && 'putMetaIfAbsent' in store;
-}
-
 export function createIdentity(
-  store: Store & ProfileStore,
+  store: Store,
   tenants: Tenants,
   clock: Clock,
   events: Events,

@@ -1,11 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type {
-  LoginFailure,
-  LoginTicketRecord,
-  PersistentLoginRecord,
-  ProfileRecord,
-  ProfileStore,
-} from '../store/profile-types.js';
+import type { LoginFailure, LoginTicketRecord, PersistentLoginRecord, ProfileRecord } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
@@ -142,7 +136,7 @@ export class Logins {
   private readonly unknownUsers = new UnknownUserFailures();
 
   constructor(
-    private readonly store: Store & ProfileStore,
+    private readonly store: Store,
     private readonly tenants: Tenants,
     private readonly profiles: Profiles,
     private readonly passwords: Passwords,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ProfilePatch, ProfileRecord, ProfileStore } from '../store/profile-types.js';
+import type { ProfilePatch, ProfileRecord } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
@@ -160,7 +160,7 @@ function checkRoles(roles: string[], tenant: string, settings: TenantSettings): 
 
 export class Profiles {
   constructor(
-    private readonly store: Store & ProfileStore,
+    private readonly store: Store,
     private readonly passwords: Passwords,
     private readonly clock: Clock,
     private readonly events: Events,

@@ -1,5 +1,3 @@
-import type { OzStore } from '../store/oz-types.js';
-import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
@@ -13,9 +11,8 @@ export interface PurgeOptions {
 }
 
 /**
- * Background removal of expired tickets (and, on stores with the profile
- * surface, expired login tickets and persistent logins; on stores with the Oz
- * surface, expired grants and Hawk nonces), in bounded batches with a turn of
+ * Background removal of expired records (opaque tickets, login tickets,
+ * persistent logins, Oz grants and Hawk nonces), in bounded batches with a turn of
  * the event loop between batches so that requests are never stalled. Every
  * instance may run it: each batch is one atomic store step, so concurrent
  * purges on a shared store never remove a record twice.
@@ -49,26 +46,19 @@ export class Purger {
           (count) => this.events.emit('ticket.expired', { count }),
           onBatch,
         );
-        // Login tickets and persistent logins, on stores that hold them (profile-types.ts).
-        const logins = this.store as Store & Partial<ProfileStore>;
-        if (logins.purgeLoginTickets && logins.purgePersistentLogins) {
-          const emit = (count: number) => this.events.emit('login.expired', { count });
-          total += await this.drain((now, limit) => logins.purgeLoginTickets?.(now, limit) ?? 0, emit, onBatch);
-          total += await this.drain((now, limit) => logins.purgePersistentLogins?.(now, limit) ?? 0, emit, onBatch);
-        }
-        // Oz grants and Hawk nonces, on stores that hold them (oz-types.ts).
-        const oz = this.store as Store & Partial<OzStore>;
-        if (oz.purgeGrants) {
-          const emit = (count: number) => this.events.emit('grant.expired', { count });
-          total += await this.drain((now, limit) => oz.purgeGrants?.(now, limit) ?? 0, emit, onBatch);
-        }
-        if (oz.purgeNonces) {
-          total += await this.drain(
-            (now, limit) => oz.purgeNonces?.(now, limit) ?? 0,
-            () => {},
-            onBatch,
-          );
-        }
+        const loginsExpired = (count: number) => this.events.emit('login.expired', { count });
+        total += await this.drain((now, limit) => this.store.purgeLoginTickets(now, limit), loginsExpired, onBatch);
+        total += await this.drain((now, limit) => this.store.purgePersistentLogins(now, limit), loginsExpired, onBatch);
+        total += await this.drain(
+          (now, limit) => this.store.purgeGrants(now, limit),
+          (count) => this.events.emit('grant.expired', { count }),
+          onBatch,
+        );
+        total += await this.drain(
+          (now, limit) => this.store.purgeNonces(now, limit),
+          () => {},
+          onBatch,
+        );
         return total;
       } finally {
         this.running = undefined;
@@ -79,7 +69,7 @@ export class Purger {
 
   /** Batches of one kind of record until one comes back short or maxBatches is reached. */
   private async drain(
-    purge: (now: number, limit: number) => Promise<number> | number,
+    purge: (now: number, limit: number) => Promise<number>,
     emit: (count: number) => void,
     onBatch: ((removed: number) => void) | undefined,
   ): Promise<number> {

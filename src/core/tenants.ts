@@ -1,4 +1,3 @@
-import type { ProfileStore } from '../store/profile-types.js';
 import type { Store, TenantRecord } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
@@ -74,7 +73,7 @@ const noSuchTenant = (name: string) => domainError('NO_SUCH_TENANT', `No tenant 
  */
 export class TenantAdmin {
   constructor(
-    private readonly store: Store & ProfileStore,
+    private readonly store: Store,
     private readonly tenants: Tenants,
     private readonly clock: Clock,
   ) {}

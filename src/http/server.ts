@@ -26,12 +26,12 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   tickets: TicketSurface & { auth?: TicketAuth | undefined };
-  /** The Crafter Profile-compatible surface; not mounted when the store lacks profile support. */
-  profile?: ProfileSurface | undefined;
-  /** The admin API (bearer master token); not mounted when the store lacks profile support. */
-  admin?: AdminSurface | undefined;
-  /** Oz user tickets over Hawk (`/v1/ticket`, `/oz`); not mounted when the store lacks Oz support. */
-  oz?: OzSurface | undefined;
+  /** The Crafter Profile-compatible surface (`/api/1`). */
+  profile: ProfileSurface;
+  /** The admin API (bearer master token, `/admin/v1`). */
+  admin: AdminSurface;
+  /** Oz user tickets over Hawk (`/v1/ticket`, `/oz`). */
+  oz: OzSurface;
   version: string;
   bodyLimit: number;
 }
@@ -54,7 +54,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     frameworkErrors: (err, req, reply) => {
       reply.header('RequestId', req.id);
       const known = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      if (known && deps.profile && req.url.startsWith('/api/1/')) {
+      if (known && req.url.startsWith('/api/1/')) {
         sendApiError(profileError('notFound', 'No such API endpoint (see /openapi.json)'), reply);
         return;
       }
@@ -121,9 +121,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(systemPlugin, { store: deps.store, metrics: deps.metrics, version: deps.version });
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });
-  if (deps.profile) await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
-  if (deps.admin) await app.register(adminPlugin, { ...deps.admin, prefix: '/admin/v1' });
-  if (deps.oz) await app.register(ozPlugin, deps.oz);
+  await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
+  await app.register(adminPlugin, { ...deps.admin, prefix: '/admin/v1' });
+  await app.register(ozPlugin, deps.oz);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

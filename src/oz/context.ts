@@ -3,8 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { Events } from '../core/events.js';
 import type { Logins } from '../core/logins.js';
-import type { OzStore } from '../store/oz-types.js';
-import type { ProfileStore } from '../store/profile-types.js';
 import type { Store } from '../store/types.js';
 import { type Artifacts, type Credentials, HawkVerifier, type SignedRequest } from './hawk.js';
 import { IronKeys, type IronSettings } from './iron.js';
@@ -29,15 +27,10 @@ export interface OzSettings extends IronSettings {
   rsvp_ttl: number;
 }
 
-/** Whether the backend implements the Oz part of the store interface (oz-types.ts). */
-export function hasOzStore(store: Store): store is Store & OzStore {
-  return 'createApp' in store && 'getGrant' in store && 'useNonce' in store;
-}
-
 /** Builds the surface: loads (or, the first time, generates) the Iron password. ConfigError on bad settings. */
 export async function createOzSurface(
   settings: OzSettings,
-  store: Store & OzStore & ProfileStore,
+  store: Store,
   logins: Pick<Logins, 'session'>,
   clock: Clock,
   events?: Events,

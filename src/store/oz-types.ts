@@ -36,6 +36,7 @@ export interface OzGrantRecord {
   createdOn: number;
 }
 
+/** The Oz part of `Store` (types.ts). */
 export interface OzStore {
   // ---- apps -----------------------------------------------------------------
 

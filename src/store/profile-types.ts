@@ -2,10 +2,10 @@
  * Store records and methods of the profile surface (profile.md) and of the
  * administration that shares them (admin.md): profiles with their lockout
  * counters, login tickets with sliding expiry, persistent logins, access
- * tokens, tenant deletion and a small key-value area for process-wide
- * secrets. Same conventions as `types.ts`: times are epoch ms from the caller,
- * a record with `expiresAt <= now` is dead for every read and write, secrets
- * given to clients are stored hashed (SHA-256, 32-byte Buffers).
+ * tokens and a small key-value area for process-wide secrets. Same
+ * conventions as `types.ts`: times are epoch ms from the caller, a record
+ * with `expiresAt <= now` is dead for every read and write, secrets given to
+ * clients are stored hashed (SHA-256, 32-byte Buffers).
  */
 
 export interface ProfileRecord {
@@ -82,16 +82,11 @@ export interface AccessTokenRecord {
   createdOn: number;
 }
 
+/**
+ * The profile part of `Store` (types.ts). A tenant's profiles and sessions go
+ * with the tenant: `Store.deleteTenant`.
+ */
 export interface ProfileStore {
-  // ---- tenants -------------------------------------------------------------
-
-  /**
-   * Removes the tenant and everything that belongs to it (opaque tickets,
-   * profiles, login tickets, persistent logins) in one atomic step; false
-   * when there was no such tenant.
-   */
-  deleteTenant(name: string): Promise<boolean>;
-
   // ---- profiles ------------------------------------------------------------
 
   /**

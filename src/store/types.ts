@@ -1,7 +1,12 @@
 /**
  * The one storage interface of ticketd. Every surface works on every backend
- * (memory, SQLite, and later PostgreSQL and Redis) because it only ever talks
- * to this interface; `test/store/conformance.ts` holds every backend to it.
+ * (memory, SQLite, PostgreSQL and Redis) because it only ever talks to
+ * `Store`, which every backend implements whole: the ticket part below
+ * (`TicketStore`: lifecycle, tenants, opaque tickets), the profile part
+ * (`ProfileStore`, profile-types.ts) and the Oz part (`OzStore`,
+ * oz-types.ts). No caller checks whether a backend has a part.
+ * `test/store/conformance.ts`, `profile-conformance.ts` and
+ * `oz-conformance.ts` hold every backend to it.
  *
  * Conventions for every method:
  * - Times are epoch milliseconds and always come from the caller (`now`), so
@@ -16,6 +21,8 @@
  */
 
 import type { TenantSettings } from '../core/tenant-settings.js';
+import type { OzStore } from './oz-types.js';
+import type { ProfileStore } from './profile-types.js';
 
 export interface TicketRecord {
   tenant: string;
@@ -50,7 +57,8 @@ export interface TenantRecord {
 
 export type CreateTicketResult = 'created' | 'limit';
 
-export interface Store {
+/** The ticket part of `Store`: lifecycle, tenants and opaque tickets. */
+export interface TicketStore {
   /** `sqlite`, `memory`, ... as shown by `GET /v1/info`. */
   readonly kind: string;
 
@@ -77,6 +85,13 @@ export interface Store {
    */
   createTenant(tenant: TenantRecord): Promise<'created' | 'exists'>;
   listTenants(): Promise<TenantRecord[]>;
+  /**
+   * Removes the tenant and everything that belongs to it (opaque tickets,
+   * profiles, login tickets, persistent logins, Oz apps and their grants) in
+   * one atomic step; false when there was no such tenant. Hawk nonces belong
+   * to no tenant and stay.
+   */
+  deleteTenant(name: string): Promise<boolean>;
 
   // ---- opaque tickets ------------------------------------------------------
 
@@ -121,6 +136,9 @@ export interface Store {
    */
   purgeTickets(now: number, limit: number): Promise<number>;
 }
+
+/** The one store interface: every backend implements all of it. */
+export interface Store extends TicketStore, ProfileStore, OzStore {}
 
 /** The backend could not be reached; HTTP surfaces answer 503. */
 export class StoreUnavailableError extends Error {

@@ -1,8 +1,7 @@
 /**
- * The Purger on stores with the Oz surface: expired grants and Hawk nonces
- * go too, in bounded batches, by the injected clock; grant.expired per
- * non-empty batch of grants, nothing for nonces. A store without the Oz
- * surface is purged as before.
+ * The Purger and the Oz records: expired grants and Hawk nonces go too, in
+ * bounded batches, by the injected clock; grant.expired per non-empty batch
+ * of grants, nothing for nonces.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,21 +13,20 @@ import { Events } from '../../src/core/events.js';
 import { type PurgeOptions, Purger } from '../../src/core/purge.js';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { MemoryStore } from '../../src/store/memory/index.js';
-import type { OzStore } from '../../src/store/oz-types.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 
-const backends: { name: string; open(dir: string): Store & OzStore }[] = [
+const backends: { name: string; open(dir: string): Store }[] = [
   { name: 'memory', open: () => new MemoryStore() },
   { name: 'sqlite', open: (dir) => new SqliteStore(join(dir, 'ticketd.db')) },
 ];
 
 describe.each(backends)('Purger with grants and nonces on the $name store', (backend) => {
   let dir: string;
-  let store: Store & OzStore;
+  let store: Store;
   let clock: ManualClock;
   let events: Events;
   let grantsExpired: number[];
@@ -136,38 +134,5 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
     expect(await p.runOnce()).toBe(10);
     expect(grantsExpired).toEqual([10, 10, 5]);
     expect(await p.runOnce()).toBe(0);
-  });
-});
-
-describe('Purger on a store without the Oz surface', () => {
-  it('purges its tickets and does not look for grants or nonces', async () => {
-    const memory = new MemoryStore();
-    await memory.migrate();
-    await memory.putTenant({ name: 'a', settings: withDefaults({}), createdAt: T0 });
-    const ticket = { tenant: 'a', id: randomBytes(32), usesLeft: null, expiresAt: T0 + MINUTE, createdAt: T0 };
-    expect(await memory.createTicket({ ...ticket, payload: null }, 0, T0)).toBe('created');
-    // Only the Store methods: what a backend without the Oz (or profile) surface offers.
-    const plain: Store = {
-      kind: memory.kind,
-      migrate: () => memory.migrate(),
-      schemaVersion: () => memory.schemaVersion(),
-      ping: () => memory.ping(),
-      close: () => memory.close(),
-      getTenant: (name) => memory.getTenant(name),
-      putTenant: (t) => memory.putTenant(t),
-      createTenant: (t) => memory.createTenant(t),
-      listTenants: () => memory.listTenants(),
-      createTicket: (t, max, now) => memory.createTicket(t, max, now),
-      useTicket: (tenant, id, now) => memory.useTicket(tenant, id, now),
-      deleteTicket: (tenant, id, now) => memory.deleteTicket(tenant, id, now),
-      peekTicket: (tenant, id, now) => memory.peekTicket(tenant, id, now),
-      countTickets: (tenant) => memory.countTickets(tenant),
-      purgeTickets: (now, limit) => memory.purgeTickets(now, limit),
-    };
-    const clock = new ManualClock(T0 + MINUTE);
-    const batches: number[] = [];
-    const p = new Purger(plain, clock, new Events(), { intervalMs: 1000, batch: 10, maxBatches: 10 });
-    expect(await p.runOnce((n) => batches.push(n))).toBe(1);
-    expect(batches).toEqual([1]);
   });
 });

@@ -5,8 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminErrors, adminValidationCodes } from '../../src/admin/errors.js';
 import { type AdminOperation, pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
-import type { OzStore } from '../../src/store/oz-types.js';
-import type { ProfileStore } from '../../src/store/profile-types.js';
 import { ticketErrors, validationCodes } from '../../src/tickets/errors.js';
 import {
   type AdminTicketd,
@@ -65,7 +63,7 @@ afterAll(async () => {
 let round = 0;
 beforeEach(async () => {
   round += 1;
-  const store = t.store as typeof t.store & ProfileStore;
+  const { store } = t;
   for (const tenant of await store.listTenants()) {
     if (tenant.name !== 'default') await store.deleteTenant(tenant.name);
   }
@@ -85,7 +83,7 @@ beforeEach(async () => {
   pool.grants = [];
   for (let i = 0; i < 2; i++) {
     const id = `g${round}-${i}`;
-    await (t.store as typeof t.store & OzStore).createGrant({
+    await t.store.createGrant({
       id,
       tenant: 'default',
       app: pool.apps[0] as string,

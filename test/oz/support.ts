@@ -7,10 +7,8 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
 import { ManualClock } from '../../src/core/clock.js';
-import type { Identity } from '../../src/core/identity.js';
 import { MemoryStore } from '../../src/store/memory/index.js';
-import type { OzAppRecord, OzStore } from '../../src/store/oz-types.js';
-import type { ProfileStore } from '../../src/store/profile-types.js';
+import type { OzAppRecord } from '../../src/store/oz-types.js';
 import type { Store } from '../../src/store/types.js';
 import { createTicketd, type Ticketd } from '../../src/wire.js';
 
@@ -29,8 +27,6 @@ const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
 
 export interface OzTicketd extends Ticketd {
   clock: ManualClock;
-  store: Store & ProfileStore & OzStore;
-  identity: Identity;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -65,8 +61,7 @@ export async function startOzTicketd(
     identity: { scrypt: TEST_SCRYPT, sleep: async () => {} },
   });
   await t.server.ready();
-  if (!t.identity) throw new Error('no identity');
-  return Object.assign(t as Ticketd & { store: Store & ProfileStore & OzStore; identity: Identity }, {
+  return Object.assign(t, {
     clock,
     logs: () => lines.join(''),
     stop: async () => {

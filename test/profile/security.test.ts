@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { MemoryStore } from '../../src/store/memory/index.js';
-import type { ProfileStore } from '../../src/store/profile-types.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { createTicketd } from '../../src/wire.js';
@@ -53,7 +52,7 @@ describe('secrets never leave', () => {
       keep(await api(t, 'GET', `/profile/${p.id}`));
       keep(await api(t, 'GET', '/profile/x', {}, { accessTokenId: 'unknown-token-value-1234' }));
 
-      const stored = await (t.store as unknown as ProfileStore).getProfile(p.id);
+      const stored = await t.store.getProfile(p.id);
       const hash = stored?.passwordHash as string;
       expect(hash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/);
       for (const body of bodies) {
@@ -193,8 +192,7 @@ describe('master token bootstrap', () => {
     );
     try {
       expect(printed).toHaveLength(1);
-      const store = instances[0]?.store as unknown as ProfileStore;
-      const masters = (await store.listAccessTokens()).filter((x) => x.master);
+      const masters = (await instances[0]?.store.listAccessTokens())?.filter((x) => x.master);
       expect(masters).toHaveLength(1);
       const token = /([0-9a-f-]{36})$/.exec(printed[0] as string)?.[1] as string;
       for (const inst of instances) {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokenHash } from '../../src/core/access-tokens.js';
-import type { ProfileStore } from '../../src/store/profile-types.js';
 import {
   api,
   apiJson,
@@ -179,7 +178,7 @@ describe('access tokens', () => {
 
   it('ids are stored hashed (SHA-256)', async () => {
     const id = await createToken(t, []);
-    const store = t.store as unknown as ProfileStore;
+    const { store } = t;
     expect(await store.getAccessToken(accessTokenHash(id))).not.toBeNull();
     const all = await store.listAccessTokens();
     for (const r of all) expect(r.id.toString('utf8')).not.toContain(id);

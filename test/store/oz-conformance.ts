@@ -1,9 +1,8 @@
 /**
  * The conformance suite of `OzStore` (src/store/oz-types.ts): apps, grants
- * and Hawk nonces. Every case runs unchanged against every backend that
- * implements it, plugged in with the same `ConformanceTarget` as the
- * opaque-ticket suite (conformance.ts) and one call to `runOzStoreConformance`
- * in `test/store/<name>-oz.test.ts`.
+ * and Hawk nonces. Every case runs unchanged against every backend, on the
+ * same `ConformanceTarget` as the opaque-ticket suite (conformance.ts), by one
+ * call to `runOzStoreConformance` in `test/store/<name>.test.ts`.
  *
  * As in conformance.ts, time is never slept on: every call gets its `now`
  * from the test, based on the wall clock at the start of each case, and
@@ -18,29 +17,26 @@
  *   grant its own `createdOn`, so ties are left to the backend.
  * - `deleteGrant`, `deleteGrantsOfUser` and `deleteApp` take no `now`: they
  *   remove (and count) what is stored, expired-but-unpurged grants included.
- * - On stores that also implement `ProfileStore`, `deleteTenant` removes the
- *   tenant's apps and their grants with everything else of the tenant.
+ * - `deleteTenant` removes the tenant's apps and their grants with
+ *   everything else of the tenant (types.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../../src/store/oz-types.js';
-import type { ProfileStore } from '../../src/store/profile-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
 import type { Store } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
-
-export type OzConformanceStore = Store & OzStore;
 
 const MINUTE = 60_000;
 
 export function runOzStoreConformance(target: ConformanceTarget): void {
   describe(`oz store conformance: ${target.name}`, () => {
-    let store: OzConformanceStore;
+    let store: Store;
     let t0: number;
 
     beforeEach(async () => {
       t0 = Date.now();
-      store = (await target.open()) as OzConformanceStore;
+      store = await target.open();
       await store.migrate();
       for (const name of ['a', 'b']) await store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
     });
@@ -200,9 +196,7 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       expect(await store.getApp(original.id)).toEqual({ ...original, key: 'n'.repeat(32) });
     });
 
-    it("deleteTenant (stores with the profile surface) removes the tenant's apps and their grants, nothing else", async (ctx) => {
-      const withTenants = store as OzConformanceStore & Partial<ProfileStore>;
-      if (!withTenants.deleteTenant) return ctx.skip();
+    it("deleteTenant removes the tenant's apps and their grants, nothing else", async () => {
       const [a1, a2] = [await createApp(app('a', 'a1')), await createApp(app('a', 'a2'))];
       const b1 = await createApp(app('b', 'b1'));
       const u = user();
@@ -210,7 +204,7 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       await createGrant(grant(a1, u, { exp: t0 + MINUTE }));
       const kept = await createGrant(grant(b1, u, { createdOn: t0 + 1 }));
 
-      expect(await withTenants.deleteTenant('a')).toBe(true);
+      expect(await store.deleteTenant('a')).toBe(true);
       expect(await store.listApps('a')).toEqual([]);
       expect(await store.getApp(a1.id)).toBeNull();
       expect(await store.listApps(null)).toEqual([b1]);

@@ -1,9 +1,8 @@
 /**
  * The conformance suite of `ProfileStore` (src/store/profile-types.ts): every
- * case runs unchanged against every backend that implements it, plugged in
- * with the same `ConformanceTarget` as the opaque-ticket suite
- * (conformance.ts) and one call to `runProfileStoreConformance` in
- * `test/store/<name>-profile.test.ts`.
+ * case runs unchanged against every backend, on the same `ConformanceTarget`
+ * as the opaque-ticket suite (conformance.ts), by one call to
+ * `runProfileStoreConformance` in `test/store/<name>.test.ts`.
  *
  * As in conformance.ts, time is never slept on: every call gets its `now`
  * from the test, based on the wall clock at the start of each case, and
@@ -23,18 +22,16 @@ import type {
 import type { Store, TicketRecord } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
 
-export type ProfileConformanceStore = Store & ProfileStore;
-
 const MINUTE = 60_000;
 
 export function runProfileStoreConformance(target: ConformanceTarget): void {
   describe(`profile store conformance: ${target.name}`, () => {
-    let store: ProfileConformanceStore;
+    let store: Store;
     let t0: number;
 
     beforeEach(async () => {
       t0 = Date.now();
-      store = (await target.open()) as ProfileConformanceStore;
+      store = await target.open();
       await store.migrate();
     });
 

@@ -1,4 +1,4 @@
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -6,7 +6,6 @@ import type {
   PersistentLoginRecord,
   ProfilePatch,
   ProfileRecord,
-  ProfileStore,
 } from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -24,7 +23,7 @@ interface Tenant {
  * to completion synchronously inside its promise, so every operation is
  * atomic with respect to the others by construction.
  */
-export class MemoryStore implements Store, ProfileStore, OzStore {
+export class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly tenants = new Map<string, Tenant>();
   private readonly tickets = new Map<string, TicketRecord>();

@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { TenantSettings } from '../../core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -38,7 +38,6 @@ import type {
   PersistentLoginRecord,
   ProfilePatch,
   ProfileRecord,
-  ProfileStore,
 } from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { parsePostgresUrl } from './config.js';
@@ -93,7 +92,7 @@ interface TenantRow {
   created_at: string;
 }
 
-export class PostgresStore implements Store, ProfileStore, OzStore {
+export class PostgresStore implements Store {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
   private readonly schema: string;

@@ -69,7 +69,7 @@
  * (Redis Cluster would need every key in one slot, e.g. a `{ticketd}:` prefix).
  */
 import type { TenantSettings } from '../../core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -77,7 +77,6 @@ import type {
   PersistentLoginRecord,
   ProfilePatch,
   ProfileRecord,
-  ProfileStore,
 } from '../profile-types.js';
 import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
 import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
@@ -94,7 +93,7 @@ const BACKFILL_BATCH = 500;
 
 export type { RedisStoreOptions } from './connection.js';
 
-export class RedisStore implements Store, ProfileStore, OzStore {
+export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly options: RedisStoreOptions;
   private readonly keys: Keys;

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TenantSettings } from '../../core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../oz-types.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
@@ -10,7 +10,6 @@ import type {
   PersistentLoginRecord,
   ProfilePatch,
   ProfileRecord,
-  ProfileStore,
 } from '../profile-types.js';
 import {
   type CreateTicketResult,
@@ -52,7 +51,7 @@ interface TenantRow {
  * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Ticket writes are
  * group-committed (see write()).
  */
-export class SqliteStore implements Store, ProfileStore, OzStore {
+export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private prepared:
