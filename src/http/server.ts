@@ -45,7 +45,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // While draining, a request already on an open connection is still served
+    // (with `Connection: close`), rather than refused with Fastify's own 503 body.
+    return503OnClosing: false,
     // Profile ids, ticket ids and tenant names travel in paths: let any of them reach its route and get its own 404.
     routerOptions: { maxParamLength: 4096 },
     // Errors Fastify raises before routing (a URL that does not decode, ...)
