@@ -53,87 +53,104 @@ export interface FreshStore {
   inspect?(): Promise<string>;
 }
 
+/** A fresh PostgreSQL store: its schema's name too. */
+export interface FreshPostgres extends FreshStore {
+  schema: string;
+}
+
 /** A fresh schema (created by ticketd's migrate) in the database at `base`; cleanup drops it. */
-export function freshPostgres(base: string, params: Record<string, string> = {}): FreshStore {
+export function freshPostgres(base: string, params: Record<string, string> = {}): FreshPostgres {
   const schema = `ticketd_test_${randomBytes(6).toString('hex')}`;
   const url = new URL(base);
   url.searchParams.set('schema', schema);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return {
     url: url.toString(),
+    schema,
     cleanup: async () => {
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
+      await withPostgresClient(base, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     },
-    inspect: async () => {
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      try {
-        const res = await admin.query<{ tables: string[] | null }>(
+    inspect: () =>
+      withPostgresClient(base, async (c) => {
+        const res = await c.query<{ tables: string[] | null }>(
           'SELECT array_agg(table_name::text ORDER BY table_name) AS tables FROM information_schema.tables WHERE table_schema = $1',
           [schema],
         );
         const tables = res.rows[0]?.tables;
         return tables ? `schema ${schema} holds tables ${tables.join(', ')}` : `schema ${schema} has no tables (gone?)`;
-      } finally {
-        await admin.end();
-      }
-    },
+      }),
   };
 }
 
-/** A fresh random key prefix on the Redis at `base`; cleanup deletes its keys with SCAN MATCH. */
-export function freshRedis(base: string, params: Record<string, string> = {}): FreshStore {
-  const prefix = `ticketd-test:${randomBytes(8).toString('hex')}:`;
+/** Runs `f` with a plain client of its own on the database at `base`, outside any store. */
+export async function withPostgresClient<T>(base: string, f: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    return await f(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh Redis store: its key prefix too. */
+export interface FreshRedis extends FreshStore {
+  prefix: string;
+}
+
+/** A new random key prefix for a test's own keys. */
+export const newRedisPrefix = (): string => `ticketd-test:${randomBytes(8).toString('hex')}:`;
+
+/** The store URL of the Redis at `base` with this key prefix and extra parameters. */
+export function redisUrl(base: string, prefix: string, params: Record<string, string> = {}): string {
   const url = new URL(base);
   url.searchParams.set('prefix', prefix);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** A fresh random key prefix on the Redis at `base`; cleanup deletes its keys with SCAN MATCH. */
+export function freshRedis(base: string, params: Record<string, string> = {}): FreshRedis {
+  const prefix = newRedisPrefix();
   return {
-    url: url.toString(),
+    url: redisUrl(base, prefix, params),
+    prefix,
     cleanup: async () => {
-      const admin = new Redis(base, { maxRetriesPerRequest: 1 });
-      admin.on('error', () => {});
-      try {
-        await deleteRedisPrefix(admin, prefix);
-      } finally {
-        await admin.quit();
-      }
+      await withRedisClient(base, (admin) => deleteRedisPrefix(admin, prefix));
     },
-    inspect: async () => {
-      const admin = new Redis(base, { maxRetriesPerRequest: 1 });
-      admin.on('error', () => {});
-      try {
-        let keys = 0;
-        let cursor = '0';
-        do {
-          const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          keys += batch.length;
-        } while (cursor !== '0');
-        return `prefix ${prefix} holds ${keys} keys`;
-      } finally {
-        await admin.quit();
-      }
-    },
+    inspect: () =>
+      withRedisClient(base, async (admin) => `prefix ${prefix} holds ${(await redisKeys(admin, prefix)).length} keys`),
   };
 }
 
-/** Deletes every key under `prefix` (which must hold no glob characters); never FLUSHALL/FLUSHDB. */
-export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<number> {
-  if (/[*?[\]\\]/.test(prefix)) throw new Error(`prefix ${prefix} holds glob characters`);
-  let deleted = 0;
+/** Runs `f` with a connection of its own to the Redis at `base`, outside any store. */
+async function withRedisClient<T>(base: string, f: (redis: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis(base, { maxRetriesPerRequest: 1 });
+  admin.on('error', () => {});
+  try {
+    return await f(admin);
+  } finally {
+    await admin.quit();
+  }
+}
+
+/** Every key under `prefix`, sorted (SCAN MATCH, glob characters in the prefix escaped: tests only). */
+export async function redisKeys(redis: Redis, prefix: string): Promise<string[]> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  const out: string[] = [];
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
+    out.push(...keys);
   } while (cursor !== '0');
-  return deleted;
+  return out.sort();
+}
+
+/** Deletes every key under `prefix`; never FLUSHALL/FLUSHDB. */
+export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<number> {
+  const keys = await redisKeys(redis, prefix);
+  return keys.length > 0 ? redis.del(...keys) : 0;
 }
 
 /** A fresh store of `backend` on the server at `base`. */
