@@ -1,8 +1,10 @@
 /**
- * The store conformance suite: every case here runs unchanged against every
- * backend (memory, SQLite, PostgreSQL, Redis). A backend plugs in with one
- * `ConformanceTarget` and one call to `runStoreConformance` in its own
- * `test/store/<name>.test.ts`.
+ * The store conformance suite of the ticket part of `Store` (tenants and
+ * opaque tickets): every case here runs unchanged against every backend
+ * (memory, SQLite, PostgreSQL, Redis). A backend plugs in with one
+ * `ConformanceTarget` in its own `test/store/<name>.test.ts`, which runs this
+ * suite, `runProfileStoreConformance` (profile-conformance.ts) and
+ * `runOzStoreConformance` (oz-conformance.ts) on it, then its own cases.
  *
  * Time is never slept on: every store call gets its `now` from the test. The
  * base time `t0` is the wall clock at the start of each case and expiries are
@@ -22,6 +24,50 @@ export interface ConformanceTarget {
   open(): Promise<Store>;
   /** Closes it and removes everything it created. */
   destroy(store: Store): Promise<void>;
+}
+
+/** A target whose every store lives in a place of its own: a directory, a schema, a key prefix. */
+export interface FreshTarget<S extends Store> extends ConformanceTarget {
+  open(): Promise<S>;
+  /** open(), synchronously: a store in a new place, for a backend's own cases. */
+  openFresh(): S;
+  /** Gives a store a case opened itself the same destroy, removing its place with `cleanup`. */
+  track<T extends Store>(store: T, cleanup: () => Promise<void>): T;
+}
+
+/**
+ * The target of a backend whose stores each need a place of their own:
+ * `fresh()` opens a store in a new place and says how to remove the place;
+ * destroy() closes the store, then removes its place.
+ */
+export function freshTarget<S extends Store>(
+  name: string,
+  fresh: () => { store: S; cleanup: () => Promise<void> },
+): FreshTarget<S> {
+  const cleanups = new WeakMap<Store, () => Promise<void>>();
+  const track = <T extends Store>(store: T, cleanup: () => Promise<void>): T => {
+    cleanups.set(store, cleanup);
+    return store;
+  };
+  const openFresh = (): S => {
+    const { store, cleanup } = fresh();
+    return track(store, cleanup);
+  };
+  return {
+    name,
+    open: async () => openFresh(),
+    openFresh,
+    track,
+    destroy: async (store) => {
+      try {
+        await store.close();
+      } finally {
+        const cleanup = cleanups.get(store);
+        cleanups.delete(store);
+        await cleanup?.();
+      }
+    },
+  };
 }
 
 const MINUTE = 60_000;

@@ -1,8 +1,14 @@
 import { MemoryStore } from '../../src/store/memory/index.js';
-import { runStoreConformance } from './conformance.js';
+import { type ConformanceTarget, runStoreConformance } from './conformance.js';
+import { runOzStoreConformance } from './oz-conformance.js';
+import { runProfileStoreConformance } from './profile-conformance.js';
 
-runStoreConformance({
+const target: ConformanceTarget = {
   name: 'memory',
   open: async () => new MemoryStore(),
   destroy: async (store) => store.close(),
-});
+};
+
+runStoreConformance(target);
+runProfileStoreConformance(target);
+runOzStoreConformance(target);

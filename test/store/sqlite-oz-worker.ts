@@ -1,5 +1,5 @@
 /**
- * One process of the cross-process Hawk nonce race (sqlite-oz.test.ts),
+ * One process of the cross-process Hawk nonce race (sqlite.test.ts),
  * started as `node --import tsx sqlite-oz-worker.ts <file> <pairs>`. It opens
  * its own SqliteStore on the shared (possibly new) file, migrates it, prints
  * `ready`, then runs one phase per JSON command line on stdin, each starting

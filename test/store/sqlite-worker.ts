@@ -3,7 +3,7 @@
  * as `node --import tsx sqlite-worker.ts '<json job>'`. It opens its own
  * SqliteStore on the shared file, prints `ready`, reads `go <epoch ms>` on
  * stdin, and runs round r of its job at `go + r * roundMs`, so that every
- * process hits the same ticket at the same moment (it sleeps until just
+ * process hits the same record at the same moment (it sleeps until just
  * before, then spins). It prints its results as one JSON line.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,20 @@ export type Job =
   /** Round r: `attempts` useTicket calls on ticket ids[r]; result: usesLeft per success, per round. */
   | { mode: 'use'; file: string; tenant: string; ids: string[]; attempts: number; roundMs: number; now: number }
   /** `attempts` createTicket calls against `max`; result: 'created' | 'limit' per call. */
-  | { mode: 'create'; file: string; tenant: string; max: number; attempts: number; now: number };
+  | { mode: 'create'; file: string; tenant: string; max: number; attempts: number; now: number }
+  /**
+   * One putMetaIfAbsent('race', label), then n rounds of recordLoginFailure on
+   * the profile and createProfile of `user<i>` in tenant `a`; result: a
+   * `ProfileRaceResult`.
+   */
+  | { mode: 'profile'; file: string; profileId: string; n: number; label: string; now: number };
+
+export interface ProfileRaceResult {
+  meta: string;
+  /** failedLoginAttempts after each failure (null: no such profile). */
+  failures: (number | null)[];
+  created: ('created' | 'exists')[];
+}
 
 const job = JSON.parse(process.argv[2] ?? '') as Job;
 
@@ -49,7 +62,10 @@ if (job.mode === 'migrate') {
   const store = new SqliteStore(job.file);
   await store.migrate();
   const go = await barrier();
-  if (job.mode === 'use') {
+  if (job.mode === 'profile') {
+    waitUntil(go);
+    result = await profileRace(store, job);
+  } else if (job.mode === 'use') {
     const rounds: (number | null)[][] = [];
     for (const [r, hex] of job.ids.entries()) {
       const id = Buffer.from(hex, 'hex');
@@ -75,3 +91,38 @@ if (job.mode === 'migrate') {
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);
+
+async function profileRace(
+  store: SqliteStore,
+  { profileId, n, label, now }: Extract<Job, { mode: 'profile' }>,
+): Promise<ProfileRaceResult> {
+  const yieldTurn = () => new Promise((r) => setImmediate(r));
+  const meta = await store.putMetaIfAbsent('race', label);
+  const failures: (number | null)[] = [];
+  const created: ('created' | 'exists')[] = [];
+  for (let i = 0; i < n; i++) {
+    const failure = await store.recordLoginFailure(profileId, now, 0, 60_000);
+    failures.push(failure === null ? null : failure.failedLoginAttempts);
+    await yieldTurn();
+    created.push(
+      await store.createProfile({
+        id: randomBytes(12).toString('hex'),
+        tenant: 'a',
+        username: `user${i}`,
+        email: `${label}@example.com`,
+        passwordHash: null,
+        enabled: true,
+        verified: false,
+        roles: [],
+        attributes: { by: label },
+        createdOn: now,
+        lastModified: now,
+        failedLoginAttempts: 0,
+        lastFailedLogin: null,
+        lockedUntil: null,
+      }),
+    );
+    await yieldTurn();
+  }
+  return { meta, failures, created };
+}
