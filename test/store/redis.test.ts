@@ -1,79 +1,70 @@
+/**
+ * The Redis store against the server at TICKETD_TEST_REDIS_URL (e.g.
+ * redis://127.0.0.1:6379): the conformance suites of every part of `Store`,
+ * then races between two store instances (two connections, as two processes
+ * would have) and what only this backend has (native expiry relative to the
+ * caller's clock, counters and indexes that leave no key behind,
+ * deleteTenant's cascade, migrations, outages). Every store lives under its
+ * own random key prefix, whose keys are deleted afterwards (SCAN, never
+ * FLUSHDB: other runs share this Redis). Without the variable the tests are
+ * skipped with a message, except under CI (CI=true), where that fails.
+ */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
+import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
+import type { LoginFailure, ProfileRecord } from '../../src/store/profile-types.js';
 import { RedisStore } from '../../src/store/redis/index.js';
+import { LATEST_VERSION } from '../../src/store/redis/migrations.js';
+import { nonceDigest } from '../../src/store/redis/oz.js';
 import { type Store, StoreUnavailableError, type TicketRecord } from '../../src/store/types.js';
-import { runStoreConformance } from './conformance.js';
+import { deleteRedisPrefix, freshRedis, newRedisPrefix, redisKeys, redisUrl, serverUrl } from '../helpers/backends.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { freshTarget, runStoreConformance } from './conformance.js';
+import { runOzStoreConformance } from './oz-conformance.js';
+import { runProfileStoreConformance } from './profile-conformance.js';
 
-const REDIS_URL = process.env.TICKETD_TEST_REDIS_URL;
+const baseUrl = serverUrl('redis', 'store');
+if (baseUrl) defineRedisTests(baseUrl);
 
-if (!REDIS_URL) {
-  if (process.env.CI === 'true') {
-    describe('store: redis', () => {
-      it('runs under CI', () => {
-        throw new Error('TICKETD_TEST_REDIS_URL is not set: under CI the Redis store must be tested');
-      });
-    });
-  } else {
-    console.warn('store: redis: skipped, set TICKETD_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run it');
-    describe('store: redis', () => {
-      it.skip('skipped: TICKETD_TEST_REDIS_URL is not set', () => {});
-    });
-  }
-} else {
-  redisTests(REDIS_URL);
-}
+const MINUTE = 60_000;
 
-function redisTests(baseUrl: string): void {
-  /** Deletes test keys; never FLUSHDB: other runs share this Redis. */
-  const admin = new Redis(baseUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+function defineRedisTests(base: string): void {
+  /** Reads and deletes test keys. */
+  const admin = new Redis(base, { lazyConnect: true, maxRetriesPerRequest: 1 });
   admin.on('error', () => {});
   afterAll(async () => {
     await admin.quit();
   });
-
-  const newPrefix = () => `ticketd-test:${randomBytes(8).toString('hex')}:`;
-
-  const urlFor = (prefix: string, params: Record<string, string> = {}, base = baseUrl): string => {
-    const url = new URL(base);
-    url.searchParams.set('prefix', prefix);
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return url.toString();
-  };
-
   const deletePrefix = async (prefix: string): Promise<void> => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteRedisPrefix(admin, prefix);
   };
 
-  const destroy = async (store: Store): Promise<void> => {
-    await store.close();
-    await deletePrefix((store as RedisStore).options.prefix);
-  };
-
-  runStoreConformance({
-    name: 'redis',
-    open: async () => new RedisStore(urlFor(newPrefix())),
-    destroy,
+  const target = freshTarget('redis', () => {
+    const { url, prefix } = freshRedis(base);
+    return { store: new RedisStore(url), cleanup: () => deletePrefix(prefix) };
   });
 
+  runStoreConformance(target);
+  runProfileStoreConformance(target);
+  runOzStoreConformance(target);
+
   describe('redis store', () => {
-    const opened: Store[] = [];
-    /** Stores opened by a case; all on one prefix unless given. */
-    const open = (prefix: string, params: Record<string, string> = {}, base = baseUrl): RedisStore => {
-      const store = new RedisStore(urlFor(prefix, params, base));
+    const opened: RedisStore[] = [];
+    /** A store on `prefix` (stores of one case may share one), on the Redis at `server`. */
+    const open = (prefix: string, params: Record<string, string> = {}, server = base): RedisStore => {
+      const store = target.track(new RedisStore(redisUrl(server, prefix, params)), () => deletePrefix(prefix));
       opened.push(store);
       return store;
     };
     afterEach(async () => {
-      for (const store of opened.splice(0)) await destroy(store);
+      for (const store of opened.splice(0)) await target.destroy(store);
     });
+    const keysOf = (prefix: string) => redisKeys(admin, prefix);
+
+    const putTenant = (store: Store, name: string, ticketMax = 0) =>
+      store.putTenant({ name, settings: withDefaults({ ticketMax }), createdAt: Date.now() });
 
     const ticket = (tenant: string, now: number, fields: Partial<TicketRecord> = {}): TicketRecord => ({
       tenant,
@@ -84,11 +75,54 @@ function redisTests(baseUrl: string): void {
       payload: null,
       ...fields,
     });
-    const putTenant = (store: Store, name: string, ticketMax = 0) =>
-      store.putTenant({ name, settings: withDefaults({ ticketMax }), createdAt: Date.now() });
+
+    const profile = (tenant: string, username: string, now: number): ProfileRecord => ({
+      id: randomBytes(12).toString('hex'),
+      tenant,
+      username,
+      email: `${username}@example.com`,
+      passwordHash: 'scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA',
+      enabled: true,
+      verified: false,
+      roles: ['SOCIAL_USER'],
+      attributes: {},
+      createdOn: now,
+      lastModified: now,
+      failedLoginAttempts: 0,
+      lastFailedLogin: null,
+      lockedUntil: null,
+    });
+
+    /** The ref (profile-scripts.ts) under which a session is indexed. */
+    const refOf = (id: Buffer, tenant: string, profileId: string) =>
+      `${id.toString('hex')}:${Buffer.byteLength(tenant)}:${tenant}${profileId}`;
+
+    const app = (tenant: string, id: string, now: number): OzAppRecord => ({
+      id,
+      tenant,
+      key: randomBytes(24).toString('base64url'),
+      algorithm: 'sha256',
+      scope: ['mylet'],
+      delegate: false,
+      extAttributes: [],
+      createdOn: now,
+    });
+    const grant = (of: OzAppRecord, user: string, now: number, fields: Partial<OzGrantRecord> = {}): OzGrantRecord => ({
+      id: randomBytes(16).toString('base64url'),
+      tenant: of.tenant,
+      app: of.id,
+      user,
+      scope: [...of.scope],
+      exp: now + 30 * MINUTE,
+      session: randomBytes(32),
+      createdOn: now,
+      ...fields,
+    });
+
+    // ---- tickets
 
     it('two connections (as two processes) racing: 200 uses of a uses:5 ticket give exactly 5', async () => {
-      const prefix = newPrefix();
+      const prefix = newRedisPrefix();
       const [a, b] = [open(prefix), open(prefix)];
       await a.migrate();
       await b.migrate();
@@ -108,7 +142,7 @@ function redisTests(baseUrl: string): void {
     });
 
     it('two connections racing: 50 creates against ticketMax 10 leave exactly 10', async () => {
-      const prefix = newPrefix();
+      const prefix = newRedisPrefix();
       const [a, b] = [open(prefix), open(prefix)];
       await a.migrate();
       await putTenant(a, 't', 10);
@@ -123,7 +157,7 @@ function redisTests(baseUrl: string): void {
     });
 
     it('a ticket whose native TTL elapsed stays counted until purge or reclaim, then the counter is right', async () => {
-      const prefix = newPrefix();
+      const prefix = newRedisPrefix();
       const store = open(prefix, { expiryGraceMs: '20' });
       await store.migrate();
       await putTenant(store, 't');
@@ -169,7 +203,7 @@ function redisTests(baseUrl: string): void {
     });
 
     it('native expiry is relative: a caller clock far from real time still gets expiresAt - now + grace', async () => {
-      const prefix = newPrefix();
+      const prefix = newRedisPrefix();
       const store = open(prefix, { expiryGraceMs: '1000' });
       await store.migrate();
       await putTenant(store, 't');
@@ -185,7 +219,7 @@ function redisTests(baseUrl: string): void {
     });
 
     it('prefixes isolate stores sharing one Redis', async () => {
-      const [a, b] = [open(newPrefix()), open(newPrefix())];
+      const [a, b] = [open(newRedisPrefix()), open(newRedisPrefix())];
       await a.migrate();
       await putTenant(a, 't');
       const now = Date.now();
@@ -198,7 +232,7 @@ function redisTests(baseUrl: string): void {
     });
 
     it('rejects quickly with StoreUnavailableError when Redis cannot be reached, and after close()', async () => {
-      const unreachable = new RedisStore(urlFor(newPrefix(), { timeoutMs: '500' }, 'redis://127.0.0.1:1'));
+      const unreachable = new RedisStore(redisUrl('redis://127.0.0.1:1', newRedisPrefix(), { timeoutMs: '500' }));
       try {
         const started = Date.now();
         await expect(unreachable.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -210,27 +244,28 @@ function redisTests(baseUrl: string): void {
         await unreachable.close();
       }
 
-      const closed = open(newPrefix());
+      const closed = open(newRedisPrefix());
       await closed.ping();
       await closed.close();
       await expect(closed.countTickets('t')).rejects.toBeInstanceOf(StoreUnavailableError);
     });
 
     it('fails fast while the connection is down and reconnects by itself when Redis is back', async () => {
-      const proxy = await TcpProxy.start(new URL(baseUrl));
+      const server = new URL(base);
+      const proxy = await TcpProxy.start(server.hostname, Number(server.port || 6379));
       try {
-        const store = open(newPrefix(), { timeoutMs: '500' }, proxy.url);
+        const store = open(newRedisPrefix(), { timeoutMs: '500' }, proxy.rewrite(base));
         await store.migrate();
         await putTenant(store, 't');
         expect(await store.countTickets('t')).toBe(0);
 
-        await proxy.stop();
+        await proxy.close();
         const started = Date.now();
         await expect(store.countTickets('t')).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
         expect(Date.now() - started).toBeLessThan(1_500);
 
-        await proxy.resume();
+        await proxy.open();
         const deadline = Date.now() + 5_000;
         for (;;) {
           try {
@@ -246,63 +281,346 @@ function redisTests(baseUrl: string): void {
         expect(await store.createTicket(ticket('t', now), 0, now)).toBe('created');
         expect(await store.countTickets('t')).toBe(1);
       } finally {
-        await proxy.stop();
+        await proxy.close();
       }
+    });
+
+    // ---- profiles
+
+    it('two connections (as two processes) racing: failures count exactly, one username is created once', async () => {
+      const prefix = newRedisPrefix();
+      const [a, b] = [open(prefix), open(prefix)];
+      await Promise.all([a.migrate(), b.migrate()]);
+      await putTenant(a, 't');
+      const now = Date.now();
+      const p = profile('t', 'ada', now);
+      expect(await a.createProfile(p)).toBe('created');
+
+      const lockAfter = 50;
+      const failures = (await Promise.all(
+        Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? a : b).recordLoginFailure(p.id, now, lockAfter, MINUTE)),
+      )) as LoginFailure[];
+      expect(failures.map((f) => f.failedLoginAttempts).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 120 }, (_, i) => i + 1),
+      );
+      for (const f of failures) {
+        expect(f.lockedUntil).toBe(f.failedLoginAttempts >= lockAfter ? now + MINUTE : null);
+      }
+      expect(await b.getProfile(p.id)).toMatchObject({ failedLoginAttempts: 120, lockedUntil: now + MINUTE });
+
+      const candidates = Array.from({ length: 40 }, () => profile('t', 'zoe', now));
+      const created = await Promise.all(candidates.map((c, i) => (i % 2 === 0 ? a : b).createProfile(c)));
+      expect(created.filter((r) => r === 'created')).toHaveLength(1);
+      const winner = candidates[created.indexOf('created')] as ProfileRecord;
+      expect(await b.getProfileByUsername('t', 'zoe')).toEqual(winner);
+      expect(await a.countProfiles('t')).toBe(2);
+      expect((await a.listProfiles('t', 0, 10)).map((x) => x.id)).toEqual([p.id, winner.id]);
+      // The losers left nothing behind.
+      for (const c of candidates) if (c !== winner) expect(await admin.exists(`${prefix}profile:${c.id}`)).toBe(0);
+    });
+
+    it('sessions expire natively after expiresAt - now + grace, relative to any caller clock; a slide renews it', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix, { expiryGraceMs: '1000' });
+      await store.migrate();
+      await putTenant(store, 't');
+      for (const now of [Date.UTC(2001, 0, 1), Date.UTC(2090, 0, 1)]) {
+        const p = profile('t', `u${now}`, now);
+        await store.createProfile(p);
+        const t = { id: randomBytes(32), tenant: 't', profileId: p.id, lastRequestTime: now, expiresAt: now + MINUTE };
+        await store.createLoginTicket(t);
+        const key = `${prefix}login-ticket:${t.id.toString('hex')}`;
+        const pttl = await admin.pttl(key);
+        expect(pttl).toBeGreaterThan(MINUTE - 5_000);
+        expect(pttl).toBeLessThanOrEqual(MINUTE + 1_000);
+        expect(await store.getLoginTicket(t.id, now + MINUTE - 1)).not.toBeNull();
+        expect(await store.getLoginTicket(t.id, now + MINUTE)).toBeNull();
+
+        // Touch: native expiry and the purge index follow the new expiresAt.
+        const later = now + MINUTE / 2;
+        expect(await store.touchLoginTicket(t.id, later, 10 * MINUTE)).toMatchObject({
+          expiresAt: later + 10 * MINUTE,
+        });
+        expect(await admin.pttl(key)).toBeGreaterThan(10 * MINUTE - 5_000);
+        const ref = refOf(t.id, 't', p.id);
+        expect(Number(await admin.zscore(`${prefix}login-ticket-expiry`, ref))).toBe(later + 10 * MINUTE);
+
+        const l = {
+          id: randomBytes(32),
+          tenant: 't',
+          profileId: p.id,
+          token: randomBytes(16),
+          timestamp: now,
+          expiresAt: now + 60 * MINUTE,
+        };
+        await store.createPersistentLogin(l);
+        const lkey = `${prefix}persistent-login:${l.id.toString('hex')}`;
+        expect(await admin.pttl(lkey)).toBeGreaterThan(60 * MINUTE - 5_000);
+        expect(await admin.pttl(lkey)).toBeLessThanOrEqual(60 * MINUTE + 1_000);
+        expect(await store.refreshPersistentLogin(l.id, randomBytes(16), now + 1, now + 1 + 5 * MINUTE)).not.toBeNull();
+        expect(await admin.pttl(lkey)).toBeLessThanOrEqual(5 * MINUTE + 1_000);
+        expect(Number(await admin.zscore(`${prefix}persistent-login-expiry`, refOf(l.id, 't', p.id)))).toBe(
+          now + 1 + 5 * MINUTE,
+        );
+      }
+    });
+
+    it('a session Redis expired natively stays indexed until the purge or a cascade removes it everywhere', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix, { expiryGraceMs: '20' });
+      await store.migrate();
+      await putTenant(store, 't');
+      let now = Date.now();
+      const p = profile('t', 'ada', now);
+      await store.createProfile(p);
+      const t = { id: randomBytes(32), tenant: 't', profileId: p.id, lastRequestTime: now, expiresAt: now + 50 };
+      const l = { ...t, id: randomBytes(32), token: randomBytes(8), timestamp: now };
+      await store.createLoginTicket(t);
+      await store.createPersistentLogin(l);
+      const hashes = [
+        `${prefix}login-ticket:${t.id.toString('hex')}`,
+        `${prefix}persistent-login:${l.id.toString('hex')}`,
+      ];
+      const deadline = Date.now() + 5_000;
+      while ((await admin.exists(...hashes)) > 0) {
+        if (Date.now() > deadline) throw new Error('Redis did not expire the sessions');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      now = Date.now();
+      expect(await store.getLoginTicket(t.id, now)).toBeNull();
+      expect(await store.touchLoginTicket(t.id, now, MINUTE)).toBeNull();
+      expect(await store.getPersistentLogin(l.id, now)).toBeNull();
+      // Its hash is gone: nothing to delete by id; the refs wait for the purge.
+      expect(await store.deleteLoginTicket(t.id)).toBe(false);
+      const indexes = (kind: string) => [
+        `${prefix}${kind}-expiry`,
+        `${prefix}profile-${kind}s:${p.id}`,
+        `${prefix}tenant-${kind}s:t`,
+      ];
+      expect(await admin.exists(...indexes('login-ticket'))).toBe(3);
+      expect(await store.purgeLoginTickets(now, 100)).toBe(1);
+      expect(await admin.exists(...indexes('login-ticket'))).toBe(0);
+      // A cascade counts and removes an expired, unpurged one too.
+      expect(await admin.exists(...indexes('persistent-login'))).toBe(3);
+      expect(await store.deletePersistentLoginsOfProfile(p.id)).toBe(1);
+      expect(await admin.exists(...indexes('persistent-login'))).toBe(0);
+      expect(await store.purgePersistentLogins(now, 100)).toBe(0);
+    });
+
+    it('the ticket counter equals expiry ZSET + forever SET; deletes leave no key behind', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix);
+      await store.migrate();
+      await putTenant(store, 't');
+      await putTenant(store, 'u');
+      const now = Date.now();
+      const forever = Array.from({ length: 6 }, (_, i) => ticket('t', now, { usesLeft: i % 2 === 0 ? 1 : null }));
+      const expiring = Array.from({ length: 6 }, () => ticket('t', now, { expiresAt: now + MINUTE, usesLeft: 1 }));
+      for (const x of [...forever, ...expiring]) expect(await store.createTicket(x, 0, now)).toBe('created');
+      const invariant = async (tenant: string) => {
+        const counter = Number((await admin.hget(`${prefix}tenant:${tenant}`, 'tickets')) ?? '0');
+        const indexed =
+          (await admin.zcard(`${prefix}expiry:${tenant}`)) + (await admin.scard(`${prefix}forever:${tenant}`));
+        expect(indexed).toBe(counter);
+        expect(await store.countTickets(tenant)).toBe(counter);
+        return counter;
+      };
+      expect(await invariant('t')).toBe(12);
+      // Used up (uses: 1), deleted, purged: each leaves its index.
+      for (const x of [forever[0], forever[2], expiring[0]])
+        expect(await store.useTicket('t', (x as TicketRecord).id, now)).not.toBeNull();
+      expect(await store.deleteTicket('t', (forever[1] as TicketRecord).id, now)).toEqual({ usesLeft: null });
+      expect(await store.deleteTicket('t', (expiring[1] as TicketRecord).id, now)).toEqual({ usesLeft: 1 });
+      expect(await store.useTicket('t', (forever[3] as TicketRecord).id, now)).toEqual({
+        usesLeft: null,
+        payload: null,
+      });
+      expect(await invariant('t')).toBe(7);
+      expect(await store.purgeTickets(now + MINUTE, 100)).toBe(4);
+      expect(await invariant('t')).toBe(3);
+      expect(await admin.smembers(`${prefix}forever:t`)).toHaveLength(3);
+
+      // Everything of both tenants, then deletes: only the schema (and the global values) stay.
+      for (const tenant of ['t', 'u']) {
+        const p = profile(tenant, 'ada', now);
+        const q = profile(tenant, 'bob', now);
+        for (const x of [p, q]) expect(await store.createProfile(x)).toBe('created');
+        for (const x of [p, q]) {
+          await store.createLoginTicket({
+            id: randomBytes(32),
+            tenant,
+            profileId: x.id,
+            lastRequestTime: now,
+            expiresAt: now + MINUTE,
+          });
+          await store.createPersistentLogin({
+            id: randomBytes(32),
+            tenant,
+            profileId: x.id,
+            token: randomBytes(8),
+            timestamp: now,
+            expiresAt: now + MINUTE,
+          });
+        }
+        expect(await store.createTicket(ticket(tenant, now, { expiresAt: now + MINUTE }), 0, now)).toBe('created');
+        expect(await store.createTicket(ticket(tenant, now), 0, now)).toBe('created');
+        expect(await store.deleteProfile(q.id)).toBe(true);
+      }
+      await store.putMetaIfAbsent('k', 'v');
+      expect(await store.deleteTenant('t')).toBe(true);
+      expect(await store.deleteTenant('u')).toBe(true);
+      expect((await keysOf(prefix)).map((k) => k.slice(prefix.length))).toEqual(['meta', 'schema']);
+    });
+
+    it('migration 2 indexes the never-expiring tickets of a version-1 store, and only its own', async () => {
+      // Two deployments whose prefixes a glob would confuse: `a*:` matches `ab:` unescaped.
+      const base = newRedisPrefix();
+      const [a, b] = [open(`${base}a*:`), open(`${base}ab:`)];
+      for (const s of [a, b]) {
+        await s.migrate();
+        await putTenant(s, 't');
+      }
+      const now = Date.now();
+      const mine = [ticket('t', now), ticket('t', now, { usesLeft: 3 })];
+      const expiring = ticket('t', now, { expiresAt: now + MINUTE });
+      for (const x of [...mine, expiring]) expect(await a.createTicket(x, 0, now)).toBe('created');
+      expect(await b.createTicket(ticket('t', now), 0, now)).toBe('created');
+
+      // Back to the version-1 layout: no forever SETs.
+      await admin.del(`${base}a*:forever:t`, `${base}ab:forever:t`);
+      await admin.set(`${base}a*:schema`, '1');
+      await a.migrate();
+      expect(await a.schemaVersion()).toBe(LATEST_VERSION);
+      expect((await admin.smembers(`${base}a*:forever:t`)).sort()).toEqual(
+        mine.map((x) => x.id.toString('hex')).sort(),
+      );
+      expect(await admin.exists(`${base}ab:forever:t`)).toBe(0);
+      await a.migrate();
+      expect(await admin.scard(`${base}a*:forever:t`)).toBe(2);
+
+      expect(await a.deleteTenant('t')).toBe(true);
+      expect((await keysOf(`${base}a*:`)).map((k) => k.slice(base.length + 3))).toEqual(['schema']);
+      expect(await b.countTickets('t')).toBe(1);
+    });
+
+    // ---- Oz
+
+    it('useNonce on 50 pairs raced from two connections, 4 calls per pair: each pair is accepted exactly once', async () => {
+      const prefix = newRedisPrefix();
+      const [a, b] = [open(prefix), open(prefix)];
+      await Promise.all([a.migrate(), b.migrate()]);
+      const now = Date.now();
+      const pairs = Array.from({ length: 50 }, (_, i) => [`app${i % 5}`, randomBytes(6).toString('base64url')]);
+      const results = await Promise.all(
+        pairs.flatMap(([c, n]) =>
+          [a, b, b, a].map((store) => store.useNonce(c as string, n as string, now, now + MINUTE)),
+        ),
+      );
+      for (let i = 0; i < pairs.length; i++) {
+        expect(results.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
+      }
+      // Once expired (by the callers' clock; the keys are still there), each is accepted exactly once again.
+      const again = await Promise.all(
+        pairs.flatMap(([c, n]) =>
+          [b, a, a, b].map((store) => store.useNonce(c as string, n as string, now + MINUTE, now + 2 * MINUTE)),
+        ),
+      );
+      for (let i = 0; i < pairs.length; i++) {
+        expect(again.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
+      }
+    });
+
+    it('nonces: one key per pair holding expiresAt, PX expiresAt - now + grace whatever the caller clock', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix, { expiryGraceMs: '1000' });
+      await store.migrate();
+      for (const now of [Date.UTC(2001, 0, 1), Date.UTC(2090, 0, 1)]) {
+        const c = `Fe26.2**${randomBytes(300).toString('base64url')}`;
+        expect(await store.useNonce(c, 'n', now, now + MINUTE)).toBe(true);
+        const key = `${prefix}oz-nonce:${nonceDigest(c, 'n')}`;
+        expect(await admin.get(key)).toBe(String(now + MINUTE));
+        const pttl = await admin.pttl(key);
+        expect(pttl).toBeGreaterThan(MINUTE - 5_000);
+        expect(pttl).toBeLessThanOrEqual(MINUTE + 1_000);
+        expect(Number(await admin.zscore(`${prefix}oz-nonce-expiry`, nonceDigest(c, 'n')))).toBe(now + MINUTE);
+        // A refused use leaves both alone.
+        expect(await store.useNonce(c, 'n', now + 1, now + 10 * MINUTE)).toBe(false);
+        expect(await admin.get(key)).toBe(String(now + MINUTE));
+        expect(await admin.pttl(key)).toBeLessThanOrEqual(MINUTE + 1_000);
+      }
+      // A nonce whose key Redis already dropped is purged from the index all the same.
+      const now = Date.now();
+      expect(await store.useNonce('gone', 'n', now, now + 1)).toBe(true);
+      await admin.del(`${prefix}oz-nonce:${nonceDigest('gone', 'n')}`);
+      expect(await store.purgeNonces(Date.UTC(2100, 0, 1), 100)).toBe(3);
+      expect(await keysOf(prefix)).toEqual([`${prefix}schema`]);
+    });
+
+    it('grants expire natively after exp - createdOn + grace; purge and revokes still clean every index', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix, { expiryGraceMs: '1000' });
+      await store.migrate();
+      await store.putTenant({ name: 't', settings: withDefaults({}), createdAt: Date.now() });
+      const then = Date.UTC(2001, 0, 1);
+      const x = app('t', 'x', then);
+      expect(await store.createApp(x)).toBe('created');
+      const [u, v] = ['a'.repeat(24), 'b'.repeat(24)];
+      const g = grant(x, u, then, { exp: then + MINUTE });
+      await store.createGrant(g);
+      const pttl = await admin.pttl(`${prefix}oz-grant:${g.id}`);
+      expect(pttl).toBeGreaterThan(MINUTE - 5_000);
+      expect(pttl).toBeLessThanOrEqual(MINUTE + 1_000);
+      expect(await store.getGrant(g.id, then)).toEqual(g);
+
+      // Redis drops hashes on its own (here: at once); their index entries stay until cleaned.
+      const gone = [grant(x, u, then, { createdOn: then + 1 }), grant(x, v, then, { createdOn: then + 2 })];
+      const revoked = grant(x, v, then, { createdOn: then + 3 });
+      for (const h of [...gone, revoked]) await store.createGrant(h);
+      for (const h of [g, ...gone, revoked]) await admin.del(`${prefix}oz-grant:${h.id}`);
+      expect(await store.getGrant(g.id, then)).toBeNull();
+      expect(await store.listGrants({ app: x.id }, then, 10)).toEqual([]);
+      expect(await store.deleteGrant(revoked.id)).toBe(true);
+      expect(await store.deleteGrantsOfUser(v)).toBe(1);
+      expect(await store.purgeGrants(then + 30 * MINUTE, 100)).toBe(2);
+      expect(await store.deleteApp(x.id)).toBe(true);
+      expect(await keysOf(prefix)).toEqual([`${prefix}schema`, `${prefix}tenant:t`, `${prefix}tenants`]);
+    });
+
+    it('deleteTenant removes the tenant’s apps with their grants in the same step, and nothing of others', async () => {
+      const prefix = newRedisPrefix();
+      const store = open(prefix);
+      await store.migrate();
+      const now = Date.now();
+      for (const name of ['gone', 'kept']) await store.putTenant({ name, settings: withDefaults({}), createdAt: now });
+      const [g1, g2, k] = [app('gone', 'gone.one', now), app('gone', 'gone.two', now), app('kept', 'kept.one', now)];
+      for (const x of [g1, g2, k]) expect(await store.createApp(x)).toBe('created');
+      const u = 'a'.repeat(24);
+      const ofGone = [grant(g1, u, now), grant(g2, u, now, { createdOn: now + 1, exp: now + 1 })];
+      const ofKept = grant(k, u, now, { createdOn: now + 2 });
+      for (const g of [...ofGone, ofKept]) await store.createGrant(g);
+      expect(await store.useNonce(g1.id, 'n', now, now + MINUTE)).toBe(true);
+
+      expect(await store.deleteTenant('gone')).toBe(true);
+      expect(await store.listApps('gone')).toEqual([]);
+      expect(await store.listApps(null)).toEqual([k]);
+      for (const g of ofGone) expect(await store.getGrant(g.id, now)).toBeNull();
+      expect(await store.listGrants({ user: u }, now, 10)).toEqual([ofKept]);
+      expect(await store.purgeGrants(now + 1000 * MINUTE, 100)).toBe(1);
+      // Nothing of the deleted apps is left; the nonce lives on (nonces belong to no tenant).
+      expect((await keysOf(prefix)).filter((key) => key.includes('gone'))).toEqual([]);
+      expect(await store.useNonce(g1.id, 'n', now, now + MINUTE)).toBe(false);
+    });
+
+    it('a store migrated to version 2 migrates to the latest, and its Oz surface works', async () => {
+      const prefix = newRedisPrefix();
+      await admin.set(`${prefix}schema`, '2');
+      const store = open(prefix);
+      expect(await store.schemaVersion()).toBe(2);
+      await store.migrate();
+      expect(await store.schemaVersion()).toBe(LATEST_VERSION);
+      const now = Date.now();
+      expect(await store.createApp(app('t', 'x', now))).toBe('created');
+      expect(await store.useNonce('x', 'n', now, now + MINUTE)).toBe(true);
     });
   });
-}
-
-/** A TCP proxy to Redis that can be cut off and resumed on the same port: a Redis outage under test control. */
-class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly target: URL,
-    private port = 0,
-  ) {}
-
-  static async start(target: URL): Promise<TcpProxy> {
-    const proxy = new TcpProxy(target);
-    await proxy.resume();
-    return proxy;
-  }
-
-  get url(): string {
-    const url = new URL(this.target);
-    url.hostname = '127.0.0.1';
-    url.port = String(this.port);
-    return url.toString();
-  }
-
-  resume(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = tcpConnect(Number(this.target.port || 6379), this.target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => {
-        const address = server.address();
-        if (address && typeof address === 'object') this.port = address.port;
-        resolve();
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
