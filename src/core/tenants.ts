@@ -21,6 +21,12 @@ export class Tenants {
     private readonly clock: Clock,
   ) {}
 
+  /** The cached read when it is still fresh (null: no such tenant); undefined when the store must be asked. */
+  cached(name: string): TenantRecord | null | undefined {
+    const hit = this.cache.get(name);
+    return hit && hit.until > this.clock.now() ? hit.record : undefined;
+  }
+
   async get(name: string): Promise<TenantRecord | null> {
     const now = this.clock.now();
     const hit = this.cache.get(name);
