@@ -6,8 +6,8 @@
  * progress on stderr, and writes the table as JSON (bench/results/latest.json).
  *
  *   npm run bench -- [--duration S] [--warmup S] [--connections N]
- *                    [--scenarios create,use,create+use] [--smoke]
- *                    [--out FILE] [--build | --no-build] [--cpu-prof DIR]
+ *                    [--scenarios create,use,...] [--stores sqlite,postgres,redis]
+ *                    [--all] [--smoke] [--out FILE] [--build | --no-build] [--cpu-prof DIR]
  *
  * Exit status: 0 when every bar holds, 1 when one does not, 2 when the run broke.
  */
@@ -31,7 +31,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type RequestSpec } from 'autocannon';
-import { seedTickets } from './seed.js';
+import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
+import { ozReissueRequests, setupOzReissue, type UserTicket } from './scenarios/oz.js';
+import { type ProfileFixture, profileGetRequests, setupProfileGet, startLogins } from './scenarios/profile.js';
+import { benchStore, STORE_NAMES, type StoreName } from './stores.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -41,24 +44,55 @@ const CREATE_BODY = '{"uses":1,"ttl":60,"payload":{"user_id":9001}}';
 const PAYLOAD_JSON = '{"user_id":9001}';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-type ScenarioName = 'ceiling' | 'create' | 'use' | 'create+use';
-const TICKETD_SCENARIOS: ScenarioName[] = ['create', 'use', 'create+use'];
+type ScenarioName = 'ceiling' | 'create' | 'use' | 'create+use' | 'profile-get' | 'oz-reissue' | 'use-under-logins';
+const TICKETD_SCENARIOS: ScenarioName[] = [
+  'create',
+  'use',
+  'create+use',
+  'profile-get',
+  'oz-reissue',
+  'use-under-logins',
+];
+/** The opaque-ticket scenarios: what `--stores` runs on each store unless told otherwise. */
+const TICKET_SCENARIOS: ScenarioName[] = ['create', 'use', 'create+use'];
+const DEFAULT_SCENARIOS: ScenarioName[] = ['create', 'use', 'create+use', 'profile-get', 'oz-reissue'];
+/** Logins per second of the side load of use-under-logins (quality.md). */
+const LOGINS_PER_SECOND = 20;
 
 interface Bar {
   /** Least rate allowed, as a fraction of the ceiling's req/s. */
-  ratio: number;
+  ratio?: number;
   /** Greatest p99 allowed, in ms. */
   p99Ms?: number;
+  /** Least rate allowed, as a fraction of the same scenario's rate without the side load. */
+  ofBaseline?: number;
 }
 
 const BARS: Partial<Record<ScenarioName, Bar>> = {
   create: { ratio: 0.6, p99Ms: 10 },
   use: { ratio: 0.6, p99Ms: 10 },
   'create+use': { ratio: 0.3 },
+  'profile-get': { ratio: 0.5 },
+  'oz-reissue': { ratio: 0.25 },
+  'use-under-logins': { ofBaseline: 0.8 },
 };
+
+/** quality.md's bars on PostgreSQL and Redis: side by side, and Redis use >= 0.50 of the ceiling. */
+function barFor(scenario: ScenarioName, store: StoreName): Bar | null {
+  if (store === 'sqlite' || scenario === 'ceiling') return BARS[scenario] ?? null;
+  if (scenario === 'use-under-logins') return BARS[scenario] ?? null;
+  if (store === 'redis' && scenario === 'use') return { ratio: 0.5 };
+  return null;
+}
 
 interface Row {
   scenario: ScenarioName;
+  /** The store ticketd ran on (the ceiling has none: `-`). */
+  store: StoreName | '-';
+  /** use-under-logins: the use rate without the side load, measured just before. */
+  baselineRate?: number;
+  /** use-under-logins: what the side load did. */
+  sideLoad?: { sent: number; ok: number; failed: number; statuses: Record<string, number> };
   /** What `rate` counts: requests, or create+use pairs. */
   unit: 'req/s' | 'pairs/s';
   rate: number;
@@ -90,7 +124,11 @@ const HELP = `Usage: npm run bench -- [options]
   --duration S        seconds of each timed run           (default 10; --smoke: 1)
   --warmup S          seconds of warm-up before each run  (default 3; --smoke: 0)
   --connections N     concurrent connections              (default 50)
-  --scenarios LIST    of create,use,create+use (alias pairs); the ceiling always runs
+  --scenarios LIST    of ${TICKETD_SCENARIOS.join(',')} (alias pairs; the ceiling always runs)
+                      (default ${DEFAULT_SCENARIOS.join(',')}; with --stores: ${TICKET_SCENARIOS.join(',')})
+  --stores LIST       of sqlite,postgres,redis            (default sqlite); PostgreSQL from
+                      TICKETD_BENCH_POSTGRES_URL, Redis from TICKETD_BENCH_REDIS_URL
+  --all               every scenario on every store
   --smoke             a short run (about 1 s per scenario), for the test suite
   --out FILE          where the JSON goes                 (default bench/results/latest.json)
   --build             rebuild dist/ even when it looks up to date
@@ -104,6 +142,8 @@ function parseOptions() {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       scenarios: { type: 'string' },
+      stores: { type: 'string' },
+      all: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
       build: { type: 'boolean', default: false },
@@ -123,7 +163,8 @@ function parseOptions() {
     return n;
   };
   const scenarios = new Set<ScenarioName>();
-  for (const raw of (values.scenarios ?? TICKETD_SCENARIOS.join(',')).split(',')) {
+  const defaultScenarios = values.all ? TICKETD_SCENARIOS : values.stores ? TICKET_SCENARIOS : DEFAULT_SCENARIOS;
+  for (const raw of (values.scenarios ?? defaultScenarios.join(',')).split(',')) {
     const name = raw.trim() === 'pairs' ? 'create+use' : raw.trim();
     if (name === '' || name === 'ceiling') continue;
     if (!TICKETD_SCENARIOS.includes(name as ScenarioName)) {
@@ -131,11 +172,21 @@ function parseOptions() {
     }
     scenarios.add(name as ScenarioName);
   }
+  const stores: StoreName[] = [];
+  for (const raw of (values.stores ?? (values.all ? STORE_NAMES.join(',') : 'sqlite')).split(',')) {
+    const name = raw.trim() === 'pg' ? 'postgres' : raw.trim();
+    if (name === '') continue;
+    if (!STORE_NAMES.includes(name as StoreName)) {
+      throw new Error(`--stores: unknown store "${raw}" (known: ${STORE_NAMES.join(', ')})`);
+    }
+    if (!stores.includes(name as StoreName)) stores.push(name as StoreName);
+  }
   return {
     duration: num('duration', values.duration, values.smoke ? 1 : 10, 1),
     warmup: num('warmup', values.warmup, values.smoke ? 0 : 3, 0),
     connections: num('connections', values.connections, 50, 1),
     scenarios: TICKETD_SCENARIOS.filter((s) => scenarios.has(s)),
+    stores,
     smoke: values.smoke,
     out: resolve(values.out ?? join(ROOT, 'bench', 'results', 'latest.json')),
     build: (values.build ? 'always' : values['no-build'] ? 'never' : 'when-stale') as BuildWhen,
@@ -218,7 +269,7 @@ async function startCeiling(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 async function startTicketd(
-  dbPath: string,
+  storeUrl: string,
   logPath: string,
   cpuProf: string | undefined,
 ): Promise<{ child: ChildProcess; url: string }> {
@@ -226,12 +277,13 @@ async function startTicketd(
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TICKETD_')) env[k] = v;
   env.TICKETD_LOG_LEVEL = 'info';
+  env.TICKETD_MASTER_TOKEN = BENCH_MASTER_TOKEN;
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [];
   const log = openSync(logPath, 'a');
   const child = track(
     spawn(
       process.execPath,
-      [...nodeArgs, MAIN, 'serve', '--listen', `127.0.0.1:${port}`, '--store', `sqlite:${dbPath}`],
+      [...nodeArgs, MAIN, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
       // One JSON line per request goes to stdout: into a file, never the terminal.
       { stdio: ['ignore', log, 'inherit'], env },
     ),
@@ -396,16 +448,18 @@ const createRequests = (): RequestSpec[] => [
   { method: 'POST', path: '/v1/tickets', headers: JSON_HEADERS, body: CREATE_BODY },
 ];
 
-/** Each use takes the next ticket of the pool; past its end, a ticket that does not exist (a 404). */
-function useRequests(pool: string[]): () => RequestSpec[] {
-  let next = 0;
+/**
+ * Each use takes the next ticket of the pool (the cursor is shared by every
+ * run on the pool); past its end, a ticket that does not exist (a 404).
+ */
+function useRequests(pool: string[], cursor = { next: 0 }): () => RequestSpec[] {
   return () => [
     {
       method: 'POST',
       path: '/v1/tickets/use',
       headers: JSON_HEADERS,
       setupRequest: (req) => {
-        req.body = `{"ticket":"${pool[next++] ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA'}"}`;
+        req.body = `{"ticket":"${pool[cursor.next++] ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA'}"}`;
         return req;
       },
     },
@@ -434,20 +488,35 @@ const pairRequests = (): RequestSpec[] => [
   },
 ];
 
-function toRow(scenario: ScenarioName, m: Measured, ceilingRate: number): Row {
+function toRow(
+  scenario: ScenarioName,
+  m: Measured,
+  ceilingRate: number,
+  store: StoreName | '-' = '-',
+  baselineRate?: number,
+): Row {
   const unit = scenario === 'create+use' ? 'pairs/s' : 'req/s';
   const rate = m.responses / m.seconds / (unit === 'pairs/s' ? 2 : 1);
   const ratio = ceilingRate > 0 ? rate / ceilingRate : Number.NaN;
-  const bar = BARS[scenario] ?? null;
+  const bar = store === '-' ? null : barFor(scenario, store);
   const failures: string[] = [];
   if (bar) {
-    if (!(ratio >= bar.ratio)) failures.push(`ratio ${ratio.toFixed(2)} < ${bar.ratio.toFixed(2)}`);
+    if (bar.ratio !== undefined && !(ratio >= bar.ratio)) {
+      failures.push(`ratio ${ratio.toFixed(2)} < ${bar.ratio.toFixed(2)}`);
+    }
+    if (bar.ofBaseline !== undefined && !(baselineRate !== undefined && rate >= bar.ofBaseline * baselineRate)) {
+      failures.push(
+        `${fmtInt(rate)} req/s < ${bar.ofBaseline} x ${fmtInt(baselineRate ?? Number.NaN)} without the side load`,
+      );
+    }
     if (bar.p99Ms !== undefined && !(m.p99Ms <= bar.p99Ms)) failures.push(`p99 ${m.p99Ms} ms > ${bar.p99Ms} ms`);
   }
   if (m.non2xx > 0) failures.push(`${m.non2xx} non-2xx`);
   if (m.errors > 0) failures.push(`${m.errors} connection errors/timeouts`);
   return {
     scenario,
+    store,
+    ...(baselineRate === undefined ? {} : { baselineRate: round(baselineRate, 0) }),
     unit,
     rate: round(rate, 0),
     responses: m.responses,
@@ -469,25 +538,36 @@ function toRow(scenario: ScenarioName, m: Measured, ceilingRate: number): Row {
 // ---- output ----------------------------------------------------------------
 
 function table(rows: Row[]): string {
-  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio', 'bar', 'result'];
+  const head = ['scenario', 'store', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio', 'bar', 'result'];
   const body = rows.map((r) => [
     r.unit === 'pairs/s' ? `${r.scenario} (pairs/s)` : r.scenario,
+    r.store,
     fmtInt(r.rate),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     String(r.non2xx),
     r.ratio.toFixed(2),
-    r.bar ? `>= ${r.bar.ratio.toFixed(2)}${r.bar.p99Ms === undefined ? '' : `, p99 <= ${r.bar.p99Ms} ms`}` : '-',
+    r.bar ? describeBar(r) : '-',
     r.pass === null ? '-' : r.pass ? 'pass' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
-  const numeric = new Set([1, 2, 3, 4, 5]);
+  const numeric = new Set([2, 3, 4, 5, 6]);
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+function describeBar(r: Row): string {
+  const parts: string[] = [];
+  if (r.bar?.ratio !== undefined) parts.push(`>= ${r.bar.ratio.toFixed(2)}`);
+  if (r.bar?.p99Ms !== undefined) parts.push(`p99 <= ${r.bar.p99Ms} ms`);
+  if (r.bar?.ofBaseline !== undefined) {
+    parts.push(`>= ${r.bar.ofBaseline.toFixed(2)} x ${fmtInt(r.baselineRate ?? Number.NaN)} (use without logins)`);
+  }
+  return parts.join(', ');
 }
 
 function gitRevision(): string | undefined {
@@ -505,6 +585,105 @@ function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, path);
+}
+
+/** Live tickets one use run (warm-up and timed run) may take: ticketd cannot answer faster than the bare ceiling did. */
+function useRunTickets(ceilingRate: number, options: Options): number {
+  return Math.ceil(ceilingRate * (options.warmup + options.duration + 2) * 1.25);
+}
+
+/** Every scenario of the run on one store: a fresh store, seeded, one ticketd process. */
+async function runStore(
+  store: StoreName,
+  options: Options,
+  ceilingRate: number,
+): Promise<{ rows: Row[]; info: Record<string, unknown> }> {
+  const rows: Row[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-'));
+  const logPath = join(dir, 'ticketd.log');
+  const target = benchStore(store, dir);
+  let info: Record<string, unknown> = {};
+  try {
+    // Enough live tickets that no use in the warm-up or the timed run lacks one.
+    const useRuns =
+      (options.scenarios.includes('use') ? 1 : 0) + (options.scenarios.includes('use-under-logins') ? 2 : 0);
+    let pool: string[] = [];
+    const poolSize = useRuns > 0 ? useRunTickets(ceilingRate, options) * useRuns + 1000 : 0;
+    if (poolSize > 0) {
+      progress(`${store}: seeding ${fmtInt(poolSize)} live tickets for the use scenarios`);
+      const t0 = performance.now();
+      pool = await target.seed({
+        count: poolSize,
+        uses: 1,
+        ttl: 3600,
+        payloadJson: PAYLOAD_JSON,
+        onProgress: (n) => status(`seeded ${fmtInt(n)} / ${fmtInt(poolSize)}`),
+      });
+      progress(`${store}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const cursor = { next: 0 };
+
+    const t0 = performance.now();
+    const ticketd = await startTicketd(target.url, logPath, options.cpuProf);
+    const startMs = Math.round(performance.now() - t0);
+    progress(`${store}: ticketd answering at ${ticketd.url} after ${startMs} ms (log: ${logPath})`);
+    try {
+      const tag = `${store}-${Date.now().toString(36)}`;
+      let profile: ProfileFixture | undefined;
+      let ozTickets: UserTicket[] | undefined;
+      if (options.scenarios.includes('profile-get') || options.scenarios.includes('use-under-logins')) {
+        const n = options.smoke ? 200 : 5000;
+        progress(`${store}: creating a profile and ${fmtInt(n)} login tickets`);
+        profile = await setupProfileGet(ticketd.url, options.scenarios.includes('profile-get') ? n : 0, tag);
+      }
+      if (options.scenarios.includes('oz-reissue')) {
+        progress(`${store}: creating an Oz app, a session and 100 user tickets`);
+        ozTickets = await setupOzReissue(ticketd.url, 100, tag);
+      }
+      for (const scenario of options.scenarios) {
+        const label = `${scenario} on ${store}`;
+        if (scenario === 'use-under-logins') {
+          const requests = useRequests(pool, cursor);
+          const base = await measure(`use on ${store} (without logins)`, ticketd, requests, options);
+          const baseRate = base.responses / base.seconds;
+          const side = startLogins(ticketd.url, (profile as ProfileFixture).username, LOGINS_PER_SECOND);
+          const m = await measure(`${label} (${LOGINS_PER_SECOND} logins/s)`, ticketd, requests, options).finally(() =>
+            side.stop(),
+          );
+          const done = await side.stop();
+          progress(`${label}: side load sent ${done.sent} logins, ${done.ok} ok, ${done.failed} failed`);
+          const row: Row = { ...toRow(scenario, m, ceilingRate, store, baseRate), sideLoad: done };
+          if (done.failed > 0 || done.ok === 0) {
+            row.failures.push(`side load: ${done.ok} logins ok, ${done.failed} failed`);
+            row.pass = false;
+          }
+          rows.push(row);
+          continue;
+        }
+        const requests =
+          scenario === 'create'
+            ? createRequests
+            : scenario === 'use'
+              ? useRequests(pool, cursor)
+              : scenario === 'profile-get'
+                ? profileGetRequests((profile as ProfileFixture).loginTickets)
+                : scenario === 'oz-reissue'
+                  ? ozReissueRequests(ticketd.url, ozTickets as UserTicket[])
+                  : pairRequests;
+        const m = await measure(label, ticketd, requests, options);
+        rows.push(toRow(scenario, m, ceilingRate, store));
+      }
+      info = { startMs, peakRssMb: peakRssMb(ticketd.child.pid) };
+    } finally {
+      await stop(ticketd.child);
+    }
+    info = { ...info, logLines: countLines(logPath), exitCode: ticketd.child.exitCode };
+    if (options.cpuProf) progress(`CPU profile of ticketd written to ${options.cpuProf}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await target.cleanup().catch((err: unknown) => progress(`${store}: cleanup failed: ${String(err)}`));
+  }
+  return { rows, info };
 }
 
 // ---- main ------------------------------------------------------------------
@@ -528,51 +707,18 @@ async function main(): Promise<number> {
   const ceilingRate = ceilingRun.responses / ceilingRun.seconds;
   const rows: Row[] = [toRow('ceiling', ceilingRun, ceilingRate)];
 
-  const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-'));
-  const dbPath = join(dir, 'ticketd.db');
-  const logPath = join(dir, 'ticketd.log');
-  let ticketdInfo: Record<string, unknown> = {};
-  try {
-    // Enough live tickets that no use in the warm-up or the timed run lacks one:
-    // ticketd cannot answer faster than the bare ceiling did.
-    let pool: string[] = [];
-    const poolSize = options.scenarios.includes('use')
-      ? Math.ceil(ceilingRate * (options.warmup + options.duration + 2) * 1.25) + 1000
-      : 0;
-    if (poolSize > 0) {
-      progress(`seeding ${fmtInt(poolSize)} live tickets for the use scenario`);
-      const t0 = performance.now();
-      pool = await seedTickets(dbPath, {
-        count: poolSize,
-        uses: 1,
-        ttl: 3600,
-        payloadJson: PAYLOAD_JSON,
-        onProgress: (n) => status(`seeded ${fmtInt(n)} / ${fmtInt(poolSize)}`),
-      });
-      progress(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    }
-
-    const ticketd = await startTicketd(dbPath, logPath, options.cpuProf);
-    progress(`ticketd answering at ${ticketd.url} (log: ${logPath})`);
-    try {
-      for (const scenario of options.scenarios) {
-        const requests = scenario === 'create' ? createRequests : scenario === 'use' ? useRequests(pool) : pairRequests;
-        const m = await measure(scenario, ticketd, requests, options);
-        rows.push(toRow(scenario, m, ceilingRate));
-      }
-      ticketdInfo = { peakRssMb: peakRssMb(ticketd.child.pid) };
-    } finally {
-      await stop(ticketd.child);
-    }
-    const logLines = countLines(logPath);
-    ticketdInfo = { ...ticketdInfo, logLines, exitCode: ticketd.child.exitCode };
-    if (options.cpuProf) progress(`CPU profile of ticketd written to ${options.cpuProf}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const ticketdInfo: Record<string, Record<string, unknown>> = {};
+  for (const store of options.stores) {
+    const { rows: storeRows, info } = await runStore(store, options, ceilingRate);
+    rows.push(...storeRows);
+    ticketdInfo[store] = info;
   }
 
   if (statusLine) process.stderr.write('\r\x1b[K');
   console.log(table(rows));
+  for (const [store, info] of Object.entries(ticketdInfo)) {
+    console.log(`ticketd on ${store}: peak RSS ${info.peakRssMb ?? '?'} MB`);
+  }
 
   writeJson(options.out, {
     date: started.toISOString(),
