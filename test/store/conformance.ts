@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TenantSettings, withDefaults } from '../../src/core/tenant-settings.js';
 import type { Store, TicketRecord, UsedTicket } from '../../src/store/types.js';
+import { ticketRecord } from './records.js';
 
 export interface ConformanceTarget {
   /** 'memory', 'sqlite', 'postgres', 'redis' */
@@ -90,15 +91,8 @@ export function runStoreConformance(target: ConformanceTarget): void {
     const putTenant = (name: string, settings: Partial<TenantSettings> = {}, createdAt = t0) =>
       store.putTenant({ name, settings: withDefaults(settings), createdAt });
 
-    const ticket = (tenant: string, fields: Partial<Omit<TicketRecord, 'tenant'>> = {}): TicketRecord => ({
-      tenant,
-      id: randomBytes(32),
-      usesLeft: null,
-      expiresAt: null,
-      createdAt: t0,
-      payload: null,
-      ...fields,
-    });
+    const ticket = (tenant: string, fields: Partial<Omit<TicketRecord, 'tenant'>> = {}): TicketRecord =>
+      ticketRecord(tenant, t0, fields);
 
     /** Creates the ticket without a limit and checks that it was created. */
     const create = async (t: TicketRecord, now = t0): Promise<TicketRecord> => {

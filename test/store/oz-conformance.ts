@@ -26,6 +26,7 @@ import { withDefaults } from '../../src/core/tenant-settings.js';
 import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
 import type { Store } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
+import { appRecord, grantRecord } from './records.js';
 
 const MINUTE = 60_000;
 
@@ -45,17 +46,8 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       await target.destroy(store);
     });
 
-    const app = (tenant: string, id: string, fields: Partial<OzAppRecord> = {}): OzAppRecord => ({
-      id,
-      tenant,
-      key: randomBytes(24).toString('base64url'),
-      algorithm: 'sha256',
-      scope: ['mylet', 'mylet:read'],
-      delegate: false,
-      extAttributes: ['dbs'],
-      createdOn: t0,
-      ...fields,
-    });
+    const app = (tenant: string, id: string, fields: Partial<OzAppRecord> = {}): OzAppRecord =>
+      appRecord(tenant, id, t0, fields);
 
     const createApp = async (a: OzAppRecord): Promise<OzAppRecord> => {
       expect(await store.createApp(a)).toBe('created');
@@ -65,17 +57,8 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
     /** A profile id (24 hex characters). */
     const user = () => randomBytes(12).toString('hex');
 
-    const grant = (of: OzAppRecord, userId: string, fields: Partial<OzGrantRecord> = {}): OzGrantRecord => ({
-      id: randomBytes(16).toString('base64url'),
-      tenant: of.tenant,
-      app: of.id,
-      user: userId,
-      scope: [...of.scope],
-      exp: t0 + 30 * MINUTE,
-      session: randomBytes(32),
-      createdOn: t0,
-      ...fields,
-    });
+    const grant = (of: OzAppRecord, userId: string, fields: Partial<OzGrantRecord> = {}): OzGrantRecord =>
+      grantRecord(of, userId, t0, fields);
 
     const createGrant = async (g: OzGrantRecord): Promise<OzGrantRecord> => {
       await store.createGrant(g);

@@ -22,7 +22,9 @@ import { type Store, StoreUnavailableError, type TicketRecord } from '../../src/
 import { freshPostgres, serverUrl, withPostgresClient } from '../helpers/backends.js';
 import { freshTarget, runStoreConformance } from './conformance.js';
 import { runOzStoreConformance } from './oz-conformance.js';
+import { runPairConformance } from './pair-conformance.js';
 import { runProfileStoreConformance } from './profile-conformance.js';
+import { appRecord, grantRecord, profileRecord, ticketRecord } from './records.js';
 
 const baseUrl = serverUrl('postgres', 'store');
 if (baseUrl) definePostgresTests(baseUrl);
@@ -48,54 +50,25 @@ function definePostgresTests(base: string): void {
   /** Runs `f` with a plain client of its own, outside any store. */
   const withClient = <T>(f: (client: pg.Client) => Promise<T>): Promise<T> => withPostgresClient(base, f);
 
+  runPairConformance({
+    name: 'postgres',
+    openPair: async () => {
+      const { store, url } = openFresh();
+      return [store, new PostgresStore(url)];
+    },
+    destroyPair: async ([a, b]) => {
+      await b.close();
+      await target.destroy(a);
+    },
+  });
+
   const t0 = Date.now();
-  const ticket = (tenant: string, fields: Partial<TicketRecord> = {}): TicketRecord => ({
-    tenant,
-    id: randomBytes(32),
-    usesLeft: null,
-    expiresAt: null,
-    createdAt: t0,
-    payload: null,
-    ...fields,
-  });
-  const profile = (tenant: string, username: string, fields: Partial<ProfileRecord> = {}): ProfileRecord => ({
-    id: randomBytes(12).toString('hex'),
-    tenant,
-    username,
-    email: `${username}@example.com`,
-    passwordHash: null,
-    enabled: true,
-    verified: false,
-    roles: [],
-    attributes: {},
-    createdOn: t0,
-    lastModified: t0,
-    failedLoginAttempts: 0,
-    lastFailedLogin: null,
-    lockedUntil: null,
-    ...fields,
-  });
-  const app = (tenant: string, id: string): OzAppRecord => ({
-    id,
-    tenant,
-    key: randomBytes(24).toString('base64url'),
-    algorithm: 'sha256',
-    scope: ['mylet'],
-    delegate: false,
-    extAttributes: [],
-    createdOn: t0,
-  });
-  const grant = (of: OzAppRecord, user: string, fields: Partial<OzGrantRecord> = {}): OzGrantRecord => ({
-    id: randomBytes(16).toString('base64url'),
-    tenant: of.tenant,
-    app: of.id,
-    user,
-    scope: [...of.scope],
-    exp: t0 + 30 * MINUTE,
-    session: randomBytes(32),
-    createdOn: t0,
-    ...fields,
-  });
+  const ticket = (tenant: string, fields: Partial<TicketRecord> = {}) => ticketRecord(tenant, t0, fields);
+  const profile = (tenant: string, username: string, fields: Partial<ProfileRecord> = {}) =>
+    profileRecord(tenant, username, t0, fields);
+  const app = (tenant: string, id: string) => appRecord(tenant, id, t0);
+  const grant = (of: OzAppRecord, user: string, fields: Partial<OzGrantRecord> = {}) =>
+    grantRecord(of, user, t0, fields);
 
   describe('postgres store: two instances (separate pools, as separate processes would have)', () => {
     let a: PostgresStore;
@@ -126,27 +99,6 @@ function definePostgresTests(base: string): void {
       );
       expect(res.rows.length).toBeGreaterThan(0);
       for (const row of res.rows) expect(row.n).toBe(1);
-    });
-
-    it('200 uses of a uses:5 ticket raced from two instances give exactly 5', async () => {
-      await a.putTenant({ name: 'race-use', settings: withDefaults({}), createdAt: t0 });
-      const t = ticket('race-use', { usesLeft: 5, payload: Buffer.from('p') });
-      expect(await a.createTicket(t, 0, t0)).toBe('created');
-      const results = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).useTicket('race-use', t.id, t0)),
-      );
-      const ok = results.filter((r) => r !== null);
-      expect(ok.map((r) => r.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
-      expect(await b.countTickets('race-use')).toBe(0);
-    });
-
-    it('50 creates against ticketMax 10 raced from two instances leave exactly 10', async () => {
-      await b.putTenant({ name: 'race-create', settings: withDefaults({ ticketMax: 10 }), createdAt: t0 });
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).createTicket(ticket('race-create'), 10, t0)),
-      );
-      expect(results.filter((r) => r === 'created')).toHaveLength(10);
-      expect(await a.countTickets('race-create')).toBe(10);
     });
 
     it('50 creates against ticketMax 10 held by expired tickets, raced from two instances, leave exactly 10', async () => {
@@ -322,27 +274,6 @@ function definePostgresTests(base: string): void {
     });
 
     // ---- Oz
-
-    it('useNonce on 50 pairs raced from both, 4 calls per pair: each pair is accepted exactly once', async () => {
-      const pairs = Array.from({ length: 50 }, (_, i) => [`app${i % 5}`, randomBytes(6).toString('base64url')]);
-      const results = await Promise.all(
-        pairs.flatMap(([c, n]) =>
-          [a, b, b, a].map((store) => store.useNonce(c as string, n as string, t0, t0 + MINUTE)),
-        ),
-      );
-      for (let i = 0; i < pairs.length; i++) {
-        expect(results.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
-      }
-      // Once expired, each is accepted exactly once again.
-      const again = await Promise.all(
-        pairs.flatMap(([c, n]) =>
-          [b, a, a, b].map((store) => store.useNonce(c as string, n as string, t0 + MINUTE, t0 + 2 * MINUTE)),
-        ),
-      );
-      for (let i = 0; i < pairs.length; i++) {
-        expect(again.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
-      }
-    });
 
     it('useNonce raced from both while both purge: each pair accepted once per life', async () => {
       const pairs = Array.from({ length: 50 }, (_, i) => [`c${i}`, 'n']);

@@ -21,6 +21,7 @@ import type {
 } from '../../src/store/profile-types.js';
 import type { Store, TicketRecord } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
+import { profileRecord, ticketRecord } from './records.js';
 
 const MINUTE = 60_000;
 
@@ -41,23 +42,8 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
 
     const putTenant = (name: string) => store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
 
-    const profile = (tenant: string, username: string, fields: Partial<ProfileRecord> = {}): ProfileRecord => ({
-      id: randomBytes(12).toString('hex'),
-      tenant,
-      username,
-      email: `${username}@example.com`,
-      passwordHash: 'scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA',
-      enabled: true,
-      verified: false,
-      roles: ['SOCIAL_USER'],
-      attributes: { firstName: 'Ada', nested: { list: [1, 'two', null, true] } },
-      createdOn: t0,
-      lastModified: t0,
-      failedLoginAttempts: 0,
-      lastFailedLogin: null,
-      lockedUntil: null,
-      ...fields,
-    });
+    const profile = (tenant: string, username: string, fields: Partial<ProfileRecord> = {}): ProfileRecord =>
+      profileRecord(tenant, username, t0, fields);
 
     /** Creates the profile and checks that it was created. */
     const createProfile = async (p: ProfileRecord): Promise<ProfileRecord> => {
@@ -111,14 +97,7 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       };
     };
 
-    const opaqueTicket = (tenant: string): TicketRecord => ({
-      tenant,
-      id: randomBytes(32),
-      usesLeft: null,
-      expiresAt: null,
-      createdAt: t0,
-      payload: Buffer.from('p'),
-    });
+    const opaqueTicket = (tenant: string): TicketRecord => ticketRecord(tenant, t0, { payload: Buffer.from('p') });
 
     /** Whether a session record is still stored, looked at from a time when it was alive. */
     const ticketStored = async (t: LoginTicketRecord): Promise<boolean> =>

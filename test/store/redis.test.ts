@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
 import type { LoginFailure, ProfileRecord } from '../../src/store/profile-types.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { LATEST_VERSION } from '../../src/store/redis/migrations.js';
@@ -23,7 +22,9 @@ import { deleteRedisPrefix, freshRedis, newRedisPrefix, redisKeys, redisUrl, ser
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { freshTarget, runStoreConformance } from './conformance.js';
 import { runOzStoreConformance } from './oz-conformance.js';
+import { runPairConformance } from './pair-conformance.js';
 import { runProfileStoreConformance } from './profile-conformance.js';
+import { appRecord, grantRecord, profileRecord, ticketRecord } from './records.js';
 
 const baseUrl = serverUrl('redis', 'store');
 if (baseUrl) defineRedisTests(baseUrl);
@@ -49,6 +50,17 @@ function defineRedisTests(base: string): void {
   runStoreConformance(target);
   runProfileStoreConformance(target);
   runOzStoreConformance(target);
+  runPairConformance({
+    name: 'redis',
+    openPair: async () => {
+      const { url, prefix } = freshRedis(base);
+      return [target.track(new RedisStore(url), () => deletePrefix(prefix)), new RedisStore(url)];
+    },
+    destroyPair: async ([a, b]) => {
+      await b.close();
+      await target.destroy(a);
+    },
+  });
 
   describe('redis store', () => {
     const opened: RedisStore[] = [];
@@ -62,99 +74,23 @@ function defineRedisTests(base: string): void {
       for (const store of opened.splice(0)) await target.destroy(store);
     });
     const keysOf = (prefix: string) => redisKeys(admin, prefix);
+    /** Waits until Redis itself has dropped every one of the keys (native expiry). */
+    const nativelyExpired = async (...keys: string[]): Promise<void> => {
+      const deadline = Date.now() + 5_000;
+      while ((await admin.exists(...keys)) > 0) {
+        if (Date.now() > deadline) throw new Error(`Redis did not expire ${keys.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
 
     const putTenant = (store: Store, name: string, ticketMax = 0) =>
       store.putTenant({ name, settings: withDefaults({ ticketMax }), createdAt: Date.now() });
-
-    const ticket = (tenant: string, now: number, fields: Partial<TicketRecord> = {}): TicketRecord => ({
-      tenant,
-      id: randomBytes(32),
-      usesLeft: null,
-      expiresAt: null,
-      createdAt: now,
-      payload: null,
-      ...fields,
-    });
-
-    const profile = (tenant: string, username: string, now: number): ProfileRecord => ({
-      id: randomBytes(12).toString('hex'),
-      tenant,
-      username,
-      email: `${username}@example.com`,
-      passwordHash: 'scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA',
-      enabled: true,
-      verified: false,
-      roles: ['SOCIAL_USER'],
-      attributes: {},
-      createdOn: now,
-      lastModified: now,
-      failedLoginAttempts: 0,
-      lastFailedLogin: null,
-      lockedUntil: null,
-    });
 
     /** The ref (profile-scripts.ts) under which a session is indexed. */
     const refOf = (id: Buffer, tenant: string, profileId: string) =>
       `${id.toString('hex')}:${Buffer.byteLength(tenant)}:${tenant}${profileId}`;
 
-    const app = (tenant: string, id: string, now: number): OzAppRecord => ({
-      id,
-      tenant,
-      key: randomBytes(24).toString('base64url'),
-      algorithm: 'sha256',
-      scope: ['mylet'],
-      delegate: false,
-      extAttributes: [],
-      createdOn: now,
-    });
-    const grant = (of: OzAppRecord, user: string, now: number, fields: Partial<OzGrantRecord> = {}): OzGrantRecord => ({
-      id: randomBytes(16).toString('base64url'),
-      tenant: of.tenant,
-      app: of.id,
-      user,
-      scope: [...of.scope],
-      exp: now + 30 * MINUTE,
-      session: randomBytes(32),
-      createdOn: now,
-      ...fields,
-    });
-
     // ---- tickets
-
-    it('two connections (as two processes) racing: 200 uses of a uses:5 ticket give exactly 5', async () => {
-      const prefix = newRedisPrefix();
-      const [a, b] = [open(prefix), open(prefix)];
-      await a.migrate();
-      await b.migrate();
-      await putTenant(a, 't');
-      const now = Date.now();
-      const t = ticket('t', now, { usesLeft: 5, payload: Buffer.from('raced') });
-      expect(await a.createTicket(t, 0, now)).toBe('created');
-
-      const results = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).useTicket('t', t.id, now)),
-      );
-      const ok = results.filter((r) => r !== null);
-      expect(ok.map((r) => r.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
-      for (const r of ok) expect(r.payload).toEqual(Buffer.from('raced'));
-      expect(await a.countTickets('t')).toBe(0);
-      expect(await b.peekTicket('t', t.id, now)).toBeNull();
-    });
-
-    it('two connections racing: 50 creates against ticketMax 10 leave exactly 10', async () => {
-      const prefix = newRedisPrefix();
-      const [a, b] = [open(prefix), open(prefix)];
-      await a.migrate();
-      await putTenant(a, 't', 10);
-      const now = Date.now();
-      const tickets = Array.from({ length: 50 }, () => ticket('t', now));
-      const results = await Promise.all(tickets.map((t, i) => (i % 2 === 0 ? a : b).createTicket(t, 10, now)));
-      expect(results.filter((r) => r === 'created')).toHaveLength(10);
-      expect(await a.countTickets('t')).toBe(10);
-      expect(await b.countTickets('t')).toBe(10);
-      const alive = await Promise.all(tickets.map((t) => b.peekTicket('t', t.id, now)));
-      expect(alive.filter((x) => x !== null)).toHaveLength(10);
-    });
 
     it('a ticket whose native TTL elapsed stays counted until purge or reclaim, then the counter is right', async () => {
       const prefix = newRedisPrefix();
@@ -163,19 +99,15 @@ function defineRedisTests(base: string): void {
       await putTenant(store, 't');
       const ttl = 50;
       let now = Date.now();
-      const gone = ticket('t', now, { usesLeft: 3, expiresAt: now + ttl });
-      const reclaimed = ticket('t', now, { expiresAt: now + ttl });
-      const forever = ticket('t', now);
+      const gone = ticketRecord('t', now, { usesLeft: 3, expiresAt: now + ttl });
+      const reclaimed = ticketRecord('t', now, { expiresAt: now + ttl });
+      const forever = ticketRecord('t', now);
       for (const t of [gone, reclaimed, forever]) expect(await store.createTicket(t, 0, now)).toBe('created');
       expect(await store.countTickets('t')).toBe(3);
 
       // Wait until Redis itself has dropped both expiring hashes.
       const keys = [gone, reclaimed].map((t) => `${prefix}ticket:${t.id.toString('hex')}`);
-      const deadline = Date.now() + 5_000;
-      while ((await admin.exists(...keys)) > 0) {
-        if (Date.now() > deadline) throw new Error('Redis did not expire the tickets');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await nativelyExpired(...keys);
       now = Date.now();
       // Expired but not purged: still counted, never returned.
       expect(await store.countTickets('t')).toBe(3);
@@ -184,18 +116,18 @@ function defineRedisTests(base: string): void {
 
       // At the limit, a natively expired ticket is reclaimed through the index.
       const limitIndex = `${prefix}expiry:t`;
-      expect(await store.createTicket(ticket('t', now), 3, now)).toBe('created');
+      expect(await store.createTicket(ticketRecord('t', now), 3, now)).toBe('created');
       expect(await store.countTickets('t')).toBe(2);
       expect(await admin.zcard(limitIndex)).toBe(0);
       expect(await store.purgeTickets(now, 100)).toBe(0);
       expect(await store.countTickets('t')).toBe(2);
 
       // And purge uncounts one whose hash Redis already dropped.
-      const later = ticket('t', now, { expiresAt: now + ttl });
+      const later = ticketRecord('t', now, { expiresAt: now + ttl });
       expect(await store.createTicket(later, 0, now)).toBe('created');
       expect(await store.countTickets('t')).toBe(3);
       const key = `${prefix}ticket:${later.id.toString('hex')}`;
-      while ((await admin.exists(key)) > 0) await new Promise((r) => setTimeout(r, 20));
+      await nativelyExpired(key);
       expect(await store.purgeTickets(Date.now(), 100)).toBe(1);
       expect(await store.countTickets('t')).toBe(2);
       expect(await admin.exists(limitIndex, `${prefix}expiry-tenants`)).toBe(0);
@@ -208,7 +140,7 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       await putTenant(store, 't');
       for (const now of [Date.UTC(2001, 0, 1), Date.UTC(2090, 0, 1)]) {
-        const t = ticket('t', now, { expiresAt: now + 60_000 });
+        const t = ticketRecord('t', now, { expiresAt: now + 60_000 });
         expect(await store.createTicket(t, 0, now)).toBe('created');
         const pttl = await admin.pttl(`${prefix}ticket:${t.id.toString('hex')}`);
         expect(pttl).toBeGreaterThan(55_000);
@@ -223,7 +155,7 @@ function defineRedisTests(base: string): void {
       await a.migrate();
       await putTenant(a, 't');
       const now = Date.now();
-      const t = ticket('t', now);
+      const t = ticketRecord('t', now);
       expect(await a.createTicket(t, 0, now)).toBe('created');
       expect(await b.schemaVersion()).toBe(0);
       expect(await b.listTenants()).toEqual([]);
@@ -278,7 +210,7 @@ function defineRedisTests(base: string): void {
           }
         }
         const now = Date.now();
-        expect(await store.createTicket(ticket('t', now), 0, now)).toBe('created');
+        expect(await store.createTicket(ticketRecord('t', now), 0, now)).toBe('created');
         expect(await store.countTickets('t')).toBe(1);
       } finally {
         await proxy.close();
@@ -293,7 +225,7 @@ function defineRedisTests(base: string): void {
       await Promise.all([a.migrate(), b.migrate()]);
       await putTenant(a, 't');
       const now = Date.now();
-      const p = profile('t', 'ada', now);
+      const p = profileRecord('t', 'ada', now);
       expect(await a.createProfile(p)).toBe('created');
 
       const lockAfter = 50;
@@ -308,7 +240,7 @@ function defineRedisTests(base: string): void {
       }
       expect(await b.getProfile(p.id)).toMatchObject({ failedLoginAttempts: 120, lockedUntil: now + MINUTE });
 
-      const candidates = Array.from({ length: 40 }, () => profile('t', 'zoe', now));
+      const candidates = Array.from({ length: 40 }, () => profileRecord('t', 'zoe', now));
       const created = await Promise.all(candidates.map((c, i) => (i % 2 === 0 ? a : b).createProfile(c)));
       expect(created.filter((r) => r === 'created')).toHaveLength(1);
       const winner = candidates[created.indexOf('created')] as ProfileRecord;
@@ -325,7 +257,7 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       await putTenant(store, 't');
       for (const now of [Date.UTC(2001, 0, 1), Date.UTC(2090, 0, 1)]) {
-        const p = profile('t', `u${now}`, now);
+        const p = profileRecord('t', `u${now}`, now);
         await store.createProfile(p);
         const t = { id: randomBytes(32), tenant: 't', profileId: p.id, lastRequestTime: now, expiresAt: now + MINUTE };
         await store.createLoginTicket(t);
@@ -371,7 +303,7 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       await putTenant(store, 't');
       let now = Date.now();
-      const p = profile('t', 'ada', now);
+      const p = profileRecord('t', 'ada', now);
       await store.createProfile(p);
       const t = { id: randomBytes(32), tenant: 't', profileId: p.id, lastRequestTime: now, expiresAt: now + 50 };
       const l = { ...t, id: randomBytes(32), token: randomBytes(8), timestamp: now };
@@ -381,11 +313,7 @@ function defineRedisTests(base: string): void {
         `${prefix}login-ticket:${t.id.toString('hex')}`,
         `${prefix}persistent-login:${l.id.toString('hex')}`,
       ];
-      const deadline = Date.now() + 5_000;
-      while ((await admin.exists(...hashes)) > 0) {
-        if (Date.now() > deadline) throw new Error('Redis did not expire the sessions');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await nativelyExpired(...hashes);
       now = Date.now();
       expect(await store.getLoginTicket(t.id, now)).toBeNull();
       expect(await store.touchLoginTicket(t.id, now, MINUTE)).toBeNull();
@@ -414,8 +342,10 @@ function defineRedisTests(base: string): void {
       await putTenant(store, 't');
       await putTenant(store, 'u');
       const now = Date.now();
-      const forever = Array.from({ length: 6 }, (_, i) => ticket('t', now, { usesLeft: i % 2 === 0 ? 1 : null }));
-      const expiring = Array.from({ length: 6 }, () => ticket('t', now, { expiresAt: now + MINUTE, usesLeft: 1 }));
+      const forever = Array.from({ length: 6 }, (_, i) => ticketRecord('t', now, { usesLeft: i % 2 === 0 ? 1 : null }));
+      const expiring = Array.from({ length: 6 }, () =>
+        ticketRecord('t', now, { expiresAt: now + MINUTE, usesLeft: 1 }),
+      );
       for (const x of [...forever, ...expiring]) expect(await store.createTicket(x, 0, now)).toBe('created');
       const invariant = async (tenant: string) => {
         const counter = Number((await admin.hget(`${prefix}tenant:${tenant}`, 'tickets')) ?? '0');
@@ -442,8 +372,8 @@ function defineRedisTests(base: string): void {
 
       // Everything of both tenants, then deletes: only the schema (and the global values) stay.
       for (const tenant of ['t', 'u']) {
-        const p = profile(tenant, 'ada', now);
-        const q = profile(tenant, 'bob', now);
+        const p = profileRecord(tenant, 'ada', now);
+        const q = profileRecord(tenant, 'bob', now);
         for (const x of [p, q]) expect(await store.createProfile(x)).toBe('created');
         for (const x of [p, q]) {
           await store.createLoginTicket({
@@ -462,8 +392,10 @@ function defineRedisTests(base: string): void {
             expiresAt: now + MINUTE,
           });
         }
-        expect(await store.createTicket(ticket(tenant, now, { expiresAt: now + MINUTE }), 0, now)).toBe('created');
-        expect(await store.createTicket(ticket(tenant, now), 0, now)).toBe('created');
+        expect(await store.createTicket(ticketRecord(tenant, now, { expiresAt: now + MINUTE }), 0, now)).toBe(
+          'created',
+        );
+        expect(await store.createTicket(ticketRecord(tenant, now), 0, now)).toBe('created');
         expect(await store.deleteProfile(q.id)).toBe(true);
       }
       await store.putMetaIfAbsent('k', 'v');
@@ -481,10 +413,10 @@ function defineRedisTests(base: string): void {
         await putTenant(s, 't');
       }
       const now = Date.now();
-      const mine = [ticket('t', now), ticket('t', now, { usesLeft: 3 })];
-      const expiring = ticket('t', now, { expiresAt: now + MINUTE });
+      const mine = [ticketRecord('t', now), ticketRecord('t', now, { usesLeft: 3 })];
+      const expiring = ticketRecord('t', now, { expiresAt: now + MINUTE });
       for (const x of [...mine, expiring]) expect(await a.createTicket(x, 0, now)).toBe('created');
-      expect(await b.createTicket(ticket('t', now), 0, now)).toBe('created');
+      expect(await b.createTicket(ticketRecord('t', now), 0, now)).toBe('created');
 
       // Back to the version-1 layout: no forever SETs.
       await admin.del(`${base}a*:forever:t`, `${base}ab:forever:t`);
@@ -504,31 +436,6 @@ function defineRedisTests(base: string): void {
     });
 
     // ---- Oz
-
-    it('useNonce on 50 pairs raced from two connections, 4 calls per pair: each pair is accepted exactly once', async () => {
-      const prefix = newRedisPrefix();
-      const [a, b] = [open(prefix), open(prefix)];
-      await Promise.all([a.migrate(), b.migrate()]);
-      const now = Date.now();
-      const pairs = Array.from({ length: 50 }, (_, i) => [`app${i % 5}`, randomBytes(6).toString('base64url')]);
-      const results = await Promise.all(
-        pairs.flatMap(([c, n]) =>
-          [a, b, b, a].map((store) => store.useNonce(c as string, n as string, now, now + MINUTE)),
-        ),
-      );
-      for (let i = 0; i < pairs.length; i++) {
-        expect(results.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
-      }
-      // Once expired (by the callers' clock; the keys are still there), each is accepted exactly once again.
-      const again = await Promise.all(
-        pairs.flatMap(([c, n]) =>
-          [b, a, a, b].map((store) => store.useNonce(c as string, n as string, now + MINUTE, now + 2 * MINUTE)),
-        ),
-      );
-      for (let i = 0; i < pairs.length; i++) {
-        expect(again.slice(4 * i, 4 * i + 4).filter((r) => r)).toHaveLength(1);
-      }
-    });
 
     it('nonces: one key per pair holding expiresAt, PX expiresAt - now + grace whatever the caller clock', async () => {
       const prefix = newRedisPrefix();
@@ -562,10 +469,10 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       await store.putTenant({ name: 't', settings: withDefaults({}), createdAt: Date.now() });
       const then = Date.UTC(2001, 0, 1);
-      const x = app('t', 'x', then);
+      const x = appRecord('t', 'x', then);
       expect(await store.createApp(x)).toBe('created');
       const [u, v] = ['a'.repeat(24), 'b'.repeat(24)];
-      const g = grant(x, u, then, { exp: then + MINUTE });
+      const g = grantRecord(x, u, then, { exp: then + MINUTE });
       await store.createGrant(g);
       const pttl = await admin.pttl(`${prefix}oz-grant:${g.id}`);
       expect(pttl).toBeGreaterThan(MINUTE - 5_000);
@@ -573,8 +480,8 @@ function defineRedisTests(base: string): void {
       expect(await store.getGrant(g.id, then)).toEqual(g);
 
       // Redis drops hashes on its own (here: at once); their index entries stay until cleaned.
-      const gone = [grant(x, u, then, { createdOn: then + 1 }), grant(x, v, then, { createdOn: then + 2 })];
-      const revoked = grant(x, v, then, { createdOn: then + 3 });
+      const gone = [grantRecord(x, u, then, { createdOn: then + 1 }), grantRecord(x, v, then, { createdOn: then + 2 })];
+      const revoked = grantRecord(x, v, then, { createdOn: then + 3 });
       for (const h of [...gone, revoked]) await store.createGrant(h);
       for (const h of [g, ...gone, revoked]) await admin.del(`${prefix}oz-grant:${h.id}`);
       expect(await store.getGrant(g.id, then)).toBeNull();
@@ -592,11 +499,15 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       const now = Date.now();
       for (const name of ['gone', 'kept']) await store.putTenant({ name, settings: withDefaults({}), createdAt: now });
-      const [g1, g2, k] = [app('gone', 'gone.one', now), app('gone', 'gone.two', now), app('kept', 'kept.one', now)];
+      const [g1, g2, k] = [
+        appRecord('gone', 'gone.one', now),
+        appRecord('gone', 'gone.two', now),
+        appRecord('kept', 'kept.one', now),
+      ];
       for (const x of [g1, g2, k]) expect(await store.createApp(x)).toBe('created');
       const u = 'a'.repeat(24);
-      const ofGone = [grant(g1, u, now), grant(g2, u, now, { createdOn: now + 1, exp: now + 1 })];
-      const ofKept = grant(k, u, now, { createdOn: now + 2 });
+      const ofGone = [grantRecord(g1, u, now), grantRecord(g2, u, now, { createdOn: now + 1, exp: now + 1 })];
+      const ofKept = grantRecord(k, u, now, { createdOn: now + 2 });
       for (const g of [...ofGone, ofKept]) await store.createGrant(g);
       expect(await store.useNonce(g1.id, 'n', now, now + MINUTE)).toBe(true);
 
@@ -619,7 +530,7 @@ function defineRedisTests(base: string): void {
       await store.migrate();
       expect(await store.schemaVersion()).toBe(LATEST_VERSION);
       const now = Date.now();
-      expect(await store.createApp(app('t', 'x', now))).toBe('created');
+      expect(await store.createApp(appRecord('t', 'x', now))).toBe('created');
       expect(await store.useNonce('x', 'n', now, now + MINUTE)).toBe(true);
     });
   });

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { profileRecord } from './records.js';
 
 export type Job =
   /** Opens the (possibly new) file and migrates it, at `go`. */
@@ -104,24 +105,7 @@ async function profileRace(
     const failure = await store.recordLoginFailure(profileId, now, 0, 60_000);
     failures.push(failure === null ? null : failure.failedLoginAttempts);
     await yieldTurn();
-    created.push(
-      await store.createProfile({
-        id: randomBytes(12).toString('hex'),
-        tenant: 'a',
-        username: `user${i}`,
-        email: `${label}@example.com`,
-        passwordHash: null,
-        enabled: true,
-        verified: false,
-        roles: [],
-        attributes: { by: label },
-        createdOn: now,
-        lastModified: now,
-        failedLoginAttempts: 0,
-        lastFailedLogin: null,
-        lockedUntil: null,
-      }),
-    );
+    created.push(await store.createProfile(profileRecord('a', `user${i}`, now, { attributes: { by: label } })));
     await yieldTurn();
   }
   return { meta, failures, created };

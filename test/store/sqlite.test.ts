@@ -18,6 +18,7 @@ import type { TicketRecord } from '../../src/store/types.js';
 import { freshTarget, runStoreConformance } from './conformance.js';
 import { runOzStoreConformance } from './oz-conformance.js';
 import { runProfileStoreConformance } from './profile-conformance.js';
+import { profileRecord } from './records.js';
 import type { Command } from './sqlite-oz-worker.js';
 import type { Job, ProfileRaceResult } from './sqlite-worker.js';
 
@@ -219,22 +220,7 @@ describe('sqlite: several processes on one file', () => {
   it('race recordLoginFailure, createProfile and putMetaIfAbsent without losing or doubling anything', async () => {
     const s = await openMigrated();
     await s.putTenant({ name: 'a', settings: withDefaults({}), createdAt: now });
-    const profile = {
-      id: randomBytes(12).toString('hex'),
-      tenant: 'a',
-      username: 'target',
-      email: 'target@example.com',
-      passwordHash: null,
-      enabled: true,
-      verified: false,
-      roles: [],
-      attributes: {},
-      createdOn: now,
-      lastModified: now,
-      failedLoginAttempts: 0,
-      lastFailedLogin: null,
-      lockedUntil: null,
-    };
+    const profile = profileRecord('a', 'target', now);
     expect(await s.createProfile(profile)).toBe('created');
 
     const n = 40;
