@@ -52,27 +52,10 @@ export interface SignedRequest {
 }
 
 /** Hawk credentials: the id's key and MAC algorithm. */
-export interface Credentials {
-  id?: string;
-  key: string;
-  algorithm: string;
-}
+export type Credentials = hawk.Credentials;
 
 /** What Hawk read from a request (its header's attributes, method, host, port, resource). */
-export interface Artifacts {
-  method?: string;
-  host: string;
-  port: number | string;
-  resource?: string;
-  ts: string | number;
-  nonce?: string;
-  hash?: string;
-  ext?: string;
-  app?: string;
-  dlg?: string;
-  mac?: string;
-  id?: string;
-}
+export type Artifacts = hawk.Artifacts;
 
 /** Finds the credentials of a Hawk id; null when there are none. May throw an OzError (e.g. `Bad ticket`). */
 export type CredentialsLookup<C extends Credentials> = (id: string) => Promise<C | null>;
