@@ -1,27 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { SYSTEM_ACTOR } from '../core/access-tokens.js';
 import type { TenantSettings } from '../core/tenant-settings.js';
+import { tenantView as coreTenantView } from '../core/tenants.js';
 import type { TenantRecord } from '../store/types.js';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { params, TENANT_NAME, Tenant, TenantName, TenantSettingsInput } from './schemas.js';
 
 /** A tenant as the admin API answers it: its name, every setting, its creation time. */
-export function tenantView(t: TenantRecord) {
-  const s = t.settings;
-  return {
-    name: t.name,
-    ticketMax: s.ticketMax,
-    ticketMaxPayloadLength: s.ticketMaxPayloadLength,
-    loginTicketMaxAge: s.loginTicketMaxAge,
-    persistentLoginMaxAge: s.persistentLoginMaxAge,
-    failedLoginAttemptsBeforeDelay: s.failedLoginAttemptsBeforeDelay,
-    failedLoginAttemptsBeforeLock: s.failedLoginAttemptsBeforeLock,
-    lockTime: s.lockTime,
-    verifyNewProfiles: s.verifyNewProfiles,
-    availableRoles: [...s.availableRoles],
-    createdAt: t.createdAt,
-  };
-}
+export const tenantView = (t: TenantRecord) => ({ ...coreTenantView(t), createdAt: t.createdAt });
 
 const SETTING_NAMES = Object.keys(TenantSettingsInput) as (keyof TenantSettings)[];
 

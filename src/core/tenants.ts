@@ -73,6 +73,26 @@ function normalize(record: TenantRecord | null): TenantRecord | null {
 const noSuchTenant = (name: string) => domainError('NO_SUCH_TENANT', `No tenant with name "${name}" found`);
 
 /**
+ * A tenant as the admin API and the profile surface answer it: its name and
+ * every setting (roles copied). The admin API adds its creation time.
+ */
+export function tenantView(t: TenantRecord) {
+  const s = t.settings;
+  return {
+    name: t.name,
+    ticketMax: s.ticketMax,
+    ticketMaxPayloadLength: s.ticketMaxPayloadLength,
+    loginTicketMaxAge: s.loginTicketMaxAge,
+    persistentLoginMaxAge: s.persistentLoginMaxAge,
+    failedLoginAttemptsBeforeDelay: s.failedLoginAttemptsBeforeDelay,
+    failedLoginAttemptsBeforeLock: s.failedLoginAttemptsBeforeLock,
+    lockTime: s.lockTime,
+    verifyNewProfiles: s.verifyNewProfiles,
+    availableRoles: [...s.availableRoles],
+  };
+}
+
+/**
  * Tenant administration with permission checks (the profile surface's
  * `/tenant/*`, and later the admin API): an actor needs CREATE_TENANT,
  * READ_TENANT or DELETE_TENANT on the tenant it names.

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { tenantView } from '../../core/tenants.js';
 import { actorOf, type ProfileSurface } from '../context.js';
 import { errorReplies, NoParams, TenantReply } from '../schemas.js';
-import { tenantView } from '../views.js';
 
 export function registerTenantAll(app: FastifyInstance, { identity }: ProfileSurface): void {
   app.get(

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { TenantSettingsSchema } from '../../core/tenant-settings.js';
+import { tenantView } from '../../core/tenants.js';
 import { actorOf, type ProfileSurface } from '../context.js';
 import { errorReplies, TenantCreateBody, TenantReply } from '../schemas.js';
-import { tenantView } from '../views.js';
 
 const SETTING_NAMES = Object.keys(TenantSettingsSchema.properties);
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { tenantView } from '../../core/tenants.js';
 import { actorOf, type ProfileSurface } from '../context.js';
 import { errorReplies, NamePath, NoParams, TenantReply } from '../schemas.js';
-import { tenantView } from '../views.js';
 
 export function registerTenantGet(app: FastifyInstance, { identity }: ProfileSurface): void {
   app.get<{ Params: NamePath }>(
