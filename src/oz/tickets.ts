@@ -61,16 +61,8 @@ export interface Ticket extends SealedTicket {
 }
 
 /** A ticket as answered: the seed's keys in the seed's order, the public ext, the id last. */
-export interface TicketView {
-  exp: number;
-  app: string;
-  scope: string[];
-  grant?: string;
-  user?: string;
-  dlg?: string;
-  delegate?: false;
-  key: string;
-  algorithm: 'sha256';
+export interface TicketView extends Omit<SealedTicket, 'ext'> {
+  /** The sealed ext's `public` part. */
   ext: Record<string, unknown>;
   id: string;
 }
