@@ -1,10 +1,10 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
+import { checker } from '../http/schema-check.js';
 import type { Store } from '../store/types.js';
 import { ticketError, type ValidationRule, validationCodes } from '../tickets/errors.js';
 import type { InvalidField } from '../tickets/validation.js';
@@ -180,17 +180,6 @@ export function coerceFields(schema: TObject, raw: Record<string, RawValue | und
 const MAX_INVALID = 20;
 /** Longest field name echoed back (an unknown field may be any key). */
 const MAX_FIELD_LENGTH = 200;
-
-const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function checker(schema: TSchema): TypeCheck<TSchema> {
-  let c = checkers.get(schema);
-  if (!c) {
-    c = TypeCompiler.Compile(schema);
-    checkers.set(schema, c);
-  }
-  return c;
-}
 
 function fieldOf(path: string): string {
   const field = path

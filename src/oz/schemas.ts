@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
+import { checker } from '../http/schema-check.js';
 import { ozError } from './errors.js';
 
 /**
@@ -130,17 +130,6 @@ export const boomReplies = {
 } as const;
 
 // ---- reading bodies --------------------------------------------------------------------
-
-const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function checker(schema: TSchema): TypeCheck<TSchema> {
-  let c = checkers.get(schema);
-  if (!c) {
-    c = TypeCompiler.Compile(schema);
-    checkers.set(schema, c);
-  }
-  return c;
-}
 
 const invalidFormat = () => ozError('badRequest', 'Invalid request payload JSON format');
 const missing = () => ozError('badRequest', 'Missing required payload');
