@@ -27,6 +27,14 @@ export const MAX_ATTRIBUTES_DEPTH = 32;
 export const NO_ATTRIBUTE = '$none';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+/** Control characters are refused in names, so that every store keeps them alike (PostgreSQL text refuses U+0000). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * A new profile id in ObjectId layout: 4 bytes of seconds since the epoch
@@ -130,6 +138,7 @@ function checkUsername(username: string): void {
   if (username.length === 0 || username.length > MAX_USERNAME_LENGTH) {
     throw invalid(`Username must be 1 to ${MAX_USERNAME_LENGTH} characters`);
   }
+  if (hasControl(username)) throw invalid('Username must not contain control characters');
 }
 
 function checkPassword(password: string): void {
@@ -139,7 +148,7 @@ function checkPassword(password: string): void {
 }
 
 function checkEmail(email: string): void {
-  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email)) {
+  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email) || hasControl(email)) {
     throw invalid(`The specified email address "${email}" is invalid`);
   }
 }
@@ -148,8 +157,8 @@ function checkRoles(roles: string[], tenant: string, settings: TenantSettings): 
   const unique = [...new Set(roles)];
   if (unique.length > MAX_ROLES) throw invalid(`A profile has at most ${MAX_ROLES} roles`);
   for (const role of unique) {
-    if (role.length === 0 || role.length > MAX_ROLE_LENGTH) {
-      throw invalid(`Roles must be 1 to ${MAX_ROLE_LENGTH} characters`);
+    if (role.length === 0 || role.length > MAX_ROLE_LENGTH || hasControl(role)) {
+      throw invalid(`Roles must be 1 to ${MAX_ROLE_LENGTH} characters, without control characters`);
     }
     if (settings.availableRoles.length > 0 && !settings.availableRoles.includes(role)) {
       throw invalid(`Role "${role}" is not available in tenant "${tenant}"`);

@@ -265,8 +265,9 @@ describe('ticketd admin (in process)', () => {
 
   it('names with control characters are escaped in tables, never sent to the terminal', async () => {
     const store = freshStore();
-    await json(store, 'profile', 'create', '--username', 'evil\u001b[2J\u0007', '--password', 'p', '--email', 'e@x.io');
-    const r = await cli(store, 'profile', 'list');
+    // Profile names refuse control characters; an application name may still carry them.
+    await json(store, 'access-token', 'create', '--application', 'evil\u001b[2J\u0007');
+    const r = await cli(store, 'access-token', 'list');
     expect(r.out).toContain('evil\\u001b[2J\\u0007');
     expect(r.out).not.toContain('\u001b');
   });

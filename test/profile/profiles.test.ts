@@ -160,6 +160,11 @@ describe('profiles', () => {
         { attributes: '"text"' },
         { attributes: `${'{"a":'.repeat(40)}1${'}'.repeat(40)}` },
         { role: 'r'.repeat(101) },
+        // Control characters: PostgreSQL text cannot hold U+0000, so every store refuses them alike.
+        { username: 'a\u0000b' },
+        { username: 'tab\there' },
+        { email: 'a\u0000@x.io' },
+        { role: 'R\u007f' },
       ];
       for (const c of cases) {
         const res = await api(t, 'POST', '/profile/create', { ...base, ...c } as Record<string, string>);
