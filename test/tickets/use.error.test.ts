@@ -1,5 +1,5 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
+import { describe, expect, it } from 'vitest';
+import type { TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
   createTicket,
@@ -13,27 +13,16 @@ import {
   UNKNOWN_TICKET,
   useTicket,
 } from './client.js';
+import { ticketdInstances } from './instances.js';
 import { ticketBodyErrorCases } from './ticket-body-cases.js';
 
-// `start` gives a test its own instance; `shared` one default instance for the
-// tests that change nothing (refused requests), which saves a start per case.
 let t: TestTicketd;
-let own = false;
-let sharedOne: TestTicketd | undefined;
-afterEach(async () => {
-  if (own) await t.stop();
-  own = false;
-});
-afterAll(async () => {
-  await sharedOne?.stop();
-});
+const instances = ticketdInstances();
 const start = async (config?: Record<string, unknown>) => {
-  t = await startTestTicketd(config ? { config } : {});
-  own = true;
+  t = await instances.start(config);
 };
 const shared = async () => {
-  sharedOne ??= await startTestTicketd();
-  t = sharedOne;
+  t = await instances.shared();
 };
 
 describe('POST /v1/tickets/use errors', () => {
