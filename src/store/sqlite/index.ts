@@ -20,6 +20,7 @@ import {
   type TicketRecord,
   type UsedTicket,
 } from '../types.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 import { SqliteOz } from './oz.js';
 import { SqliteProfiles } from './profiles.js';
@@ -27,12 +28,23 @@ import { SqliteProfiles } from './profiles.js';
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
 
+/** Ticket writes a connection makes before it hands checkpoints to a thread of their own (see checkpointer.ts). */
+const BACKGROUND_CHECKPOINT_AFTER_WRITES = 2000;
+/** How often the checkpoint thread copies the WAL back into the database. */
+const BACKGROUND_CHECKPOINT_INTERVAL_MS = 200;
+/** WAL pages after which the serving connection checkpoints by itself, once the thread is there (SQLite's default is 1000). */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+/** The WAL file is cut back to this size after a checkpoint has emptied it. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 interface PendingWrite {
   step: () => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
-type Outcome = { ok: true; value: unknown } | { ok: false; value: unknown };
+
+/** Thrown out of a group commit's transaction to roll it back when one of its steps failed. */
+class StepFailed extends Error {}
 
 interface TicketRow {
   uses_left: number | null;
@@ -55,10 +67,19 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private prepared:
-    | { stmts: ReturnType<SqliteStore['prepare']>; txn: ReturnType<SqliteStore['transactions']> }
+    | {
+        stmts: ReturnType<SqliteStore['prepare']>;
+        steps: ReturnType<SqliteStore['ticketSteps']>;
+        txn: ReturnType<SqliteStore['transactions']>;
+      }
     | undefined;
 
+  private readonly path: string;
+  private checkpointer: Checkpointer | undefined;
+  private writesBeforeCheckpointer = BACKGROUND_CHECKPOINT_AFTER_WRITES;
+
   constructor(path: string) {
+    this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('busy_timeout = 5000');
@@ -68,6 +89,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('cache_size = -16000');
     this.db.pragma('temp_store = MEMORY');
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   }
 
   async migrate(): Promise<void> {
@@ -108,6 +130,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.commitPending();
+    await this.checkpointer?.close();
+    this.checkpointer = undefined;
     if (this.db.open) this.db.close();
   }
 
@@ -131,15 +155,15 @@ export class SqliteStore implements Store {
   }
 
   createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
-    return this.write(() => this.txn.create.immediate(t, max, now));
+    return this.write(() => this.steps.create(t, max, now));
   }
 
   useTicket(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    return this.write(() => this.txn.use.immediate(tenant, id, now));
+    return this.write(() => this.steps.use(tenant, id, now));
   }
 
   deleteTicket(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
-    return this.write(() => this.txn.delete.immediate(tenant, id, now));
+    return this.write(() => this.steps.delete(tenant, id, now));
   }
 
   async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
@@ -158,7 +182,7 @@ export class SqliteStore implements Store {
   }
 
   purgeTickets(now: number, limit: number): Promise<number> {
-    return this.write(() => this.txn.purge.immediate(now, limit));
+    return this.write(() => this.steps.purge(now, limit));
   }
 
   // ---- group commit ----------------------------------------------------------
@@ -169,11 +193,11 @@ export class SqliteStore implements Store {
   /**
    * Group commit. A commit costs far more than the statements it commits (it
    * appends every page they changed to the WAL), so ticket writes queue here
-   * and run together, each in its own savepoint, in one IMMEDIATE transaction
-   * at the end of the event-loop turn that issued them. Each write's promise
-   * settles only once that transaction has committed (or failed), so an
-   * answer never goes out before its write is durable. Every other call runs
-   * the queue first (see run()), so calls still take effect in the order made.
+   * and run together in one IMMEDIATE transaction at the end of the
+   * event-loop turn that issued them. Each write's promise settles only once
+   * that transaction has committed (or failed), so an answer never goes out
+   * before its write is durable. Every other call runs the queue first (see
+   * run()), so calls still take effect in the order made.
    */
   private write<T>(step: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -186,34 +210,42 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    if (batch.length === 1) {
-      // Alone: its own transaction, as if it had never queued.
-      const only = batch[0] as PendingWrite;
+    this.countWrites(batch.length);
+    if (batch.length > 1) {
+      const values: unknown[] = [];
+      try {
+        this.run(() => this.txn.batch.immediate(batch, values));
+        for (let i = 0; i < batch.length; i++) (batch[i] as PendingWrite).resolve(values[i]);
+        return;
+      } catch (err) {
+        if (!(err instanceof StepFailed)) {
+          // BEGIN or COMMIT failed: none of the batch took effect.
+          for (const p of batch) p.reject(err);
+          return;
+        }
+        // A step failed and rolled the whole batch back: run each alone, so only that one fails.
+      }
+    }
+    for (const p of batch) {
       let value: unknown;
       try {
-        value = this.run(only.step);
+        value = this.run(() => this.txn.one.immediate(p.step));
       } catch (err) {
-        only.reject(err);
-        return;
+        p.reject(err);
+        continue;
       }
-      only.resolve(value);
-      return;
-    }
-    const outcomes: Outcome[] = [];
-    try {
-      this.run(() => this.txn.batch.immediate(batch, outcomes));
-    } catch (err) {
-      // BEGIN or COMMIT failed: none of the batch took effect.
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i] as PendingWrite;
-      const o = outcomes[i] as Outcome;
-      if (o.ok) p.resolve(o.value);
-      else p.reject(this.unavailable(o.value) ?? o.value);
+      p.resolve(value);
     }
   };
+
+  /** Hands checkpoints to their own thread once this connection writes in earnest (file databases only). */
+  private countWrites(n: number): void {
+    if (this.writesBeforeCheckpointer <= 0) return;
+    this.writesBeforeCheckpointer -= n;
+    if (this.writesBeforeCheckpointer > 0 || this.path === ':memory:' || this.path === '') return;
+    this.checkpointer = new Checkpointer(this.path, BACKGROUND_CHECKPOINT_INTERVAL_MS);
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  }
 
   /**
    * Statements are prepared once, after migrations created their tables: at
@@ -223,12 +255,16 @@ export class SqliteStore implements Store {
   private ready() {
     if (!this.prepared) {
       const stmts = this.prepare();
-      this.prepared = { stmts, txn: this.transactions(stmts) };
+      const steps = this.ticketSteps(stmts);
+      this.prepared = { stmts, steps, txn: this.transactions() };
     }
     return this.prepared;
   }
   private get stmts() {
     return this.ready().stmts;
+  }
+  private get steps() {
+    return this.ready().steps;
   }
   private get txn() {
     return this.ready().txn;
@@ -272,10 +308,10 @@ export class SqliteStore implements Store {
     };
   }
 
-  private transactions(s: ReturnType<SqliteStore['prepare']>) {
-    const db = this.db;
+  /** The ticket writes, as plain steps: the group commit runs them inside its transaction. */
+  private ticketSteps(s: ReturnType<SqliteStore['prepare']>) {
     return {
-      create: db.transaction((t: TicketRecord, max: number, now: number): CreateTicketResult => {
+      create: (t: TicketRecord, max: number, now: number): CreateTicketResult => {
         if (s.takeSlot.run({ tenant: t.tenant, max }).changes === 0) {
           const freed = s.reclaim.run({ now, tenant: t.tenant }).changes;
           if (freed === 0) return 'limit';
@@ -284,8 +320,8 @@ export class SqliteStore implements Store {
         }
         s.insert.run(t.id, t.tenant, t.usesLeft, t.expiresAt, t.createdAt, t.payload);
         return 'created';
-      }),
-      use: db.transaction((tenant: string, id: Buffer, now: number): UsedTicket | null => {
+      },
+      use: (tenant: string, id: Buffer, now: number): UsedTicket | null => {
         const row = s.find.get({ id, tenant, now }) as TicketRow | undefined;
         if (!row) return null;
         if (row.uses_left === null) return { usesLeft: null, payload: row.payload };
@@ -296,30 +332,42 @@ export class SqliteStore implements Store {
         }
         s.decrement.run(id);
         return { usesLeft: row.uses_left - 1, payload: row.payload };
-      }),
-      delete: db.transaction((tenant: string, id: Buffer, now: number) => {
+      },
+      delete: (tenant: string, id: Buffer, now: number) => {
         const row = s.find.get({ id, tenant, now }) as TicketRow | undefined;
         if (!row) return null;
         s.remove.run(id);
         s.release.run({ n: 1, tenant });
         return { usesLeft: row.uses_left };
-      }),
-      /** Each write in its own savepoint: one that throws is rolled back alone. */
-      batch: db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => {
-        for (const p of batch) {
-          try {
-            outcomes.push({ ok: true, value: p.step() });
-          } catch (err) {
-            outcomes.push({ ok: false, value: err });
-          }
-        }
-      }),
-      purge: db.transaction((now: number, limit: number): number => {
+      },
+      purge: (now: number, limit: number): number => {
         const rows = s.purge.all(now, limit) as { tenant: string }[];
         const perTenant = new Map<string, number>();
         for (const r of rows) perTenant.set(r.tenant, (perTenant.get(r.tenant) ?? 0) + 1);
         for (const [tenant, n] of perTenant) s.release.run({ n, tenant });
         return rows.length;
+      },
+    };
+  }
+
+  private transactions() {
+    const db = this.db;
+    return {
+      /** One write in a transaction of its own. */
+      one: db.transaction((step: () => unknown) => step()),
+      /**
+       * A group commit's writes in one transaction, without a savepoint each
+       * (two more statements per write): a step that throws rolls back them
+       * all, and commitPending() then runs each alone.
+       */
+      batch: db.transaction((batch: PendingWrite[], values: unknown[]) => {
+        for (const p of batch) {
+          try {
+            values.push(p.step());
+          } catch (err) {
+            throw new StepFailed('a step of the group commit failed', { cause: err });
+          }
+        }
       }),
     };
   }
