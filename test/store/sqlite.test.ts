@@ -6,7 +6,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -397,6 +397,31 @@ describe('sqlite store: group commit', () => {
       createdAt: NOW,
     });
     expect(await created).toBe('created');
+  });
+
+  it('hands checkpoints to a thread once it writes in earnest, and stops it on close', async () => {
+    await store.close();
+    store = new SqliteStore(path, { backgroundCheckpointAfterWrites: 50 });
+    const createMany = async (prefix: string, n: number) => {
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) => store.createTicket(ticket(`${prefix}${i}`), 0, NOW)),
+      );
+      expect(new Set(results)).toEqual(new Set(['created']));
+    };
+    await createMany('warm', 40);
+    expect(store.checkpointsInBackground).toBe(false);
+    await createMany('past', 20);
+    expect(store.checkpointsInBackground).toBe(true);
+    // Far fewer WAL pages than the serving connection's backstop: only the thread copies them into the file.
+    const before = statSync(path).size;
+    for (let i = 0; i < 5; i++) await createMany(`more${i}-`, 200);
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(path).size).toBeGreaterThan(before);
+    await store.close();
+    expect(store.checkpointsInBackground).toBe(false);
+    store = new SqliteStore(path);
+    expect(await store.countTickets('default')).toBe(1060);
   });
 
   it('commits queued writes on close', async () => {

@@ -76,10 +76,12 @@ export class SqliteStore implements Store {
 
   private readonly path: string;
   private checkpointer: Checkpointer | undefined;
-  private writesBeforeCheckpointer = BACKGROUND_CHECKPOINT_AFTER_WRITES;
+  private writesBeforeCheckpointer: number;
 
-  constructor(path: string) {
+  /** `backgroundCheckpointAfterWrites`: ticket writes before checkpoints move to their own thread (tests lower it). */
+  constructor(path: string, options: { backgroundCheckpointAfterWrites?: number } = {}) {
     this.path = path;
+    this.writesBeforeCheckpointer = options.backgroundCheckpointAfterWrites ?? BACKGROUND_CHECKPOINT_AFTER_WRITES;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('busy_timeout = 5000');
@@ -126,6 +128,11 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.run(() => this.db.prepare('SELECT 1').get());
+  }
+
+  /** Whether a thread of its own copies the WAL back into the file (see checkpointer.ts). */
+  get checkpointsInBackground(): boolean {
+    return this.checkpointer !== undefined;
   }
 
   async close(): Promise<void> {
