@@ -111,7 +111,7 @@ async function deleteRedisPrefix(base: string, prefix: string): Promise<void> {
  * stores: hashed id, sealed payload), many creates in flight at once.
  */
 async function seedThroughStore(url: string, options: SeedOptions): Promise<string[]> {
-  const store = openStore(url);
+  const store = await openStore(url);
   try {
     await store.migrate();
     await new Tenants(store, systemClock).ensureDefault();

@@ -53,7 +53,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   if (config.store.startsWith('memory:')) {
     logger.warn('memory store: every ticket is lost when this process stops; use it for tests and demos only');
   }
-  const store = options.store ?? openStore(config.store);
+  const store = options.store ?? (await openStore(config.store));
   if (config.migrate_on_start) await store.migrate();
 
   const events = new Events();

@@ -377,7 +377,7 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       env,
       flags: { store: globals.store },
     });
-    const store = options.store ?? openStore(config.store);
+    const store = options.store ?? (await openStore(config.store));
     try {
       if (config.store.startsWith('memory:') && !options.store) {
         io.err(`${PROG}: memory store: nothing done here is kept after this command`);

@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'migrate': {
-      const store = openStore(config.store);
+      const store = await openStore(config.store);
       await store.migrate();
       console.log(JSON.stringify({ store: store.kind, schemaVersion: await store.schemaVersion() }));
       await store.close();

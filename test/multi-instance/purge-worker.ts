@@ -15,7 +15,7 @@ import { openStore } from '../../src/store/open.js';
 const [url, now, batch] = process.argv.slice(2);
 if (!url || !now || !batch) throw new Error('usage: purge-worker <storeUrl> <now> <batch>');
 
-const store = openStore(url);
+const store = await openStore(url);
 const events = new Events();
 let emitted = 0;
 events.on('ticket.expired', ({ count }) => {

@@ -96,7 +96,7 @@ for (const target of targets) {
   describe(`${TITLE} on ${target.name}`, () => {
     it(`two purging processes remove each of ${EXPIRED} expired tickets exactly once; counters end right`, async () => {
       const fresh = target.prepare();
-      const store: Store = openStore(fresh.url);
+      const store: Store = await openStore(fresh.url);
       try {
         await store.migrate();
         const t0 = Date.UTC(2026, 0, 1);

@@ -31,22 +31,22 @@ import {
 interface Target {
   name: string;
   /** The store to run on (undefined: the helper's default) and how to remove it. */
-  prepare: () => { store?: Store; fresh?: FreshStore };
+  prepare: () => Promise<{ store?: Store; fresh?: FreshStore }>;
 }
 
 const TITLE = 'Oz flow in-process';
 const MASTER = 'test-master-token-0123456789abcdef'; // startOzTicketd's master token
 const targets: Target[] = [
-  { name: process.env.TICKETD_TEST_STORE === 'memory' ? 'memory' : 'sqlite', prepare: () => ({}) },
+  { name: process.env.TICKETD_TEST_STORE === 'memory' ? 'memory' : 'sqlite', prepare: async () => ({}) },
 ];
 for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
   const base = serverUrl(backend, TITLE);
   if (base) {
     targets.push({
       name: backend,
-      prepare: () => {
+      prepare: async () => {
         const fresh = freshStore(backend, base);
-        return { store: openStore(fresh.url), fresh };
+        return { store: await openStore(fresh.url), fresh };
       },
     });
   }
@@ -64,7 +64,7 @@ for (const target of targets) {
     let app: OzAppRecord;
 
     beforeAll(async () => {
-      const prepared = target.prepare();
+      const prepared = await target.prepare();
       fresh = prepared.fresh;
       t = await startOzTicketd(prepared.store ? { store: prepared.store } : {});
       app = await createApp(t, { scope: ['mylet'], extAttributes: ['dbs'] });

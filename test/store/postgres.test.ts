@@ -508,7 +508,7 @@ function definePostgresTests(base: string): void {
     it('openStore picks PostgresStore for postgres:// and postgresql:// URLs', async () => {
       const fresh = freshPostgres(base);
       for (const url of [fresh.url, fresh.url.replace(/^postgres:/, 'postgresql:')]) {
-        const store = target.track(openStore(url), fresh.cleanup);
+        const store = target.track(await openStore(url), fresh.cleanup);
         stores.push(store);
         expect(store.kind).toBe('postgres');
         await store.ping();
