@@ -1,8 +1,9 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { ScryptPool } from './scrypt-pool.js';
 
 /**
- * Password hashing with scrypt (memory-hard). Hashing runs through the async
- * `crypto.scrypt`, i.e. on libuv's thread pool, never on the event loop.
+ * Password hashing with scrypt (memory-hard). Hashing runs on a small pool
+ * of threads of its own (scrypt-pool.ts), never on the event loop.
  *
  * Encoding: `scrypt$N$r$p$salt$hash`, salt and hash in unpadded Base64url,
  * so that the cost can be raised later and old hashes still verify.
@@ -15,10 +16,7 @@ export interface ScryptParams {
   p: number;
 }
 
-/**
- * 2^14 with r = 8: 16 MiB and about 50 ms per hash on a current core. Four
- * hashes at once (libuv's default pool) stay within the 200 MB RSS budget.
- */
+/** 2^14 with r = 8: 16 MiB and about 35 ms per hash on a current core. */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 16_384, r: 8, p: 1 };
 
 const SALT_BYTES = 16;
@@ -26,15 +24,16 @@ const HASH_BYTES = 32;
 /** Longest password accepted, in characters; longer ones never reach scrypt. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/** One pool for the process: it bounds how many hashes run at once, whichever ticketd (or test) asks. */
+let sharedPool: ScryptPool | undefined;
+
 function derive(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
-  const options: ScryptOptions = {
-    N: params.N,
-    r: params.r,
-    p: params.p,
-    maxmem: 256 * params.N * params.r + 1024 * 1024,
-  };
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, length, options, (err, key) => (err ? reject(err) : resolve(key)));
+  sharedPool ??= new ScryptPool();
+  return sharedPool.derive({
+    password: password.normalize('NFC'),
+    salt,
+    keylen: length,
+    options: { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 },
   });
 }
 

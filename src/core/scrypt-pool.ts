@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * scrypt on a few threads of ticketd's own, never on the event loop.
+ *
+ * Node's `crypto.scrypt` runs on libuv's pool of four threads, which also
+ * serves file writes (the request log): four hashes at once held every
+ * thread, and each thread's malloc arena kept its 16 MiB of scrypt memory
+ * after the hash was done (75 MB more RSS at 20 logins a second). Here at
+ * most `size` hashes run at once, the rest wait in order, and the memory
+ * they keep is bounded by `size`.
+ *
+ * The threads start with the first hash. An idle thread does not keep the
+ * process alive; a busy one does, so that a short-lived command (`ticketd
+ * admin profile create`) waits for its hash. The worker's code is a plain
+ * CommonJS string, so it runs the same from `dist/` and from sources.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { scryptSync } = require('node:crypto');
+parentPort.on('message', ({ id, password, salt, keylen, options }) => {
+  try {
+    const key = scryptSync(password, Buffer.from(salt), keylen, options);
+    parentPort.postMessage({ id, key }, [key.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
+`;
+
+export interface ScryptJob {
+  password: string;
+  salt: Buffer;
+  keylen: number;
+  options: { N: number; r: number; p: number; maxmem: number };
+}
+
+interface Pending {
+  job: ScryptJob;
+  resolve: (key: Buffer) => void;
+  reject: (err: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  busy: Pending | undefined;
+}
+
+let nextId = 0;
+
+/**
+ * One thread for every two cores, at most four: a thread's isolate and the
+ * scrypt memory its malloc arena keeps cost about 28 MB, and at 35 ms a hash
+ * one thread does about 28 logins a second.
+ */
+export const DEFAULT_SCRYPT_THREADS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+
+export class ScryptPool {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Pending[] = [];
+
+  constructor(private readonly size = DEFAULT_SCRYPT_THREADS) {}
+
+  derive(job: ScryptJob): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every thread; hashes still waiting or running fail. */
+  async close(): Promise<void> {
+    const threads = this.threads.splice(0);
+    const closed = new Error('scrypt pool closed');
+    for (const p of this.queue.splice(0)) p.reject(closed);
+    for (const t of threads) t.busy?.reject(closed);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const thread = this.threads.find((t) => !t.busy) ?? this.spawn();
+      if (!thread) return;
+      const pending = this.queue.shift() as Pending;
+      thread.busy = pending;
+      thread.worker.ref();
+      const { password, salt, keylen, options } = pending.job;
+      thread.worker.postMessage({ id: nextId++, password, salt, keylen, options });
+    }
+  }
+
+  private spawn(): Thread | undefined {
+    if (this.threads.length >= this.size) return undefined;
+    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true }), busy: undefined };
+    const settle = (outcome: { key?: Uint8Array; error?: string }) => {
+      const pending = thread.busy;
+      thread.busy = undefined;
+      thread.worker.unref();
+      if (pending) {
+        if (outcome.key) pending.resolve(Buffer.from(outcome.key.buffer, outcome.key.byteOffset, outcome.key.length));
+        else pending.reject(new Error(outcome.error ?? 'scrypt failed'));
+      }
+      this.dispatch();
+    };
+    thread.worker.on('message', settle);
+    // A thread that died fails its hash and leaves the pool; the next hash starts another.
+    thread.worker.on('error', (err) => {
+      this.threads.splice(this.threads.indexOf(thread), 1);
+      settle({ error: err.message });
+    });
+    thread.worker.unref();
+    this.threads.push(thread);
+    return thread;
+  }
+}
