@@ -33,6 +33,9 @@ Applies pending schema migrations to the configured store and prints the
 schema version. The server also does this at start unless migrate_on_start is false.`,
 };
 
+// The bin is one bundled file (scripts/bundle.mjs): stack traces in logs name the TypeScript sources.
+process.setSourceMapsEnabled(true);
+
 async function main(argv: string[]): Promise<number> {
   // Its flags come from the admin operation table (src/admin/operations.ts); it parses them itself.
   if (argv[0] === 'admin') return runAdminCli(argv.slice(1));

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { BIN } from '../../bench/build.js';
 
 /** The repository root: the CLI runs from here, as `npm run dev` does. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,9 +30,18 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs the real CLI: `node --import tsx src/cli/main.ts ...args`. */
-export function runTicketd(args: string[], env: Record<string, string> = {}): TicketdProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+/**
+ * Runs the real CLI: from its sources (`node --import tsx src/cli/main.ts
+ * ...args`), or as installed, the bundled bin (`node dist/ticketd.mjs ...args`;
+ * build it first with ensureBuilt from bench/build.ts).
+ */
+export function runTicketd(
+  args: string[],
+  env: Record<string, string> = {},
+  from: 'sources' | 'bin' = 'sources',
+): TicketdProcess {
+  const entry = from === 'bin' ? [BIN] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

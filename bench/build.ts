@@ -1,0 +1,38 @@
+/** Building dist/ (the bundled bin) before a benchmark or a test runs it, unless it is up to date. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The `ticketd` bin: one bundled file (scripts/bundle.mjs). */
+export const BIN = join(ROOT, 'dist', 'ticketd.mjs');
+
+export type BuildWhen = 'always' | 'when-stale' | 'never';
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/**
+ * Runs `npm run build` when the bin is missing or (unless told not to look)
+ * older than what it is built from. Returns what happened, for the caller to report.
+ */
+export function ensureBuilt(when: BuildWhen, log: (line: string) => void = () => {}): void {
+  const sources = ['src', 'scripts', 'tsconfig.build.json', 'tsconfig.json', 'package.json'].map((p) => join(ROOT, p));
+  const stale =
+    when === 'always' ||
+    !existsSync(BIN) ||
+    (when === 'when-stale' && Math.max(...sources.map(newestMtime)) > statSync(BIN).mtimeMs);
+  if (!stale) return;
+  log('building (npm run build)');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  if (r.status === 0) return;
+  // tsc still emits JavaScript when it finds type errors; run that, but say so.
+  if (!existsSync(BIN)) throw new Error(`npm run build failed (${r.status ?? r.signal})`);
+  log(`WARNING: npm run build failed (${r.status ?? r.signal}); running what it emitted`);
+}

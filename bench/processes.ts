@@ -1,0 +1,139 @@
+/** The processes a benchmark run starts (the ceiling, ticketd), and what /proc says of them. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { BIN, ROOT } from './build.js';
+import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
+
+const CEILING = join(ROOT, 'bench', 'ceiling.mjs');
+
+export interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+export async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCeiling(): Promise<Server> {
+  const child = track(spawn(process.execPath, [CEILING], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split('\n')[0];
+      if (text.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`the ceiling server exited (${code}) before listening`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Starts the compiled ticketd on `storeUrl` (log level info, its log into
+ * `logPath`) and waits for its first answer to GET /v1/ping; `startMs` is
+ * the time from spawning the process to that answer.
+ */
+export async function startTicketd(
+  storeUrl: string,
+  logPath: string,
+  cpuProf: string | undefined,
+): Promise<Server & { startMs: number }> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TICKETD_')) env[k] = v;
+  env.TICKETD_LOG_LEVEL = 'info';
+  env.TICKETD_MASTER_TOKEN = BENCH_MASTER_TOKEN;
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [];
+  const log = openSync(logPath, 'a');
+  const t0 = performance.now();
+  const child = track(
+    spawn(
+      process.execPath,
+      [...nodeArgs, BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
+      // One JSON line per request goes to stdout: into a file, never the terminal.
+      { stdio: ['ignore', log, 'inherit'], env },
+    ),
+  );
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ticketd exited with ${child.exitCode} before answering`);
+    try {
+      const res = await fetch(`${url}/v1/ping`);
+      if (res.ok) return { child, url, startMs: Math.round(performance.now() - t0) };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('ticketd did not answer /v1/ping within 15 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export function countLines(path: string): number {
+  const text = readFileSync(path);
+  let lines = 0;
+  for (let i = text.indexOf(0x0a); i !== -1; i = text.indexOf(0x0a, i + 1)) lines++;
+  return lines;
+}
+
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux); undefined elsewhere. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set of a process in MB, from /proc (Linux): `VmHWM` (the peak so far) or `VmRSS` (now); undefined elsewhere. */
+export function rssMb(pid: number | undefined, which: 'VmHWM' | 'VmRSS' = 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`${which}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+// Bundles the `ticketd` bin (src/cli/main.ts and everything it imports, but
+// the native SQLite driver) into one file, dist/ticketd.mjs. Loading ~600
+// small modules took half of the time to the first answer; one file loads
+// in a fraction of it. `tsc` still emits dist/**/*.js and the type
+// declarations for the library entry (dist/index.js).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/ticketd.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // better-sqlite3 loads its compiled addon from its own directory; pg-native is pg's optional native driver.
+  external: ['better-sqlite3', 'pg-native'],
+  // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+  banner: { js: "import { createRequire as __ticketdRequire } from 'node:module';\nconst require = __ticketdRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
