@@ -1,8 +1,18 @@
+/**
+ * Fills a fresh store with live tickets before (or while) ticketd runs, for
+ * the use scenarios: every use must find a different live ticket, and use-1m
+ * needs 1,000,000 of them. Each row is what `TicketService.create` would
+ * store (hashed id, sealed payload), but rows go in by the thousand, far
+ * faster than one create at a time. The schema and the default tenant come
+ * from the store itself. Returns the tickets in insertion order.
+ */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { systemClock } from '../src/core/clock.js';
 import { DEFAULT_TENANT } from '../src/core/tenant-settings.js';
 import { Tenants } from '../src/core/tenants.js';
-import { SqliteStore } from '../src/store/sqlite/index.js';
+import { openStore } from '../src/store/open.js';
+import { parsePostgresUrl } from '../src/store/postgres/config.js';
 import { newTicket, sealPayload, ticketId } from '../src/tickets/secret.js';
 
 export interface SeedOptions {
@@ -18,52 +28,136 @@ export interface SeedOptions {
 
 const CHUNK = 20_000;
 
-/**
- * Fills a fresh SQLite file with live tickets before ticketd starts, for the
- * `use` scenario (every use must find a different live ticket). The schema and
- * the default tenant come from the store itself; each row is what
- * `TicketService.create` would store (hashed id, sealed payload), but many rows
- * go in one transaction, which is far faster than one create at a time.
- * Returns the tickets in insertion order.
- */
-export async function seedTickets(path: string, options: SeedOptions): Promise<string[]> {
-  const store = new SqliteStore(path);
-  await store.migrate();
-  await new Tenants(store, systemClock).ensureDefault();
-  await store.close();
+interface SeedRow {
+  ticket: string;
+  id: Buffer;
+  payload: Buffer;
+}
 
+function rows(n: number, payloadJson: string): SeedRow[] {
+  const out: SeedRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const ticket = newTicket();
+    out.push({ ticket, id: ticketId(ticket), payload: sealPayload(ticket, payloadJson) });
+  }
+  return out;
+}
+
+/** Applies the store's migrations and makes sure tenant `default` exists. */
+async function prepare(url: string): Promise<void> {
+  const store = await openStore(url);
+  try {
+    await store.migrate();
+    await new Tenants(store, systemClock).ensureDefault();
+  } finally {
+    await store.close();
+  }
+}
+
+/** SQLite: plain INSERTs, 20,000 to a transaction, and the tenant's counter raised to match. */
+export async function seedSqlite(path: string, options: SeedOptions): Promise<string[]> {
+  await prepare(`sqlite:${path}`);
   const db = new Database(path);
   try {
-    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 10000');
     db.pragma('synchronous = NORMAL');
     const insert = db.prepare(
       'INSERT INTO tickets (id, tenant, uses_left, expires_at, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const count = db.prepare('UPDATE tenants SET live_tickets = live_tickets + ? WHERE name = ?');
     const tickets: string[] = [];
-    const fill = db.transaction((n: number) => {
+    const fill = db.transaction((batch: SeedRow[]) => {
       const now = systemClock.now();
-      for (let i = 0; i < n; i++) {
-        const ticket = newTicket();
-        insert.run(
-          ticketId(ticket),
+      for (const r of batch) {
+        insert.run(r.id, DEFAULT_TENANT, options.uses, now + options.ttl * 1000, now, r.payload);
+        tickets.push(r.ticket);
+      }
+      count.run(batch.length, DEFAULT_TENANT);
+    });
+    while (tickets.length < options.count) {
+      fill.immediate(rows(Math.min(CHUNK, options.count - tickets.length), options.payloadJson));
+      options.onProgress?.(tickets.length);
+    }
+    return tickets;
+  } finally {
+    db.close();
+  }
+}
+
+/** PostgreSQL: multi-row INSERTs from arrays, and the tenant's count raised to match (migrations.ts: the count). */
+export async function seedPostgres(url: string, options: SeedOptions): Promise<string[]> {
+  await prepare(url);
+  const { schema, pool } = parsePostgresUrl(url);
+  const client = new pg.Client({ connectionString: pool.connectionString });
+  await client.connect();
+  try {
+    const tickets: string[] = [];
+    while (tickets.length < options.count) {
+      const batch = rows(Math.min(CHUNK / 4, options.count - tickets.length), options.payloadJson);
+      const now = systemClock.now();
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO "${schema}".tickets (id, tenant, uses_left, expires_at, created_at, payload)
+         SELECT id, $2, $3, $4, $5, payload FROM unnest($1::bytea[], $6::bytea[]) AS t(id, payload)`,
+        [
+          batch.map((r) => r.id),
           DEFAULT_TENANT,
           options.uses,
           now + options.ttl * 1000,
           now,
-          sealPayload(ticket, options.payloadJson),
-        );
-        tickets.push(ticket);
-      }
-      count.run(n, DEFAULT_TENANT);
-    });
-    while (tickets.length < options.count) {
-      fill.immediate(Math.min(CHUNK, options.count - tickets.length));
+          batch.map((r) => r.payload),
+        ],
+      );
+      await client.query(`UPDATE "${schema}".tenants SET ticket_count = ticket_count + $1 WHERE name = $2`, [
+        batch.length,
+        DEFAULT_TENANT,
+      ]);
+      await client.query('COMMIT');
+      for (const r of batch) tickets.push(r.ticket);
       options.onProgress?.(tickets.length);
     }
-    db.pragma('wal_checkpoint(TRUNCATE)');
     return tickets;
   } finally {
-    db.close();
+    await client.end();
+  }
+}
+
+/**
+ * Through the store class in-process (Redis: each create is one script that
+ * also keeps the tenant's counter and expiry index), many creates in flight
+ * at once; auto-pipelining sends each event-loop turn's creates together.
+ */
+export async function seedThroughStore(url: string, options: SeedOptions): Promise<string[]> {
+  await prepare(url);
+  const store = await openStore(url);
+  try {
+    const tickets: string[] = [];
+    while (tickets.length < options.count) {
+      const batch = rows(Math.min(CHUNK / 4, options.count - tickets.length), options.payloadJson);
+      const now = systemClock.now();
+      const results = await Promise.all(
+        batch.map((r) =>
+          store.createTicket(
+            {
+              tenant: DEFAULT_TENANT,
+              id: r.id,
+              usesLeft: options.uses,
+              expiresAt: now + options.ttl * 1000,
+              createdAt: now,
+              payload: r.payload,
+            },
+            0,
+            now,
+          ),
+        ),
+      );
+      const refused = results.find((r) => r !== 'created');
+      if (refused) throw new Error(`seeding: createTicket answered ${refused}`);
+      for (const r of batch) tickets.push(r.ticket);
+      options.onProgress?.(tickets.length);
+    }
+    return tickets;
+  } finally {
+    await store.close();
   }
 }

@@ -9,12 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { systemClock } from '../src/core/clock.js';
-import { DEFAULT_TENANT } from '../src/core/tenant-settings.js';
-import { Tenants } from '../src/core/tenants.js';
-import { openStore } from '../src/store/open.js';
-import { newTicket, sealPayload, ticketId } from '../src/tickets/secret.js';
-import { type SeedOptions, seedTickets } from './seed.js';
+import { type SeedOptions, seedPostgres, seedSqlite, seedThroughStore } from './seed.js';
 
 export type StoreName = 'sqlite' | 'postgres' | 'redis';
 export const STORE_NAMES: StoreName[] = ['sqlite', 'postgres', 'redis'];
@@ -44,7 +39,7 @@ function withParam(url: string, name: string, value: string): string {
 export function benchStore(name: StoreName, dir: string): BenchStore {
   if (name === 'sqlite') {
     const path = join(dir, 'ticketd.db');
-    return { name, url: `sqlite:${path}`, seed: (o) => seedTickets(path, o), cleanup: async () => {} };
+    return { name, url: `sqlite:${path}`, seed: (o) => seedSqlite(path, o), cleanup: async () => {} };
   }
   if (name === 'postgres') {
     const base = process.env.TICKETD_BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
@@ -53,7 +48,7 @@ export function benchStore(name: StoreName, dir: string): BenchStore {
     return {
       name,
       url,
-      seed: (o) => seedThroughStore(url, o),
+      seed: (o) => seedPostgres(url, o),
       cleanup: async () => {
         const conn = new URL(base);
         conn.searchParams.delete('schema');
@@ -103,51 +98,5 @@ async function deleteRedisPrefix(base: string, prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
-  }
-}
-
-/**
- * Seeds through the store class in-process (what `TicketService.create`
- * stores: hashed id, sealed payload), many creates in flight at once.
- */
-async function seedThroughStore(url: string, options: SeedOptions): Promise<string[]> {
-  const store = await openStore(url);
-  try {
-    await store.migrate();
-    await new Tenants(store, systemClock).ensureDefault();
-    const tickets: string[] = [];
-    const IN_FLIGHT = 512;
-    while (tickets.length < options.count) {
-      const n = Math.min(IN_FLIGHT * 8, options.count - tickets.length);
-      const now = systemClock.now();
-      const batch: string[] = [];
-      for (let i = 0; i < n; i++) batch.push(newTicket());
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(IN_FLIGHT, n) }, async () => {
-          for (let i = next++; i < n; i = next++) {
-            const ticket = batch[i] as string;
-            const r = await store.createTicket(
-              {
-                tenant: DEFAULT_TENANT,
-                id: ticketId(ticket),
-                usesLeft: options.uses,
-                expiresAt: now + options.ttl * 1000,
-                createdAt: now,
-                payload: sealPayload(ticket, options.payloadJson),
-              },
-              0,
-              now,
-            );
-            if (r !== 'created') throw new Error(`seeding: createTicket answered ${r}`);
-          }
-        }),
-      );
-      tickets.push(...batch);
-      options.onProgress?.(tickets.length);
-    }
-    return tickets;
-  } finally {
-    await store.close();
   }
 }

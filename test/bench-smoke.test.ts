@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TICKETD_SCENARIOS = ['create', 'use', 'create+use', 'profile-get', 'oz-reissue', 'use-under-logins'];
+const TICKETD_SCENARIOS = ['create', 'use', 'create+use', 'profile-get', 'oz-reissue', 'use-under-logins', 'use-1m'];
+/** The rows each store gives: use-1m measures use with the small pool, then with the large one. */
+const ROWS_PER_STORE = [...TICKETD_SCENARIOS.slice(0, -1), 'use-10k', 'use-1m'];
 /** SQLite always; PostgreSQL and Redis only when their benchmark URLs are set. */
 const STORES = [
   'sqlite',
@@ -15,7 +17,7 @@ const STORES = [
 ];
 const EXPECTED = [
   { scenario: 'ceiling', store: '-' },
-  ...STORES.flatMap((store) => TICKETD_SCENARIOS.map((scenario) => ({ scenario, store }))),
+  ...STORES.flatMap((store) => ROWS_PER_STORE.map((scenario) => ({ scenario, store }))),
 ];
 
 interface Row {
@@ -75,9 +77,25 @@ describe('npm run bench -- --smoke', () => {
           return { scenario, store: maybeUnit === '(pairs/s)' ? store : maybeUnit };
         });
       expect(tableRows).toEqual(EXPECTED);
-      for (const store of STORES) expect(stdout).toMatch(new RegExp(`ticketd on ${store}: peak RSS \\d+ MB`));
+      for (const store of STORES) {
+        expect(stdout).toMatch(new RegExp(`ticketd on ${store}: start-up \\d+ ms, peak RSS \\d+ MB`));
+        expect(stdout).toMatch(
+          new RegExp(`ticketd on ${store}, 5,000 live tickets: start-up \\d+ ms, peak RSS \\d+ MB`),
+        );
+      }
+      expect(readFileSync(out.replace(/\.json$/, '.svg'), 'utf8')).toMatch(
+        /^<svg [^>]*>[\s\S]*use-1m · sqlite[\s\S]*<\/svg>\n$/,
+      );
 
-      const { rows } = JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] };
+      const { rows, processes } = JSON.parse(readFileSync(out, 'utf8')) as {
+        rows: Row[];
+        processes: { label: string; startMs: number; peakRssMb: number }[];
+      };
+      expect(processes.map((p) => p.label)).toEqual(STORES.flatMap((s) => [s, `${s}, 5,000 live tickets`]));
+      for (const p of processes) {
+        expect(p.startMs, p.label).toBeGreaterThan(0);
+        expect(p.peakRssMb, p.label).toBeGreaterThan(0);
+      }
       expect(rows.map((r) => ({ scenario: r.scenario, store: r.store }))).toEqual(EXPECTED);
       for (const row of rows) {
         expect(row.responses, row.scenario).toBeGreaterThan(0);
