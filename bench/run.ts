@@ -36,7 +36,7 @@ import {
 } from './report.js';
 import { ozReissueRequests, setupOzReissue, type UserTicket } from './scenarios/oz.js';
 import { type ProfileFixture, profileGetRequests, setupProfileGet, startLogins } from './scenarios/profile.js';
-import { createRequests, PAYLOAD_JSON, pairRequests, useRequests } from './scenarios/tickets.js';
+import { createRequests, PAYLOAD_JSON, pairRequests, TicketPool, useRequests } from './scenarios/tickets.js';
 import { type BenchStore, benchStore, STORE_NAMES, type StoreName } from './stores.js';
 
 /** What `--scenarios` takes; `use-1m` runs both use-10k and use-1m. */
@@ -136,9 +136,19 @@ type Options = ReturnType<typeof parseOptions>;
 
 // ---- one store -------------------------------------------------------------
 
-/** Live tickets one use run (warm-up and timed run) may take: ticketd cannot answer faster than the bare ceiling did. */
-function useRunTickets(ceilingRate: number, options: Options): number {
-  return Math.ceil(ceilingRate * (options.drive.warmup + options.drive.duration + 2) * 1.25);
+/**
+ * Uses one run (warm-up and timed run) at `rate` may take, with room to
+ * spare. A use run tops its pool up to this before it starts, so that the
+ * store holds about as many tickets as the run needs, not millions more.
+ */
+function ticketsFor(rate: number, options: Options): number {
+  return Math.ceil(rate * (options.drive.warmup + options.drive.duration + 2) * 1.5) + 1000;
+}
+/** The rate the first use run is seeded for, as a fraction of the ceiling: above the bar (0.60); beyond it, uses would find no ticket (404s, reported). */
+const FIRST_USE_RUN_RATIO = 0.75;
+
+async function topUp(target: BenchStore, pool: TicketPool, needed: number): Promise<void> {
+  if (pool.unused < needed) pool.add(await seed(target, needed - pool.unused, 1));
 }
 
 async function seed(target: BenchStore, count: number, uses: number): Promise<string[]> {
@@ -196,10 +206,7 @@ async function runStore(
   const has = (s: ScenarioOption) => options.scenarios.includes(s);
   if (!SCENARIOS.some((s) => s !== 'use-1m' && has(s))) return undefined;
   return withTicketd(store, store, options, async (target, start) => {
-    // Enough live tickets that no use in the warm-up or the timed run lacks one.
-    const useRuns = (has('use') ? 1 : 0) + (has('use-under-logins') ? 2 : 0);
-    const pool = useRuns > 0 ? await seed(target, useRunTickets(ceilingRate, options) * useRuns + 1000, 1) : [];
-    const cursor = { next: 0 };
+    const pool = new TicketPool();
     const ticketd = await start();
     const tag = `${store}-${Date.now().toString(36)}`;
     let profile: ProfileFixture | undefined;
@@ -221,7 +228,8 @@ async function runStore(
           rows.push(toRow(scenario, await run(scenario, createRequests), ceilingRate, store));
           break;
         case 'use':
-          rows.push(toRow(scenario, await run(scenario, useRequests(pool, cursor)), ceilingRate, store));
+          await topUp(target, pool, ticketsFor(ceilingRate * FIRST_USE_RUN_RATIO, options));
+          rows.push(toRow(scenario, await run(scenario, useRequests(pool)), ceilingRate, store));
           break;
         case 'create+use':
           rows.push(toRow(scenario, await run(scenario, pairRequests), ceilingRate, store));
@@ -237,9 +245,7 @@ async function runStore(
           break;
         }
         case 'use-under-logins':
-          rows.push(
-            await useUnderLogins(store, ticketd, pool, cursor, profile as ProfileFixture, options, ceilingRate),
-          );
+          rows.push(await useUnderLogins(target, ticketd, pool, profile as ProfileFixture, options, ceilingRate, rows));
           break;
         case 'use-1m':
           break; // its own store and process: runLiveScale()
@@ -250,16 +256,20 @@ async function runStore(
 
 /** Ticket use without, then with, 20 authenticates a second (scrypt) beside it; the bar is the drop. */
 async function useUnderLogins(
-  store: StoreName,
+  target: BenchStore,
   ticketd: Server,
-  pool: string[],
-  cursor: { next: number },
+  pool: TicketPool,
   profile: ProfileFixture,
   options: Options,
   ceilingRate: number,
+  rows: Row[],
 ): Promise<Row> {
-  const requests = useRequests(pool, cursor);
+  const store = target.name;
+  const requests = useRequests(pool);
+  const lastUse = rows.find((r) => r.scenario === 'use' && r.store === store);
+  await topUp(target, pool, ticketsFor(lastUse ? lastUse.rate : ceilingRate * FIRST_USE_RUN_RATIO, options));
   const base = await measure(`use on ${store} (without logins)`, ticketd, requests, options.drive);
+  await topUp(target, pool, ticketsFor(base.responses / base.seconds, options));
   const side = startLogins(ticketd.url, profile.username, LOGINS_PER_SECOND);
   const label = `use-under-logins on ${store} (${LOGINS_PER_SECOND} logins/s)`;
   const m = await measure(label, ticketd, requests, options.drive).finally(() => side.stop());
@@ -295,21 +305,23 @@ async function runLiveScale(
   const scale = options.smoke ? LIVE_SCALE_SMOKE : LIVE_SCALE;
   const label = `${store}, ${fmtInt(scale.large)} live tickets`;
   return withTicketd(store, label, options, async (target, start) => {
-    const pool = await seed(target, scale.small, MANY_USES);
+    const pool = new TicketPool();
+    pool.add(await seed(target, scale.small, MANY_USES));
     const ticketd = await start();
     const small = await measure(
       `use on ${store} with ${fmtInt(scale.small)} live`,
       ticketd,
-      useRequests(pool, { next: 0 }, true),
+      useRequests(pool, true),
       options.drive,
     );
     const smallRow = { ...toRow('use-10k', small, ceilingRate, store), liveTickets: scale.small };
     rows.push(smallRow);
-    pool.push(...(await seed(target, scale.large - scale.small, MANY_USES)));
+    pool.add(await seed(target, scale.large - scale.small, MANY_USES));
+    pool.next = 0;
     const large = await measure(
       `use on ${store} with ${fmtInt(scale.large)} live`,
       ticketd,
-      useRequests(pool, { next: 0 }, true),
+      useRequests(pool, true),
       options.drive,
     );
     const baseline = { rate: smallRow.rate, of: `use with ${fmtInt(scale.small)} live` };

@@ -13,21 +13,38 @@ export const createRequests = (): RequestSpec[] => [
   { method: 'POST', path: '/v1/tickets', headers: JSON_HEADERS, body: CREATE_BODY },
 ];
 
+/** Live tickets seeded for the use scenarios, and how far the runs on them got. */
+export class TicketPool {
+  readonly tickets: string[] = [];
+  /** The next ticket a use takes. */
+  next = 0;
+
+  add(more: string[]): void {
+    for (const t of more) this.tickets.push(t);
+  }
+
+  /** Tickets no use has taken yet. */
+  get unused(): number {
+    return this.tickets.length - this.next;
+  }
+}
+
 /**
  * Each use takes the next ticket of the pool. With `wrap` off (tickets of
- * one use), the cursor is shared by every run on the pool and past its end a
- * use names a ticket that does not exist (a 404); with `wrap` on (tickets of
- * many uses) it goes round and round.
+ * one use), every run on the pool goes on where the last one stopped, and
+ * past its end a use names a ticket that does not exist (a 404); with `wrap`
+ * on (tickets of many uses) it goes round and round.
  */
-export function useRequests(pool: string[], cursor = { next: 0 }, wrap = false): () => RequestSpec[] {
+export function useRequests(pool: TicketPool, wrap = false): () => RequestSpec[] {
   return () => [
     {
       method: 'POST',
       path: '/v1/tickets/use',
       headers: JSON_HEADERS,
       setupRequest: (req) => {
-        const i = cursor.next++;
-        req.body = `{"ticket":"${(wrap ? pool[i % pool.length] : pool[i]) ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA'}"}`;
+        const i = pool.next++;
+        const ticket = wrap ? pool.tickets[i % pool.tickets.length] : pool.tickets[i];
+        req.body = `{"ticket":"${ticket ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA'}"}`;
         return req;
       },
     },
