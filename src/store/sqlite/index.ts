@@ -28,7 +28,7 @@ import { SqliteProfiles } from './profiles.js';
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
 
-/** Ticket writes a connection makes before it hands checkpoints to a thread of their own (see checkpointer.ts). */
+/** Writes a connection makes before it hands checkpoints to a thread of their own (see checkpointer.ts). */
 const BACKGROUND_CHECKPOINT_AFTER_WRITES = 2000;
 /** How often the checkpoint thread copies the WAL back into the database. */
 const BACKGROUND_CHECKPOINT_INTERVAL_MS = 200;
@@ -60,8 +60,8 @@ interface TenantRow {
  * The embedded default: one SQLite file in WAL mode. better-sqlite3 is
  * synchronous, so within one process every step runs to completion without
  * interleaving; across processes sharing the file, each write runs in a
- * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Ticket writes are
- * group-committed (see write()).
+ * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Every write is
+ * group-committed (see write()); reads run at once.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -78,7 +78,7 @@ export class SqliteStore implements Store {
   private checkpointer: Checkpointer | undefined;
   private writesBeforeCheckpointer: number;
 
-  /** `backgroundCheckpointAfterWrites`: ticket writes before checkpoints move to their own thread (tests lower it). */
+  /** `backgroundCheckpointAfterWrites`: writes before checkpoints move to their own thread (tests lower it). */
   constructor(path: string, options: { backgroundCheckpointAfterWrites?: number } = {}) {
     this.path = path;
     this.writesBeforeCheckpointer = options.backgroundCheckpointAfterWrites ?? BACKGROUND_CHECKPOINT_AFTER_WRITES;
@@ -143,22 +143,24 @@ export class SqliteStore implements Store {
   }
 
   async getTenant(name: string): Promise<TenantRecord | null> {
-    const row = this.run(() => this.stmts.getTenant.get(name) as TenantRow | undefined);
+    const row = await this.read(() => this.stmts.getTenant.get(name) as TenantRow | undefined);
     return row ? toTenant(row) : null;
   }
 
   async putTenant(t: TenantRecord): Promise<void> {
-    this.run(() => this.stmts.putTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
+    await this.write(() => this.stmts.putTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
   }
 
   async createTenant(t: TenantRecord): Promise<'created' | 'exists'> {
     // One statement: SQLite serialises writers, so of concurrent creates (any process) one inserts.
-    const { changes } = this.run(() => this.stmts.createTenant.run(t.name, JSON.stringify(t.settings), t.createdAt));
+    const { changes } = await this.write(() =>
+      this.stmts.createTenant.run(t.name, JSON.stringify(t.settings), t.createdAt),
+    );
     return changes === 1 ? 'created' : 'exists';
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    return this.run(() => (this.stmts.listTenants.all() as TenantRow[]).map(toTenant));
+    return this.read(() => (this.stmts.listTenants.all() as TenantRow[]).map(toTenant));
   }
 
   createTicket(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
@@ -174,7 +176,7 @@ export class SqliteStore implements Store {
   }
 
   async peekTicket(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
-    const row = this.run(
+    const row = await this.read(
       () =>
         this.stmts.peek.get(id, tenant, now) as
           | { uses_left: number | null; expires_at: number | null; created_at: number }
@@ -184,7 +186,7 @@ export class SqliteStore implements Store {
   }
 
   async countTickets(tenant: string): Promise<number> {
-    const row = this.run(() => this.stmts.count.get(tenant) as { live_tickets: number } | undefined);
+    const row = await this.read(() => this.stmts.count.get(tenant) as { live_tickets: number } | undefined);
     return row?.live_tickets ?? 0;
   }
 
@@ -194,14 +196,15 @@ export class SqliteStore implements Store {
 
   // ---- group commit ----------------------------------------------------------
 
-  /** Ticket writes waiting for the next group commit. */
+  /** Writes waiting for the next group commit. */
   private pending: PendingWrite[] = [];
 
   /**
    * Group commit. A commit costs far more than the statements it commits (it
-   * appends every page they changed to the WAL), so ticket writes queue here
-   * and run together in one IMMEDIATE transaction at the end of the
-   * event-loop turn that issued them. Each write's promise settles only once
+   * appends every page they changed to the WAL), so writes of every kind
+   * (tickets, login tickets, Hawk nonces, ...) queue here and run together in
+   * one IMMEDIATE transaction at the end of the event-loop turn that issued
+   * them. Each write's promise settles only once
    * that transaction has committed (or failed), so an answer never goes out
    * before its write is durable. Every other call runs the queue first (see
    * run()), so calls still take effect in the order made.
@@ -244,6 +247,20 @@ export class SqliteStore implements Store {
       p.resolve(value);
     }
   };
+
+  /**
+   * A read. With writes queued, it joins them, in order, in the next group
+   * commit, so that it sees every write made before it (awaited or not);
+   * otherwise it runs at once.
+   */
+  private read<T>(step: () => T): Promise<T> {
+    if (this.pending.length > 0) return this.write(step);
+    try {
+      return Promise.resolve(step());
+    } catch (err) {
+      return Promise.reject(this.unavailable(err) ?? err);
+    }
+  }
 
   /** Hands checkpoints to their own thread once this connection writes in earnest (file databases only). */
   private countWrites(n: number): void {
@@ -393,7 +410,7 @@ export class SqliteStore implements Store {
   async deleteTenant(name: string): Promise<boolean> {
     // The Oz apps and grants of the tenant go in the same IMMEDIATE transaction
     // (the profile side's own transaction nests in it as a savepoint).
-    return this.run(() => this.deleteTenantTxn.immediate(name));
+    return this.write(() => this.deleteTenantTxn.immediate(name));
   }
   private deleteTenantSteps: Database.Transaction<(name: string) => boolean> | undefined;
   private get deleteTenantTxn() {
@@ -405,57 +422,57 @@ export class SqliteStore implements Store {
   }
 
   async createProfile(profile: ProfileRecord): Promise<'created' | 'exists'> {
-    return this.run(() => this.profiles.createProfile(profile));
+    return this.write(() => this.profiles.createProfile(profile));
   }
   async getProfile(id: string): Promise<ProfileRecord | null> {
-    return this.run(() => this.profiles.getProfile(id));
+    return this.read(() => this.profiles.getProfile(id));
   }
   async getProfileByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
-    return this.run(() => this.profiles.getProfileByUsername(tenant, username));
+    return this.read(() => this.profiles.getProfileByUsername(tenant, username));
   }
   async listProfiles(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
-    return this.run(() => this.profiles.listProfiles(tenant, offset, limit));
+    return this.read(() => this.profiles.listProfiles(tenant, offset, limit));
   }
   async countProfiles(tenant: string): Promise<number> {
-    return this.run(() => this.profiles.countProfiles(tenant));
+    return this.read(() => this.profiles.countProfiles(tenant));
   }
   async updateProfile(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {
-    return this.run(() => this.profiles.updateProfile(id, patch, now));
+    return this.write(() => this.profiles.updateProfile(id, patch, now));
   }
   async deleteProfile(id: string): Promise<boolean> {
-    return this.run(() => this.profiles.deleteProfile(id));
+    return this.write(() => this.profiles.deleteProfile(id));
   }
   async recordLoginFailure(id: string, now: number, lockAfter: number, lockMs: number): Promise<LoginFailure | null> {
-    return this.run(() => this.profiles.recordLoginFailure(id, now, lockAfter, lockMs));
+    return this.write(() => this.profiles.recordLoginFailure(id, now, lockAfter, lockMs));
   }
   async resetLoginFailures(id: string): Promise<void> {
-    this.run(() => this.profiles.resetLoginFailures(id));
+    await this.write(() => this.profiles.resetLoginFailures(id));
   }
 
   async createLoginTicket(ticket: LoginTicketRecord): Promise<void> {
-    this.run(() => this.profiles.createLoginTicket(ticket));
+    await this.write(() => this.profiles.createLoginTicket(ticket));
   }
   async getLoginTicket(id: Buffer, now: number): Promise<LoginTicketRecord | null> {
-    return this.run(() => this.profiles.getLoginTicket(id, now));
+    return this.read(() => this.profiles.getLoginTicket(id, now));
   }
   async touchLoginTicket(id: Buffer, now: number, maxAgeMs: number): Promise<LoginTicketRecord | null> {
-    return this.run(() => this.profiles.touchLoginTicket(id, now, maxAgeMs));
+    return this.write(() => this.profiles.touchLoginTicket(id, now, maxAgeMs));
   }
   async deleteLoginTicket(id: Buffer): Promise<boolean> {
-    return this.run(() => this.profiles.deleteLoginTicket(id));
+    return this.write(() => this.profiles.deleteLoginTicket(id));
   }
   async deleteLoginTicketsOfProfile(profileId: string): Promise<number> {
-    return this.run(() => this.profiles.deleteLoginTicketsOfProfile(profileId));
+    return this.write(() => this.profiles.deleteLoginTicketsOfProfile(profileId));
   }
   async purgeLoginTickets(now: number, limit: number): Promise<number> {
-    return this.run(() => this.profiles.purgeLoginTickets(now, limit));
+    return this.write(() => this.profiles.purgeLoginTickets(now, limit));
   }
 
   async createPersistentLogin(login: PersistentLoginRecord): Promise<void> {
-    this.run(() => this.profiles.createPersistentLogin(login));
+    await this.write(() => this.profiles.createPersistentLogin(login));
   }
   async getPersistentLogin(id: Buffer, now: number): Promise<PersistentLoginRecord | null> {
-    return this.run(() => this.profiles.getPersistentLogin(id, now));
+    return this.read(() => this.profiles.getPersistentLogin(id, now));
   }
   async refreshPersistentLogin(
     id: Buffer,
@@ -463,36 +480,36 @@ export class SqliteStore implements Store {
     now: number,
     expiresAt: number,
   ): Promise<PersistentLoginRecord | null> {
-    return this.run(() => this.profiles.refreshPersistentLogin(id, token, now, expiresAt));
+    return this.write(() => this.profiles.refreshPersistentLogin(id, token, now, expiresAt));
   }
   async deletePersistentLogin(id: Buffer): Promise<boolean> {
-    return this.run(() => this.profiles.deletePersistentLogin(id));
+    return this.write(() => this.profiles.deletePersistentLogin(id));
   }
   async deletePersistentLoginsOfProfile(profileId: string): Promise<number> {
-    return this.run(() => this.profiles.deletePersistentLoginsOfProfile(profileId));
+    return this.write(() => this.profiles.deletePersistentLoginsOfProfile(profileId));
   }
   async purgePersistentLogins(now: number, limit: number): Promise<number> {
-    return this.run(() => this.profiles.purgePersistentLogins(now, limit));
+    return this.write(() => this.profiles.purgePersistentLogins(now, limit));
   }
 
   async createAccessToken(token: AccessTokenRecord): Promise<'created' | 'exists'> {
-    return this.run(() => this.profiles.createAccessToken(token));
+    return this.write(() => this.profiles.createAccessToken(token));
   }
   async getAccessToken(id: Buffer): Promise<AccessTokenRecord | null> {
-    return this.run(() => this.profiles.getAccessToken(id));
+    return this.read(() => this.profiles.getAccessToken(id));
   }
   async listAccessTokens(): Promise<AccessTokenRecord[]> {
-    return this.run(() => this.profiles.listAccessTokens());
+    return this.read(() => this.profiles.listAccessTokens());
   }
   async deleteAccessToken(id: Buffer): Promise<boolean> {
-    return this.run(() => this.profiles.deleteAccessToken(id));
+    return this.write(() => this.profiles.deleteAccessToken(id));
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return this.run(() => this.profiles.getMeta(key));
+    return this.read(() => this.profiles.getMeta(key));
   }
   async putMetaIfAbsent(key: string, value: string): Promise<string> {
-    return this.run(() => this.profiles.putMetaIfAbsent(key, value));
+    return this.write(() => this.profiles.putMetaIfAbsent(key, value));
   }
 
   // ---- Oz surface (oz.ts) ----------------------------------------------------
@@ -505,45 +522,45 @@ export class SqliteStore implements Store {
   }
 
   async createApp(app: OzAppRecord): Promise<'created' | 'exists'> {
-    return this.run(() => this.oz.createApp(app));
+    return this.write(() => this.oz.createApp(app));
   }
   async getApp(id: string): Promise<OzAppRecord | null> {
-    return this.run(() => this.oz.getApp(id));
+    return this.read(() => this.oz.getApp(id));
   }
   async listApps(tenant: string | null): Promise<OzAppRecord[]> {
-    return this.run(() => this.oz.listApps(tenant));
+    return this.read(() => this.oz.listApps(tenant));
   }
   async setAppKey(id: string, key: string): Promise<OzAppRecord | null> {
-    return this.run(() => this.oz.setAppKey(id, key));
+    return this.write(() => this.oz.setAppKey(id, key));
   }
   async deleteApp(id: string): Promise<boolean> {
-    return this.run(() => this.oz.deleteApp(id));
+    return this.write(() => this.oz.deleteApp(id));
   }
 
   async createGrant(grant: OzGrantRecord): Promise<void> {
-    this.run(() => this.oz.createGrant(grant));
+    await this.write(() => this.oz.createGrant(grant));
   }
   async getGrant(id: string, now: number): Promise<OzGrantRecord | null> {
-    return this.run(() => this.oz.getGrant(id, now));
+    return this.read(() => this.oz.getGrant(id, now));
   }
   async listGrants(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]> {
-    return this.run(() => this.oz.listGrants(filter, now, limit));
+    return this.read(() => this.oz.listGrants(filter, now, limit));
   }
   async deleteGrant(id: string): Promise<boolean> {
-    return this.run(() => this.oz.deleteGrant(id));
+    return this.write(() => this.oz.deleteGrant(id));
   }
   async deleteGrantsOfUser(user: string): Promise<number> {
-    return this.run(() => this.oz.deleteGrantsOfUser(user));
+    return this.write(() => this.oz.deleteGrantsOfUser(user));
   }
   async purgeGrants(now: number, limit: number): Promise<number> {
-    return this.run(() => this.oz.purgeGrants(now, limit));
+    return this.write(() => this.oz.purgeGrants(now, limit));
   }
 
   async useNonce(credentialId: string, nonce: string, now: number, expiresAt: number): Promise<boolean> {
-    return this.run(() => this.oz.useNonce(credentialId, nonce, now, expiresAt));
+    return this.write(() => this.oz.useNonce(credentialId, nonce, now, expiresAt));
   }
   async purgeNonces(now: number, limit: number): Promise<number> {
-    return this.run(() => this.oz.purgeNonces(now, limit));
+    return this.write(() => this.oz.purgeNonces(now, limit));
   }
 
   /**
@@ -567,7 +584,7 @@ export class SqliteStore implements Store {
 
   /**
    * Runs a synchronous step, turning "cannot reach the file" into
-   * StoreUnavailableError. Ticket writes still queued for a group commit run
+   * StoreUnavailableError. Writes still queued for a group commit run
    * first, so that every call sees the writes made before it.
    */
   private run<T>(step: () => T): T {
