@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import * as Iron from '@hapi/iron';
 import { ConfigError } from '../config/load.js';
 import type { ProfileStore } from '../store/profile-types.js';
+import { seal, unseal } from './iron-seal.js';
 
 /**
  * The Iron password that seals Oz tickets and rsvps, with rotation.
@@ -12,7 +12,7 @@ import type { ProfileStore } from '../store/profile-types.js';
  * sealed before a rotation keep unsealing while their id stays configured.
  */
 
-/** Iron's own minimum. */
+/** Iron's own minimum (iron-seal.ts). */
 export const MIN_PASSWORD_LENGTH = 32;
 /** Where a generated password is kept, shared by every instance on the store. */
 export const GENERATED_META_KEY = 'oz.iron_password';
@@ -33,8 +33,6 @@ export interface IronSettings {
 }
 
 export class IronKeys {
-  private readonly options = Iron.defaults;
-
   /**
    * @param currentId the name of the password new seals use
    * @param sealWith that password: a bare secret (id-less seals) or `{id, secret}`
@@ -48,8 +46,8 @@ export class IronKeys {
     private readonly idless: readonly string[],
   ) {}
 
-  seal(value: object): Promise<string> {
-    return Iron.seal(value, this.sealWith, this.options);
+  async seal(value: object): Promise<string> {
+    return seal(value, this.sealWith);
   }
 
   /**
@@ -59,11 +57,11 @@ export class IronKeys {
    */
   async unseal(sealed: string): Promise<unknown> {
     const id = sealed.split('*', 3)[1];
-    if (id !== '') return Iron.unseal(sealed, this.byId as Iron.password.Hash, this.options);
+    if (id !== '') return unseal(sealed, this.byId);
     let failure: unknown = new Error('no password for id-less seals');
     for (const secret of this.idless) {
       try {
-        return await Iron.unseal(sealed, secret, this.options);
+        return unseal(sealed, secret);
       } catch (err) {
         failure = err;
       }

@@ -1,7 +1,9 @@
+import * as Iron from '@hapi/iron';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { configuredPasswords, GENERATED_META_KEY, IronKeys, type IronSettings } from '../../src/oz/iron.js';
+import { seal, unseal } from '../../src/oz/iron-seal.js';
 import { createTicketd } from '../../src/wire.js';
 
 const A = 'a'.repeat(32);
@@ -154,5 +156,53 @@ describe('oz settings', () => {
       grant_ttl: 2_592_000,
       rsvp_ttl: 60,
     });
+  });
+});
+
+describe('Iron seals (iron-seal.ts) against @hapi/iron 7', () => {
+  const value = { id: 'ticket', exp: 1_795_000_000_000, scope: ['a', 'b'], ext: { public: { x: 'ü' } } };
+
+  it('@hapi/iron opens what ticketd seals, with one secret or one named by an id', async () => {
+    expect(await Iron.unseal(seal(value, A), A, Iron.defaults)).toEqual(value);
+    const named = seal(value, { id: 'k2', secret: B });
+    expect(named.startsWith('Fe26.2*k2*')).toBe(true);
+    expect(await Iron.unseal(named, { k1: A, k2: B }, Iron.defaults)).toEqual(value);
+  });
+
+  it('ticketd opens what @hapi/iron seals, and refuses what it refuses, with its messages', async () => {
+    expect(unseal(await Iron.seal(value, A, Iron.defaults), A)).toEqual(value);
+    expect(unseal(await Iron.seal(value, { id: 'k1', secret: A }, Iron.defaults), { k1: A })).toEqual(value);
+    expect(unseal(await Iron.seal(value, A, Iron.defaults), { default: A })).toEqual(value);
+
+    const sealed = seal(value, A);
+    const parts = sealed.split('*');
+    const tamper = (i: number, to: string) => parts.map((p, j) => (j === i ? to : p)).join('*');
+    const refused: [string, string, string | Record<string, string>][] = [
+      ['Bad hmac value', sealed, B],
+      ['Bad hmac value', tamper(4, `${parts[4]}A`), A],
+      ['Bad hmac value', tamper(7, 'x'.repeat(43)), A],
+      ['Wrong mac prefix', tamper(0, 'Fe26.1'), A],
+      ['Incorrect number of sealed components', `${sealed}*`, A],
+      ['Cannot find password: k9', seal(value, { id: 'k9', secret: A }), { k1: A }],
+      ['Invalid expiration', tamper(5, 'soon'), A],
+    ];
+    for (const [message, variant, password] of refused) {
+      expect(() => unseal(variant, password), message).toThrow(message);
+      await expect(Iron.unseal(variant, password, Iron.defaults), message).rejects.toThrow(message);
+    }
+    expect(() => seal(value, 'short')).toThrow('Password string too short');
+  });
+
+  it('a seal with an expiry (as @hapi/iron makes with a ttl) opens until it expires, with 60 s of skew', async () => {
+    const expiring = await Iron.seal(value, A, { ...Iron.defaults, ttl: 1000 });
+    const expiresAt = Number(expiring.split('*')[5]);
+    expect(unseal(expiring, A, expiresAt + 59_000)).toEqual(value);
+    expect(() => unseal(expiring, A, expiresAt + 60_000)).toThrow('Expired seal');
+  });
+
+  it('parses like @hapi/iron: a sealed __proto__ key is refused', async () => {
+    const poisoned = seal(JSON.parse('{"a":1,"__proto__":{"polluted":true}}'), A);
+    expect(() => unseal(poisoned, A)).toThrow(/Failed parsing sealed object JSON/);
+    await expect(Iron.unseal(poisoned, A, Iron.defaults)).rejects.toThrow(/Failed parsing sealed object JSON/);
   });
 });
