@@ -32,7 +32,25 @@ export interface IronSettings {
   iron_password?: string | undefined;
 }
 
+/** Seals opened lately, kept by IronKeys: a client signs request after request with the same ticket. */
+const OPENED_CACHE_SIZE = 4096;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class IronKeys {
+  /**
+   * Sealed text → what it opened to (frozen), most recent last. A seal is
+   * authenticated: the same text always opens to the same value under the
+   * same passwords, which never change while this instance lives; a text
+   * that differs in one character is another key and is verified anew.
+   */
+  private readonly opened = new Map<string, unknown>();
   /**
    * @param currentId the name of the password new seals use
    * @param sealWith that password: a bare secret (id-less seals) or `{id, secret}`
@@ -51,11 +69,24 @@ export class IronKeys {
   }
 
   /**
-   * Opens a seal made under any of the passwords. Rejects (with Iron's own
-   * error) when the seal is malformed, tampered with, or made under no
-   * password known here; callers turn that into their answer.
+   * Opens a seal made under any of the passwords; the value is frozen.
+   * Rejects (with Iron's own error) when the seal is malformed, tampered
+   * with, or made under no password known here; callers turn that into their answer.
    */
   async unseal(sealed: string): Promise<unknown> {
+    const cached = this.opened.get(sealed);
+    if (cached !== undefined) {
+      this.opened.delete(sealed);
+      this.opened.set(sealed, cached);
+      return cached;
+    }
+    const value = deepFreeze(this.open(sealed));
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value as string);
+    this.opened.set(sealed, value);
+    return value;
+  }
+
+  private open(sealed: string): unknown {
     const id = sealed.split('*', 3)[1];
     if (id !== '') return unseal(sealed, this.byId);
     let failure: unknown = new Error('no password for id-less seals');

@@ -101,6 +101,18 @@ describe('IronKeys', () => {
     await expect(keys.unseal('Fe26.2**garbage')).rejects.toThrow();
   });
 
+  it('opens a seal it opened before from memory, frozen, and still refuses any variant of it', async () => {
+    const keys = IronKeys.forUnsealing(A);
+    const sealed = await keys.seal({ scope: ['a'], ext: { public: { n: 1 } } });
+    const first = (await keys.unseal(sealed)) as { scope: string[] };
+    expect(await keys.unseal(sealed)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.scope)).toBe(true);
+    expect(() => first.scope.push('b')).toThrow(TypeError);
+    const parts = sealed.split('*');
+    parts[4] = `${parts[4]}A`;
+    await expect(keys.unseal(parts.join('*'))).rejects.toThrow('Bad hmac value');
+  });
+
   it('unconfigured: generated once and kept in the store, so every instance shares it', async () => {
     const m = meta();
     const one = await IronKeys.load({}, m);
