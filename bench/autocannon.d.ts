@@ -24,6 +24,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds. */
     timeout?: number;
+    /** Requests per second over all connections at most. */
+    overallRate?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { BIN } from '../../bench/build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -27,22 +28,26 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts the real `ticketd serve` from source in its own process and waits
- * until /v1/ping answers.
+ * Starts the real `ticketd serve` in its own process and waits until
+ * /v1/ping answers: from its sources (tsx), or with `bin` the bundled bin as
+ * installed (dist/ticketd.mjs; build it first with ensureBuilt from
+ * bench/build.ts). `port` serves again on the port of a process that ended.
  */
 export async function spawnTicketd(options: {
   store: string;
   env?: Record<string, string>;
   args?: string[];
   timeoutMs?: number;
+  bin?: boolean;
+  port?: number;
+  /** Drop what it writes on stdout (the request log at level info) instead of keeping it for output(). */
+  discardStdout?: boolean;
 }): Promise<TicketdProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
+      ...(options.bin ? [BIN] : ['--import', 'tsx', 'src/cli/main.ts']),
       'serve',
       '--listen',
       `127.0.0.1:${port}`,
@@ -53,7 +58,7 @@ export async function spawnTicketd(options: {
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TICKETD_LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     },
   );
   let out = '';

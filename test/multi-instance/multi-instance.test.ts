@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FreshStore, freshStore, type ServerBackend, serverUrl } from '../helpers/backends.js';
+import type { FreshStore } from '../helpers/backends.js';
 import { postJson, spawnTicketd, type TicketdProcess } from '../helpers/process.js';
+import { raceUses, tally } from '../helpers/races.js';
+import { storeTargets } from '../helpers/targets.js';
 
 /**
  * Three real ticketd processes on one store act as one server (stores.md,
@@ -13,26 +15,11 @@ import { postJson, spawnTicketd, type TicketdProcess } from '../helpers/process.
  * one that backend is skipped with a message, except under CI=true, where it
  * fails. Each run uses a fresh schema / key prefix and removes it afterwards.
  */
-interface Target {
-  name: string;
-  /** A fresh store for this run. */
-  prepare: () => FreshStore;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-multi-'));
 const TITLE = 'three ticketd instances';
-const targets: Target[] = [
-  {
-    name: 'sqlite (one file)',
-    prepare: () => ({ url: `sqlite:${join(dir, 'shared.db')}`, cleanup: async () => {} }),
-  },
-];
-for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
-  const base = serverUrl(backend, TITLE);
-  if (base) targets.push({ name: backend, prepare: () => freshStore(backend, base) });
-}
+const targets = storeTargets(TITLE, dir);
 
-/** quality.md's exactly-once bar is 100 rounds: TICKETD_MULTI_ROUNDS=100. The default keeps `npm test` short. */
+/** quality.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
 const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 20);
 
 for (const target of targets) {
@@ -85,16 +72,7 @@ for (const target of targets) {
     it(
       `200 concurrent uses over three instances of a uses:5 ticket succeed exactly 5 times, ${ROUNDS} rounds`,
       async () => {
-        for (let round = 0; round < ROUNDS; round++) {
-          const { body } = await postJson(at(round, '/v1/tickets'), { uses: 5 }, project);
-          const results = await Promise.all(
-            Array.from({ length: 200 }, (_, i) => postJson(at(i, '/v1/tickets/use'), { ticket: body.ticket }, project)),
-          );
-          const ok = results.filter((r) => r.status === 200);
-          expect(ok.length, `round ${round}: ${tally(results)}`).toBe(5);
-          expect(ok.map((r) => r.body.uses).sort()).toEqual([0, 1, 2, 3, 4]);
-          expect(results.filter((r) => r.status !== 200).every((r) => r.body.code === 102011)).toBe(true);
-        }
+        for (let round = 0; round < ROUNDS; round++) await raceUses(instances, 5, 200, round, project);
       },
       Math.max(120_000, ROUNDS * 4_000),
     );
@@ -110,16 +88,6 @@ for (const target of targets) {
       );
     });
   });
-}
-
-/** "status/code × count, ..." of a batch of answers, for failure messages. */
-function tally(results: { status: number; body: Record<string, unknown> }[]): string {
-  const counts = new Map<string, number>();
-  for (const r of results) {
-    const key = `${r.status}/${String(r.body.code ?? '-')}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([k, n]) => `${k} × ${n}`).join(', ');
 }
 
 function limitConfig(): string {

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { type FreshStore, freshStore, type ServerBackend, serverUrl } from './backends.js';
+
+/** A store every process of a test shares, made fresh for that test. */
+export interface StoreTarget {
+  name: string;
+  /** A fresh store for this run. */
+  prepare: () => FreshStore;
+}
+
+/**
+ * The stores a multi-process test runs on: one SQLite file in `dir`, and a
+ * fresh PostgreSQL schema and Redis prefix on the test servers. A server
+ * that is not configured is skipped with a message (failed under CI=true),
+ * as `serverUrl` says.
+ */
+export function storeTargets(title: string, dir: string): StoreTarget[] {
+  let files = 0;
+  const targets: StoreTarget[] = [
+    {
+      name: 'sqlite',
+      prepare: () => ({ url: `sqlite:${join(dir, `store-${files++}.db`)}`, cleanup: async () => {} }),
+    },
+  ];
+  for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
+    const base = serverUrl(backend, title);
+    if (base) targets.push({ name: backend, prepare: () => freshStore(backend, base) });
+  }
+  return targets;
+}
