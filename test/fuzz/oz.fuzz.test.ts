@@ -22,6 +22,7 @@ import {
   userTicket,
 } from '../oz/support.js';
 import { type Answer, check, FUZZ_RUNS, type FuzzRequest, fuzz, printTally, send } from './support/harness.js';
+import { OZ_ROUTES as ROUTES } from './support/routes.js';
 
 /**
  * Every route of the Oz surface under generated requests: Hawk headers
@@ -446,26 +447,6 @@ function checkAnswer(route: string, a: Answer): void {
   if (a.status === 401) check(String(a.headers['www-authenticate'] ?? '').startsWith('Hawk'), 'WWW-Authenticate', a);
   if (message === 'Expired ticket') check(json.expired === true, 'expired: true', a);
 }
-
-interface Route {
-  name: string;
-  path: string;
-  creds: 'app' | 'user' | 'appTicket' | 'any';
-  body: string;
-  /** Not Hawk-signed. */
-  open?: boolean;
-}
-
-const ROUTES: Route[] = [
-  { name: 'ticket', path: '/v1/ticket', creds: 'app', body: 'ticket' },
-  { name: 'reissue', path: '/v1/ticket/reissue', creds: 'user', body: 'reissue' },
-  { name: 'refresh', path: '/v1/ticket/refresh', creds: 'user', body: 'reissue' },
-  { name: 'authenticate', path: '/v1/ticket/authenticate', creds: 'any', body: 'authenticate', open: true },
-  { name: 'rsvpCreate', path: '/v1/rsvp', creds: 'any', body: 'rsvpCreate', open: true },
-  { name: 'ozApp', path: '/oz/app', creds: 'app', body: 'ozApp' },
-  { name: 'ozReissue', path: '/oz/reissue', creds: 'any', body: 'reissue' },
-  { name: 'ozRsvp', path: '/oz/rsvp', creds: 'appTicket', body: 'ozRsvp' },
-];
 
 describe('Oz surface fuzz', () => {
   for (const route of ROUTES) {

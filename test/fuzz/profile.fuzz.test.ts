@@ -17,6 +17,7 @@ import {
   type TicketJson,
 } from '../profile/support.js';
 import { type Answer, check, FUZZ_RUNS, type FuzzRequest, fuzz, printTally, send } from './support/harness.js';
+import { PROFILE_ROUTES as ROUTES, type ProfileRoute as Route } from './support/routes.js';
 
 /**
  * Every route of the profile surface (/api/1) under generated requests:
@@ -29,53 +30,6 @@ import { type Answer, check, FUZZ_RUNS, type FuzzRequest, fuzz, printTally, send
  * Runs per route: TICKETD_FUZZ_RUNS, else 2000. Seeded: TICKETD_FUZZ_SEED.
  */
 const RUNS = process.env.TICKETD_FUZZ_RUNS ? FUZZ_RUNS : 2000;
-
-interface Route {
-  method: 'GET' | 'POST';
-  /** `{id}` / `{name}` stand for a generated path segment. */
-  path: string;
-  /** Parameter names this route reads. */
-  params: string[];
-  /** The body is a JSON record (tenant, access token). */
-  record?: 'tenant' | 'token';
-  /** A 200 has an empty body. */
-  empty?: boolean;
-}
-
-const ROUTES: Route[] = [
-  { method: 'POST', path: '/authentication/authenticate', params: ['tenantName', 'username', 'password'] },
-  { method: 'POST', path: '/authentication/ticket/create', params: ['profileId'] },
-  { method: 'GET', path: '/authentication/ticket/{id}', params: [] },
-  { method: 'POST', path: '/authentication/ticket/{id}/invalidate', params: [], empty: true },
-  { method: 'POST', path: '/authentication/persistent_login/create', params: ['profileId'] },
-  { method: 'GET', path: '/authentication/persistent_login/{id}', params: [] },
-  { method: 'POST', path: '/authentication/persistent_login/{id}/refresh_token', params: [] },
-  { method: 'POST', path: '/authentication/persistent_login/{id}/delete', params: [], empty: true },
-  { method: 'GET', path: '/profile/by_ticket', params: ['ticketId', 'attributeToReturn'] },
-  {
-    method: 'POST',
-    path: '/profile/create',
-    params: ['tenantName', 'username', 'password', 'email', 'enabled', 'role', 'attributes', 'attributeToReturn'],
-  },
-  { method: 'GET', path: '/profile/{id}', params: ['attributeToReturn'] },
-  {
-    method: 'POST',
-    path: '/profile/{id}/update',
-    params: ['username', 'password', 'email', 'enabled', 'role', 'attributes', 'attributeToReturn'],
-  },
-  { method: 'POST', path: '/profile/{id}/enable', params: ['attributeToReturn'] },
-  { method: 'POST', path: '/profile/{id}/disable', params: ['attributeToReturn'] },
-  { method: 'POST', path: '/profile/{id}/delete', params: ['attributeToReturn'] },
-  { method: 'POST', path: '/profile/{id}/change_password', params: ['newPassword', 'attributeToReturn'] },
-  { method: 'POST', path: '/tenant/create', params: [], record: 'tenant' },
-  { method: 'GET', path: '/tenant/all', params: [] },
-  { method: 'GET', path: '/tenant/{name}', params: [] },
-  { method: 'POST', path: '/tenant/{name}/delete', params: [] },
-  { method: 'POST', path: '/access_token/create', params: [], record: 'token' },
-  { method: 'GET', path: '/access_token/all', params: [] },
-  { method: 'GET', path: '/access_token/{id}', params: [] },
-  { method: 'POST', path: '/access_token/{id}/delete', params: [] },
-];
 
 /** errorCode → the statuses the catalog allows it. */
 const ALLOWED = new Map<string, Set<number>>();

@@ -3,19 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RoundTrip, roundTrip, ticketRequest } from './support/arbitraries.js';
 import { check, FUZZ_RUNS, fuzz, printTally, send } from './support/harness.js';
 import { errorLines, type FuzzTarget, startTarget } from './support/instances.js';
-import { BODY_LIMIT, checkEnvelope, checkTicketAnswer, expectTicket, type TicketRoute } from './support/oracle.js';
+import { BODY_LIMIT, checkEnvelope, checkTicketAnswer, expectTicket } from './support/oracle.js';
+import { TICKET_ROUTES as ROUTES } from './support/routes.js';
 
 /**
  * The ticket routes under hostile requests, single- and multi-tenant (one
  * file, one pair of servers: each file costs seconds of start-up).
  */
-
-const ROUTES: Array<[TicketRoute, string]> = [
-  ['create', '/v1/tickets'],
-  ['use', '/v1/tickets/use'],
-  ['peek', '/v1/tickets/peek'],
-  ['delete', '/v1/tickets/delete'], // last: it removes pool tickets
-];
 
 const TIMEOUT = Math.max(60_000, FUZZ_RUNS * 20);
 const startedAt = performance.now();
