@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // The fault and load tests run on their own: npm run test:faults (vitest.faults.config.ts).
     exclude: ['test/faults/**', 'node_modules/**'],
     testTimeout: 30_000,

@@ -15,7 +15,9 @@ await build({
   // better-sqlite3 loads its compiled addon from its own directory; pg-native is pg's optional native driver.
   external: ['better-sqlite3', 'pg-native'],
   // Bundled CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __ticketdRequire } from 'node:module';\nconst require = __ticketdRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ticketdRequire } from 'node:module';\nconst require = __ticketdRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
