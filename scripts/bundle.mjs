@@ -12,8 +12,9 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // better-sqlite3 loads its compiled addon from its own directory; pg-native is pg's optional native driver.
-  external: ['better-sqlite3', 'pg-native'],
+  // better-sqlite3 loads its compiled addon from its own directory, Swagger UI serves the files of its package;
+  // pg-native is pg's optional native driver.
+  external: ['better-sqlite3', '@fastify/swagger-ui', 'pg-native'],
   // Bundled CommonJS dependencies call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as __ticketdRequire } from 'node:module';\nconst require = __ticketdRequire(import.meta.url);",

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { ADMIN_SECURITY, type AdminSurface, adminPlugin } from '../admin/plugin.js';
+import { type AdminSurface, adminPlugin } from '../admin/plugin.js';
 import type { Clock } from '../core/clock.js';
 import type { Tenants } from '../core/tenants.js';
 import type { OzSurface } from '../oz/context.js';
@@ -18,6 +17,7 @@ import { type TicketAuth, ticketsPlugin } from '../tickets/plugin.js';
 import { ErrorReply } from '../tickets/schemas.js';
 import { sendApiError, toApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { registerDocs, registerOpenApi } from './openapi.js';
 import { systemPlugin } from './system.js';
 
 export interface ServerDeps {
@@ -98,35 +98,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => sendApiError(toApiError(err, req), reply));
   app.setNotFoundHandler((_req, reply) => sendApiError(ticketError('notFound'), reply));
 
-  await app.register(swagger, {
-    // Shared schemas keep their $id as their name under components.schemas.
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'ticketd',
-        version: deps.version,
-        description:
-          'A ticket authority: Authen-compatible opaque tickets, Oz user tickets over Hawk, Crafter Profile login tickets.',
-      },
-      tags: [
-        { name: 'tickets', description: 'Opaque limited-use tickets (Authen-compatible)' },
-        { name: 'profile', description: 'Profiles and login tickets (Crafter Profile-compatible), /api/1' },
-        { name: 'system', description: 'Health, identity, metrics' },
-        { name: 'oz', description: 'Oz user tickets over Hawk (mylet API, Oz), /v1/ticket and /oz' },
-        { name: 'admin', description: 'Administration (tenants, profiles, access tokens), /admin/v1' },
-      ],
-      components: {
-        securitySchemes: {
-          [ADMIN_SECURITY]: {
-            type: 'http',
-            scheme: 'bearer',
-            description: 'A master access token: `Authorization: Bearer <token>`',
-          },
-        },
-      },
-    },
-  });
+  await registerOpenApi(app, deps.version);
 
   await app.register(systemPlugin, { store: deps.store, metrics: deps.metrics, version: deps.version });
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });
@@ -140,6 +112,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     openapi ??= JSON.stringify(app.swagger());
     return reply.type('application/json; charset=utf-8').send(openapi);
   });
+  await registerDocs(app);
 
   return app;
 }

@@ -1,0 +1,108 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { adminErrors, adminValidationCodes } from '../admin/errors.js';
+import { ADMIN_SECURITY } from '../admin/plugin.js';
+import { ozErrors } from '../oz/errors.js';
+import { profileErrors } from '../profile/errors.js';
+import { ticketErrors, validationCodes } from '../tickets/errors.js';
+
+/**
+ * The API description: /openapi.json (OpenAPI 3.1, generated from the
+ * schemas every route validates with) and /docs, Swagger UI served from
+ * its npm package (no CDN), with every route, schema and error. The error
+ * catalogs go into the document's description from the same tables the
+ * surfaces answer with.
+ */
+
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
+
+function errorCatalog(): string {
+  return [
+    '## Errors',
+    'Each surface answers refusals in the model of the API it is compatible with.',
+    '### Tickets (`/v1/tickets`): `{"code", "error"}`',
+    table(
+      ['HTTP', 'code', 'error'],
+      Object.values(ticketErrors).map((e) => [e.status, e.code, e.error]),
+    ),
+    'Inside `invalid[]` of a 2004: ' +
+      Object.values(validationCodes)
+        .map((e) => `${e.code} ${e.error}`)
+        .join('; ') +
+      '.',
+    '### Administration (`/admin/v1`): `{"code", "error"}`, and the ticket surface’s global codes',
+    table(
+      ['HTTP', 'code', 'error'],
+      Object.values(adminErrors).map((e) => [e.status, e.code, e.error]),
+    ),
+    'Inside `invalid[]` of a 2004, besides the ticket surface’s: ' +
+      Object.values(adminValidationCodes)
+        .map((e) => `${e.code} ${e.error}`)
+        .join('; ') +
+      '.',
+    '### Profiles (`/api/1`, Crafter Profile): `{"errorCode", "message"}`',
+    table(
+      ['HTTP', 'errorCode'],
+      Object.values(profileErrors).map((e) => [e.status, e.errorCode]),
+    ),
+    '### Oz (`/v1/ticket*`, `/v1/rsvp`, `/oz/*`): Boom’s `{"statusCode", "error", "message"}`; 401s carry `WWW-Authenticate: Hawk error="<message>"`',
+    table(
+      ['HTTP', 'message'],
+      Object.values(ozErrors).map((e) => [e.status, e.message ?? '(the validator’s or Hawk’s own)']),
+    ),
+  ].join('\n\n');
+}
+
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components.schemas.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ticketd',
+        version,
+        description: [
+          'A ticket authority: Authen-compatible opaque tickets, Oz user tickets over Hawk, Crafter Profile login tickets.',
+          errorCatalog(),
+        ].join('\n\n'),
+      },
+      tags: [
+        { name: 'tickets', description: 'Opaque limited-use tickets (Authen-compatible)' },
+        { name: 'profile', description: 'Profiles and login tickets (Crafter Profile-compatible), /api/1' },
+        { name: 'system', description: 'Health, identity, metrics' },
+        { name: 'oz', description: 'Oz user tickets over Hawk (mylet API, Oz), /v1/ticket and /oz' },
+        { name: 'admin', description: 'Administration (tenants, profiles, access tokens), /admin/v1' },
+      ],
+      components: {
+        securitySchemes: {
+          [ADMIN_SECURITY]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A master access token: `Authorization: Bearer <token>`',
+          },
+        },
+      },
+    },
+  });
+}
+
+/** GET /docs: Swagger UI on the document, its assets from the package. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: {
+      docExpansion: 'list',
+      deepLinking: true,
+      defaultModelsExpandDepth: 1,
+      displayRequestDuration: true,
+      // Its default badge asks validator.swagger.io about the document.
+      validatorUrl: null,
+    },
+  });
+}
