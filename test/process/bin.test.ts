@@ -40,7 +40,7 @@ describe('the bundled bin (dist/ticketd.mjs)', () => {
     expect(v.stdout().trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('serves tickets, the profile surface with password hashing, the admin API, OpenAPI and metrics', async () => {
+  it('serves tickets, the profile surface with password hashing, the admin API, OpenAPI, /docs and metrics', async () => {
     const created = await request(port, 'POST', '/v1/tickets', '{"uses":1,"payload":{"user_id":9001}}');
     expect(created.status).toBe(200);
     const { ticket } = JSON.parse(created.body) as { ticket: string };
@@ -67,6 +67,8 @@ describe('the bundled bin (dist/ticketd.mjs)', () => {
     expect(tenants.status).toBe(200);
     const openapi = await request(port, 'GET', '/openapi.json');
     expect(JSON.parse(openapi.body).openapi).toBe('3.1.0');
+    const docs = await request(port, 'GET', '/docs/static/index.html');
+    expect([docs.status, docs.body.includes('swagger-ui')]).toEqual([200, true]);
     const metrics = await request(port, 'GET', '/metrics');
     expect(metrics.body).toContain('ticketd_tickets_total{event="created"} 1');
   });
