@@ -67,8 +67,8 @@ describe('the bundled bin (dist/ticketd.mjs)', () => {
     expect(tenants.status).toBe(200);
     const openapi = await request(port, 'GET', '/openapi.json');
     expect(JSON.parse(openapi.body).openapi).toBe('3.1.0');
-    const docs = await request(port, 'GET', '/docs/static/index.html');
-    expect([docs.status, docs.body.includes('swagger-ui')]).toEqual([200, true]);
+    const docs = await request(port, 'GET', '/docs/static/swagger-initializer.js');
+    expect([docs.status, docs.body.includes('SwaggerUIBundle')]).toEqual([200, true]);
     const metrics = await request(port, 'GET', '/metrics');
     expect(metrics.body).toContain('ticketd_tickets_total{event="created"} 1');
   });
