@@ -7,8 +7,8 @@ export interface LifecycleEvents {
   'ticket.created': { tenant: string };
   'ticket.used': { tenant: string };
   'ticket.deleted': { tenant: string };
-  /** Tickets removed by the purge after they expired. */
-  'ticket.expired': { count: number };
+  /** Tickets of a tenant removed by the purge after they expired. */
+  'ticket.expired': { tenant: string; count: number };
   /** A profile session (login ticket) was created by authenticate or ticket/create. */
   'login.created': { tenant: string; profileId: string };
   /** A login ticket was invalidated (logout). Oz grants made from it end with it. */

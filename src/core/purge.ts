@@ -42,8 +42,13 @@ export class Purger {
       let total = 0;
       try {
         total += await this.drain(
-          (now, limit) => this.store.purgeTickets(now, limit),
-          (count) => this.events.emit('ticket.expired', { count }),
+          async (now, limit) => {
+            const { removed, byTenant } = await this.store.purgeTickets(now, limit);
+            for (const [tenant, count] of Object.entries(byTenant))
+              this.events.emit('ticket.expired', { tenant, count });
+            return removed;
+          },
+          () => {},
           onBatch,
         );
         const loginsExpired = (count: number) => this.events.emit('login.expired', { count });

@@ -57,6 +57,12 @@ export interface TenantRecord {
 
 export type CreateTicketResult = 'created' | 'limit';
 
+/** What one purgeTickets call removed: in all, and per tenant (tenants with none left out). */
+export interface PurgedTickets {
+  removed: number;
+  byTenant: Record<string, number>;
+}
+
 /** The ticket part of `Store`: lifecycle, tenants and opaque tickets. */
 export interface TicketStore {
   /** `sqlite`, `memory`, ... as shown by `GET /v1/info`. */
@@ -132,9 +138,10 @@ export interface TicketStore {
   /**
    * Removes up to `limit` tickets that expired at or before `now`, oldest
    * expiry first, through the expiry index (never a full scan), and returns
-   * how many it removed. Safe to run concurrently from several processes.
+   * how many it removed, in all and per tenant. Safe to run concurrently
+   * from several processes.
    */
-  purgeTickets(now: number, limit: number): Promise<number>;
+  purgeTickets(now: number, limit: number): Promise<PurgedTickets>;
 }
 
 /** The one store interface: every backend implements all of it. */

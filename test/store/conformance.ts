@@ -435,7 +435,7 @@ export function runStoreConformance(target: ConformanceTarget): void {
         expect(await store.useTicket('a', t.id, t0)).toBeNull();
         expect(await store.peekTicket('a', t.id, t0)).toBeNull();
       }
-      expect(await store.purgeTickets(now, 100)).toBe(0);
+      expect((await store.purgeTickets(now, 100)).removed).toBe(0);
       expect(await store.countTickets('a')).toBe(3);
       for (const t of [forever, ...fresh]) expect(await store.peekTicket('a', t.id, now)).not.toBeNull();
     });
@@ -469,7 +469,7 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(await store.createTicket(ticket('a'), 2, t0)).toBe('limit');
       expect(await store.countTickets('a')).toBe(2);
 
-      expect(await store.purgeTickets(t0 + MINUTE, 100)).toBe(2);
+      expect((await store.purgeTickets(t0 + MINUTE, 100)).removed).toBe(2);
       expect(await store.countTickets('a')).toBe(1);
       expect(await store.countTickets('b')).toBe(0);
       expect(await stored(expiring)).toBe(false);
@@ -495,29 +495,29 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const gone = await create(ticket('b', { expiresAt: at(0.5) }));
       await store.deleteTicket('b', gone.id, t0);
 
-      expect(await store.purgeTickets(t0, 100)).toBe(0);
-      expect(await store.purgeTickets(at(1) - 1, 100)).toBe(0);
+      expect((await store.purgeTickets(t0, 100)).removed).toBe(0);
+      expect((await store.purgeTickets(at(1) - 1, 100)).removed).toBe(0);
 
       const now = at(5); // e1..e5 are expired (e5 exactly at now)
-      expect(await store.purgeTickets(now, 2)).toBe(2);
+      expect((await store.purgeTickets(now, 2)).removed).toBe(2);
       expect([await stored(e1), await stored(e2), await stored(e3)]).toEqual([false, false, true]);
       expect(await store.countTickets('a')).toBe(3);
       expect(await store.countTickets('b')).toBe(2);
 
-      expect(await store.purgeTickets(now, 2)).toBe(2);
+      expect((await store.purgeTickets(now, 2)).removed).toBe(2);
       expect([await stored(e3), await stored(e4), await stored(e5)]).toEqual([false, false, true]);
       expect(await store.countTickets('a')).toBe(2);
       expect(await store.countTickets('b')).toBe(1);
 
-      expect(await store.purgeTickets(now, 2)).toBe(1);
+      expect((await store.purgeTickets(now, 2)).removed).toBe(1);
       expect(await stored(e5)).toBe(false);
-      expect(await store.purgeTickets(now, 2)).toBe(0);
+      expect((await store.purgeTickets(now, 2)).removed).toBe(0);
       expect(await store.countTickets('a')).toBe(1);
       expect(await store.countTickets('b')).toBe(1);
 
       expect(await stored(e10)).toBe(true);
       expect(await stored(never)).toBe(true);
-      expect(await store.purgeTickets(at(1000), 100)).toBe(1);
+      expect((await store.purgeTickets(at(1000), 100)).removed).toBe(1);
       expect(await stored(never)).toBe(true);
       expect(await store.countTickets('a')).toBe(0);
       expect(await store.countTickets('b')).toBe(1);
@@ -532,12 +532,17 @@ export function runStoreConformance(target: ConformanceTarget): void {
       await create(ticket('a', { expiresAt: t0 + 2 * MINUTE }));
       const now = t0 + 2 * MINUTE - 1;
       const batches: number[] = [];
+      const perTenant: Record<string, number> = {};
       for (;;) {
-        const n = await store.purgeTickets(now, 7);
-        batches.push(n);
-        if (n < 7) break;
+        const { removed, byTenant } = await store.purgeTickets(now, 7);
+        batches.push(removed);
+        expect(Object.values(byTenant).reduce((x, y) => x + y, 0)).toBe(removed);
+        for (const [tenant, n] of Object.entries(byTenant)) perTenant[tenant] = (perTenant[tenant] ?? 0) + n;
+        if (removed < 7) break;
       }
       expect(batches).toEqual([7, 7, 7, 7, 2]);
+      // Every third ticket was b's: the purge says whose it removed.
+      expect(perTenant).toEqual({ a: 20, b: 10 });
       expect(await store.countTickets('a')).toBe(1);
       expect(await store.countTickets('b')).toBe(0);
     });
@@ -650,8 +655,10 @@ export function runStoreConformance(target: ConformanceTarget): void {
       for (let i = 0; i < 30; i++) await create(ticket('a', { expiresAt: t0 + MINUTE + i }));
       await create(ticket('a'));
       const now = t0 + 2 * MINUTE;
-      const removed = await Promise.all(Array.from({ length: 6 }, () => store.purgeTickets(now, 10)));
-      const more = await store.purgeTickets(now, 100);
+      const removed = (await Promise.all(Array.from({ length: 6 }, () => store.purgeTickets(now, 10)))).map(
+        (r) => r.removed,
+      );
+      const more = (await store.purgeTickets(now, 100)).removed;
       expect(removed.reduce((a, b) => a + b, 0) + more).toBe(30);
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
       expect(await store.countTickets('a')).toBe(1);

@@ -119,7 +119,7 @@ function defineRedisTests(base: string): void {
       expect(await store.createTicket(ticketRecord('t', now), 3, now)).toBe('created');
       expect(await store.countTickets('t')).toBe(2);
       expect(await admin.zcard(limitIndex)).toBe(0);
-      expect(await store.purgeTickets(now, 100)).toBe(0);
+      expect((await store.purgeTickets(now, 100)).removed).toBe(0);
       expect(await store.countTickets('t')).toBe(2);
 
       // And purge uncounts one whose hash Redis already dropped.
@@ -128,7 +128,7 @@ function defineRedisTests(base: string): void {
       expect(await store.countTickets('t')).toBe(3);
       const key = `${prefix}ticket:${later.id.toString('hex')}`;
       await nativelyExpired(key);
-      expect(await store.purgeTickets(Date.now(), 100)).toBe(1);
+      expect((await store.purgeTickets(Date.now(), 100)).removed).toBe(1);
       expect(await store.countTickets('t')).toBe(2);
       expect(await admin.exists(limitIndex, `${prefix}expiry-tenants`)).toBe(0);
       expect(await store.peekTicket('t', forever.id, Date.now())).not.toBeNull();
@@ -366,7 +366,7 @@ function defineRedisTests(base: string): void {
         payload: null,
       });
       expect(await invariant('t')).toBe(7);
-      expect(await store.purgeTickets(now + MINUTE, 100)).toBe(4);
+      expect((await store.purgeTickets(now + MINUTE, 100)).removed).toBe(4);
       expect(await invariant('t')).toBe(3);
       expect(await admin.smembers(`${prefix}forever:t`)).toHaveLength(3);
 

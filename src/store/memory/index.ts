@@ -7,7 +7,15 @@ import type {
   ProfilePatch,
   ProfileRecord,
 } from '../profile-types.js';
-import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  Store,
+  TenantRecord,
+  TicketInfo,
+  TicketRecord,
+  UsedTicket,
+} from '../types.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { MemoryOz } from './oz.js';
 import { MemoryProfiles } from './profiles.js';
@@ -105,8 +113,9 @@ export class MemoryStore implements Store {
     return this.tenants.get(tenant)?.tickets.size ?? 0;
   }
 
-  async purgeTickets(now: number, limit: number): Promise<number> {
+  async purgeTickets(now: number, limit: number): Promise<PurgedTickets> {
     let removed = 0;
+    const byTenant: Record<string, number> = {};
     while (removed < limit) {
       const key = this.expiry.popDue(now);
       if (key === undefined) break;
@@ -115,9 +124,10 @@ export class MemoryStore implements Store {
       if (t && t.expiresAt !== null && t.expiresAt <= now) {
         this.remove(key, t);
         removed += 1;
+        byTenant[t.tenant] = (byTenant[t.tenant] ?? 0) + 1;
       }
     }
-    return removed;
+    return { removed, byTenant };
   }
 
   // ---- profile surface (profiles.ts) ---------------------------------------

@@ -39,7 +39,15 @@ import type {
   ProfilePatch,
   ProfileRecord,
 } from '../profile-types.js';
-import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  Store,
+  TenantRecord,
+  TicketInfo,
+  TicketRecord,
+  UsedTicket,
+} from '../types.js';
 import { parsePostgresUrl } from './config.js';
 import { RETRYABLE_SQLSTATES, toStoreError } from './errors.js';
 import { migrations, SLOTS, slotOf } from './migrations.js';
@@ -243,9 +251,15 @@ export class PostgresStore implements Store {
     return Number(res.rows[0]?.n ?? 0);
   }
 
-  async purgeTickets(now: number, limit: number): Promise<number> {
-    const res = await this.query<{ n: string }>(this.sql.purge, [now, limit]);
-    return Number(res.rows[0]?.n ?? 0);
+  async purgeTickets(now: number, limit: number): Promise<PurgedTickets> {
+    const res = await this.query<{ tenant: string; n: string }>(this.sql.purge, [now, limit]);
+    const byTenant: Record<string, number> = {};
+    let removed = 0;
+    for (const row of res.rows) {
+      byTenant[row.tenant] = Number(row.n);
+      removed += Number(row.n);
+    }
+    return { removed, byTenant };
   }
 
   // ---- profile surface (ProfileStore) ----------------------------------------
@@ -571,8 +585,8 @@ function statements(s: string) {
              FROM ${s}.tenants WHERE name = $1`,
     },
     purge: {
-      name: 'ticketd_purge',
-      text: `SELECT ${s}.purge_tickets($1, $2) AS n`,
+      name: 'ticketd_purge_by_tenant',
+      text: `SELECT tenant, n FROM ${s}.purge_tickets_by_tenant($1, $2)`,
     },
   } satisfies Record<string, string | pg.QueryConfig>;
 }

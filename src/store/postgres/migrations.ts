@@ -401,6 +401,41 @@ export const migrations: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // purge_tickets of version 1, answering per tenant (the console's live
+    // view counts expired tickets per tenant). Version 1's function stays
+    // for instances still running an earlier ticketd.
+    version: 4,
+    sql: (s) => `
+      CREATE FUNCTION ${s}.purge_tickets_by_tenant(p_now bigint, p_limit integer)
+      RETURNS TABLE (tenant text, n bigint) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_tenants text[];
+        v_counts bigint[];
+        v_slot smallint := floor(random() * ${SLOTS});
+      BEGIN
+        WITH gone AS (
+          DELETE FROM ${s}.tickets WHERE id = ANY (ARRAY(
+            SELECT id FROM ${s}.tickets WHERE expires_at <= p_now
+             ORDER BY expires_at LIMIT p_limit FOR UPDATE SKIP LOCKED))
+          RETURNING tickets.tenant),
+        per_tenant AS (SELECT gone.tenant, count(*) AS n FROM gone GROUP BY gone.tenant)
+        SELECT array_agg(per_tenant.tenant ORDER BY per_tenant.tenant), array_agg(per_tenant.n ORDER BY per_tenant.tenant)
+          INTO v_tenants, v_counts FROM per_tenant;
+        IF v_tenants IS NULL THEN
+          RETURN;
+        END IF;
+        FOR i IN 1 .. array_length(v_tenants, 1) LOOP
+          UPDATE ${s}.ticket_count_slots SET delta = delta - v_counts[i]
+           WHERE ticket_count_slots.tenant = v_tenants[i] AND slot = v_slot;
+          tenant := v_tenants[i];
+          n := v_counts[i];
+          RETURN NEXT;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

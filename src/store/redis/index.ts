@@ -78,7 +78,15 @@ import type {
   ProfilePatch,
   ProfileRecord,
 } from '../profile-types.js';
-import type { CreateTicketResult, Store, TenantRecord, TicketInfo, TicketRecord, UsedTicket } from '../types.js';
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  Store,
+  TenantRecord,
+  TicketInfo,
+  TicketRecord,
+  UsedTicket,
+} from '../types.js';
 import { Connection, createClient, parseRedisUrl, type RedisStoreOptions } from './connection.js';
 import { Keys } from './keys.js';
 import { type Migration, migrationScript, migrations } from './migrations.js';
@@ -272,9 +280,9 @@ export class RedisStore implements Store {
     return n === null ? 0 : Number(n);
   }
 
-  async purgeTickets(now: number, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
-    return this.conn.run(() =>
+  async purgeTickets(now: number, limit: number): Promise<PurgedTickets> {
+    if (limit <= 0) return { removed: 0, byTenant: {} };
+    const flat = await this.conn.run(() =>
       this.redis.ticketdPurgeTickets(
         this.keys.expiryTenants,
         this.keys.tenantPrefix,
@@ -284,6 +292,14 @@ export class RedisStore implements Store {
         String(Math.floor(limit)),
       ),
     );
+    const byTenant: Record<string, number> = {};
+    let removed = 0;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const n = Number(flat[i + 1]);
+      byTenant[String(flat[i])] = n;
+      removed += n;
+    }
+    return { removed, byTenant };
   }
 
   // ---- profile surface (profiles.ts) ---------------------------------------

@@ -128,7 +128,8 @@ return { t[2] and tonumber(t[2]) or false }
  * Removes up to \`limit\` index members with expiresAt <= now, oldest first
  * across tenants (a merge: from the tenant with the lowest bound, take only
  * members no later than the next tenant's bound), with their hashes if Redis
- * has not expired them yet, and uncounts them. Returns how many it removed.
+ * has not expired them yet, and uncounts them. Returns how many it removed
+ * per tenant, flat: tenant, count, tenant, count, ...
  * Each round removes at least one member or raises a stale bound to the
  * tenant's true earliest expiry, and the rounds are capped, so one call is
  * bounded; the next call goes on where it stopped.
@@ -139,6 +140,7 @@ local tenant_prefix, expiry_prefix, ticket_prefix = ARGV[1], ARGV[2], ARGV[3]
 local now_arg, limit = ARGV[4], tonumber(ARGV[5])
 local now = tonumber(now_arg)
 local removed, rounds = 0, 0
+local by_tenant, order = {}, {}
 while removed < limit and rounds < 2 * limit + 16 do
   rounds = rounds + 1
   local head = redis.call('ZRANGE', expiry_tenants, 0, 1, 'WITHSCORES')
@@ -155,6 +157,11 @@ while removed < limit and rounds < 2 * limit + 16 do
   if #dead > 0 then
     redis.call('HINCRBY', tenant_prefix .. tenant, 'tickets', -#dead)
     removed = removed + #dead
+    if not by_tenant[tenant] then
+      by_tenant[tenant] = 0
+      order[#order + 1] = tenant
+    end
+    by_tenant[tenant] = by_tenant[tenant] + #dead
   end
   local first = redis.call('ZRANGE', expiry_key, 0, 0, 'WITHSCORES')
   if #first == 0 then
@@ -163,7 +170,12 @@ while removed < limit and rounds < 2 * limit + 16 do
     redis.call('ZADD', expiry_tenants, first[2], tenant)
   end
 end
-return removed
+local out = {}
+for _, tenant in ipairs(order) do
+  out[#out + 1] = tenant
+  out[#out + 1] = by_tenant[tenant]
+end
+return out
 `;
 
 /** KEYS: tenant, tenants SET. ARGV: name, settings JSON, createdAt (kept when the tenant exists). */
@@ -210,7 +222,8 @@ export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
   ticketdCreateTicket(...args: Arg[]): Promise<number>;
   ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
-  ticketdPurgeTickets(...args: Arg[]): Promise<number>;
+  /** Flat: tenant, count, tenant, count, ... */
+  ticketdPurgeTickets(...args: Arg[]): Promise<(string | number)[]>;
   ticketdPutTenant(...args: Arg[]): Promise<number>;
   ticketdCreateTenant(...args: Arg[]): Promise<number>;
   ticketdListTenants(...args: Arg[]): Promise<string[]>;

@@ -13,6 +13,7 @@ import type {
 } from '../profile-types.js';
 import {
   type CreateTicketResult,
+  type PurgedTickets,
   type Store,
   StoreUnavailableError,
   type TenantRecord,
@@ -190,7 +191,7 @@ export class SqliteStore implements Store {
     return row?.live_tickets ?? 0;
   }
 
-  purgeTickets(now: number, limit: number): Promise<number> {
+  purgeTickets(now: number, limit: number): Promise<PurgedTickets> {
     return this.write(() => this.steps.purge(now, limit));
   }
 
@@ -366,12 +367,12 @@ export class SqliteStore implements Store {
         s.release.run(1, tenant);
         return { usesLeft: row.uses_left };
       },
-      purge: (now: number, limit: number): number => {
+      purge: (now: number, limit: number): PurgedTickets => {
         const rows = s.purge.all(now, limit) as { tenant: string }[];
-        const perTenant = new Map<string, number>();
-        for (const r of rows) perTenant.set(r.tenant, (perTenant.get(r.tenant) ?? 0) + 1);
-        for (const [tenant, n] of perTenant) s.release.run(n, tenant);
-        return rows.length;
+        const byTenant: Record<string, number> = {};
+        for (const r of rows) byTenant[r.tenant] = (byTenant[r.tenant] ?? 0) + 1;
+        for (const [tenant, n] of Object.entries(byTenant)) s.release.run(n, tenant);
+        return { removed: rows.length, byTenant };
       },
     };
   }
