@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { parseListen } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { Activity } from './core/activity.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
 import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
@@ -83,6 +84,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   });
 
   const metrics = new Metrics(events);
+  const activity = new Activity(events, clock);
   const server = await buildServer({
     store,
     tenants,
@@ -98,7 +100,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { store, identity, clock },
+    admin: { store, identity, clock, activity },
     oz,
   });
 

@@ -1,6 +1,7 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
+import type { Activity } from '../core/activity.js';
 import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
@@ -25,7 +26,7 @@ import {
  * administrator (a master token on HTTP, access to the store on the CLI).
  */
 
-export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'stats';
+export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'stats' | 'activity';
 
 /** What operations work with: the store and the identity domain built on it. */
 export interface AdminServices {
@@ -33,6 +34,8 @@ export interface AdminServices {
   identity: Identity;
   /** Where time comes from (grant expiry); the system clock when absent. */
   clock?: Clock;
+  /** What a running server's tickets did lately; absent on the CLI, which runs beside no server. */
+  activity?: Activity;
 }
 
 /** A CLI flag that does not follow the generic mapping (camelCase name → --kebab-case flag). */

@@ -154,6 +154,29 @@ export const Stats = Type.Object(
   { description: 'Live opaque tickets and profiles per tenant, by tenant name.' },
 );
 
+const MinuteCounts = Type.Object({
+  created: Type.Integer(),
+  used: Type.Integer(),
+  expired: Type.Integer({ description: 'Removed by the purge after they expired.' }),
+});
+
+export const Activity = Type.Object(
+  {
+    since: Type.Integer({ description: 'Epoch ms the first minute starts at.' }),
+    tenants: Type.Array(
+      Type.Object({
+        tenant: Type.String(),
+        minutes: Type.Array(MinuteCounts, { description: 'Oldest first; the current minute last.' }),
+      }),
+    ),
+  },
+  {
+    description:
+      'Opaque tickets created, used and expired per tenant and minute, as this ticketd instance saw them ' +
+      '(each instance keeps its own; tenants without activity in the window are left out).',
+  },
+);
+
 // ---- errors ------------------------------------------------------------------------------
 
 export const AdminErrorReply = Type.Object(

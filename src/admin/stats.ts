@@ -1,5 +1,8 @@
+import { Type } from '@sinclair/typebox';
+import { ACTIVITY_MINUTES } from '../core/activity.js';
+import { adminError } from './errors.js';
 import { type AdminOperation, defineOperation } from './operation.js';
-import { params, Stats } from './schemas.js';
+import { Activity, params, Stats } from './schemas.js';
 
 export const statsOperations: AdminOperation[] = [
   defineOperation({
@@ -36,6 +39,31 @@ export const statsOperations: AdminOperation[] = [
       );
       const sum = (k: 'tickets' | 'profiles') => tenants.reduce((n, t) => n + t[k], 0);
       return { tenants, total: { tenants: tenants.length, tickets: sum('tickets'), profiles: sum('profiles') } };
+    },
+  }),
+  defineOperation({
+    resource: 'activity',
+    verb: 'show',
+    summary: 'Tickets created, used and expired per tenant and minute (this instance, the last hour)',
+    description:
+      'What this ticketd process saw of its lifecycle events: the admin console draws it. A running server keeps ' +
+      'it in memory, so the CLI, which runs beside no server, answers 409 operation not allowed.',
+    method: 'GET',
+    path: '/activity',
+    params: params({
+      minutes: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: ACTIVITY_MINUTES,
+          description: `Minutes back (default ${ACTIVITY_MINUTES}).`,
+        }),
+      ),
+    }),
+    result: Activity,
+    errors: ['notAllowed'],
+    run: async ({ activity }, p) => {
+      if (!activity) throw adminError('notAllowed', 'activity is kept by a running server: GET /admin/v1/activity');
+      return activity.snapshot(p.minutes ?? ACTIVITY_MINUTES);
     },
   }),
 ];

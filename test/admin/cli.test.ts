@@ -207,6 +207,12 @@ describe('ticketd admin (in process)', () => {
     expect(await json(store, 'stats', 'show')).toMatchObject({ total: { tenants: 2, tickets: 0, profiles: 1 } });
   });
 
+  it('activity: kept by a running server only, so the CLI says where to ask (exit 1)', async () => {
+    const r = await cli(freshStore(), 'activity');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('GET /admin/v1/activity');
+  });
+
   it('errors: the operation failed → exit 1 with the code and what it named; --json → the API error body', async () => {
     const store = freshStore();
     const r = await cli(store, 'tenant', 'get', '--name', 'nope');
@@ -244,7 +250,7 @@ describe('ticketd admin (in process)', () => {
     const usage: [string[], string][] = [
       [['tenant', 'create', '--nmae', 'x'], 'unknown flag --nmae\n(see ticketd admin tenant --help)'],
       [['tenant', 'frob'], 'unknown verb "frob" for tenant (list, get, create, update, delete)'],
-      [['tenants', 'list'], 'unknown resource "tenants" (tenant, profile, access-token, app, grant, stats)'],
+      [['tenants', 'list'], 'unknown resource "tenants" (tenant, profile, access-token, app, grant, stats, activity)'],
       [['tenant', 'get', '--name'], '--name needs a value (write --name=VALUE for one that starts with --)'],
       [['tenant', 'get', '--name', 'a', '--name', 'b'], '--name is given more than once'],
       [['tenant', 'get', '--name', 'a', 'extra'], 'unexpected argument "extra"'],

@@ -75,3 +75,60 @@ describe('GET /admin/v1/stats', () => {
     expect(s.tenants.map((x) => x.tenant)).not.toContain('brief');
   });
 });
+
+describe('GET /admin/v1/activity', () => {
+  type Activity = {
+    since: number;
+    tenants: { tenant: string; minutes: { created: number; used: number; expired: number }[] }[];
+  };
+  const activity = async (minutes?: number) =>
+    ok<Activity>(await admin(t, 'GET', `/activity${minutes ? `?minutes=${minutes}` : ''}`));
+
+  it('counts tickets created, used and expired per tenant and minute, the current minute last', async () => {
+    // A new hour; the tickets of the tests above expire now and are purged in this minute, outside the window below.
+    t.clock.advance(60 * 60_000);
+    await t.purger.runOnce();
+    t.clock.advance(60_000);
+    const a = await ticket('acme', { uses: 2, ttl: 30 });
+    await ticket('acme', { ttl: 30 });
+    await ticket('beta', { ttl: 0 });
+    for (let i = 0; i < 2; i++) {
+      const res = await t.server.inject({
+        method: 'POST',
+        url: '/v1/tickets/use',
+        headers: { project: 'acme' },
+        payload: { ticket: a },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    t.clock.advance(60_000);
+    await t.purger.runOnce(); // acme's second ticket expired
+    const s = await activity(2);
+    const minute = 60_000;
+    expect(s.since).toBe((Math.floor(t.clock.now() / minute) - 1) * minute);
+    expect(s.tenants).toEqual([
+      {
+        tenant: 'acme',
+        minutes: [
+          { created: 2, used: 2, expired: 0 },
+          { created: 0, used: 0, expired: 1 },
+        ],
+      },
+      {
+        tenant: 'beta',
+        minutes: [
+          { created: 1, used: 0, expired: 0 },
+          { created: 0, used: 0, expired: 0 },
+        ],
+      },
+    ]);
+    expect((await activity()).tenants[0]?.minutes).toHaveLength(60);
+  });
+
+  it('keeps the last hour only; a bad window is 2004', async () => {
+    t.clock.advance(61 * 60_000);
+    expect((await activity()).tenants).toEqual([]);
+    const res = await admin(t, 'GET', '/activity?minutes=61');
+    expect([res.statusCode, res.json().code]).toEqual([400, 2004]);
+  });
+});
