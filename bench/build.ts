@@ -1,4 +1,4 @@
-/** Building dist/ (the bundled bin) before a benchmark or a test runs it, unless it is up to date. */
+/** Building dist/ (the bundled bin, the console) before a benchmark or a test runs it, unless it is up to date. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +23,15 @@ function newestMtime(path: string): number {
  * older than what it is built from. Returns what happened, for the caller to report.
  */
 export function ensureBuilt(when: BuildWhen, log: (line: string) => void = () => {}): void {
-  const sources = ['src', 'scripts', 'tsconfig.build.json', 'tsconfig.json', 'package.json'].map((p) => join(ROOT, p));
+  const sources = [
+    'src',
+    'scripts',
+    'console',
+    'vite.config.ts',
+    'tsconfig.build.json',
+    'tsconfig.json',
+    'package.json',
+  ].map((p) => join(ROOT, p));
   const stale =
     when === 'always' ||
     !existsSync(BIN) ||

@@ -8,6 +8,7 @@ import { Events } from './core/events.js';
 import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
 import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
+import { consoleDir } from './http/console.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { createOzSurface, type OzSurface } from './oz/context.js';
@@ -83,6 +84,8 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     store.deleteGrantsOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
   });
 
+  const consoleFiles = consoleDir();
+  if (!consoleFiles) logger.warn('the admin console is not built (npm run build): /console answers 404');
   const metrics = new Metrics(events);
   const activity = new Activity(events, clock);
   const server = await buildServer({
@@ -93,6 +96,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     logger,
     version: VERSION,
     bodyLimit: config.body_limit,
+    consoleDir: consoleFiles,
     tickets: {
       service: new TicketService(store, clock, events),
       tenants,

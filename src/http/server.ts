@@ -15,6 +15,7 @@ import type { TicketSurface } from '../tickets/context.js';
 import { ticketError } from '../tickets/errors.js';
 import { type TicketAuth, ticketsPlugin } from '../tickets/plugin.js';
 import { ErrorReply } from '../tickets/schemas.js';
+import { consolePlugin } from './console.js';
 import { sendApiError, toApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { registerDocs, registerOpenApi } from './openapi.js';
@@ -35,6 +36,8 @@ export interface ServerDeps {
   oz: OzSurface;
   version: string;
   bodyLimit: number;
+  /** The built admin console (dist/console); /console answers 404 without it. */
+  consoleDir?: string | undefined;
 }
 
 /** Builds the HTTP server: one Fastify instance with every surface mounted. */
@@ -113,6 +116,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.type('application/json; charset=utf-8').send(openapi);
   });
   await registerDocs(app);
+  await app.register(consolePlugin, { dir: deps.consoleDir });
 
   return app;
 }

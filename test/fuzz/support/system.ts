@@ -66,11 +66,11 @@ export type SystemPath = '/v1/ping' | '/v1/info' | '/openapi.json' | '/metrics';
 
 /**
  * Surfaces with a not-found handler and error model of their own (profile,
- * admin, Oz), and the pages (Swagger UI under /docs): their own suites and
+ * admin, Oz), and the pages (Swagger UI under /docs, the console): their own suites and
  * tests cover them. Fastify hands them `<prefix>` and `<prefix>/*`;
  * everything else that matches no route is the root's 102001.
  */
-const OTHER_SURFACES = ['/api/1', '/admin/v1', '/oz', '/docs'];
+const OTHER_SURFACES = ['/api/1', '/admin/v1', '/oz', '/docs', '/console'];
 
 type RouteMatcher = (method: string, path: string) => boolean;
 
