@@ -16,6 +16,7 @@ import { Tenants } from '../core/tenants.js';
 import { ApiError } from '../http/api-error.js';
 import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
+import { runPurgeCli } from './purge.js';
 import { renderRecord, renderTable } from './table.js';
 
 /**
@@ -140,6 +141,7 @@ the admin API's JSON, for scripts.
 
 Resources and verbs:
 ${rows.join('\n')}
+  purge         (no verb) remove every expired record now, reporting each batch
 
 Options:
   --json          print JSON instead of tables
@@ -154,6 +156,21 @@ Examples:
   ${PROG} stats --json
 
 Exit status: 0 done; 1 the operation failed (not found, exists, store unavailable); 2 bad usage or values.`;
+}
+
+async function runPurge(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, options: AdminCliOptions): Promise<number> {
+  try {
+    return await runPurgeCli(argv, {
+      io,
+      env,
+      ...(options.store ? { store: options.store } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  } catch (err) {
+    const usage = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.err(`${PROG} purge: ${err instanceof Error ? err.message : String(err)}`);
+    return usage ? USAGE : 1;
+  }
 }
 
 function usageLine(op: AdminOperation): string {
@@ -337,6 +354,8 @@ function describeError(e: ApiError, op: AdminOperation, json: boolean): string {
 export async function runAdminCli(argv: string[], options: AdminCliOptions = {}): Promise<number> {
   const io = options.io ?? processIo;
   const env = options.env ?? process.env;
+  // Not an operation of the admin API: the server purges by itself; this is the manual, reporting run.
+  if (argv[0] === 'purge') return runPurge(argv.slice(1), io, env, options);
   let op: AdminOperation | undefined;
   /** The help to point at after a usage error. */
   let helpFor = PROG;

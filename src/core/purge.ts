@@ -2,6 +2,10 @@ import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
 
+/** What the purge removes, in the order it goes. */
+export const PURGE_KINDS = ['tickets', 'login tickets', 'persistent logins', 'grants', 'nonces'] as const;
+export type PurgeKind = (typeof PURGE_KINDS)[number];
+
 export interface PurgeOptions {
   intervalMs: number;
   /** Records removed per store call: bounds how long one call holds the store. */
@@ -36,34 +40,21 @@ export class Purger {
     this.timer.unref();
   }
 
-  /** Runs batches until one comes back short or maxBatches is reached; returns how many records it removed. */
-  runOnce(onBatch?: (removed: number) => void): Promise<number> {
+  /**
+   * Runs batches of each kind until one comes back short or maxBatches is
+   * reached; returns how many records it removed. `onBatch` hears of every
+   * batch, with its kind, as it ends.
+   */
+  runOnce(onBatch?: (kind: PurgeKind, removed: number) => void): Promise<number> {
     this.running ??= (async () => {
       let total = 0;
       try {
-        total += await this.drain(
-          async (now, limit) => {
-            const { removed, byTenant } = await this.store.purgeTickets(now, limit);
-            for (const [tenant, count] of Object.entries(byTenant))
-              this.events.emit('ticket.expired', { tenant, count });
-            return removed;
-          },
-          () => {},
-          onBatch,
-        );
-        const loginsExpired = (count: number) => this.events.emit('login.expired', { count });
-        total += await this.drain((now, limit) => this.store.purgeLoginTickets(now, limit), loginsExpired, onBatch);
-        total += await this.drain((now, limit) => this.store.purgePersistentLogins(now, limit), loginsExpired, onBatch);
-        total += await this.drain(
-          (now, limit) => this.store.purgeGrants(now, limit),
-          (count) => this.events.emit('grant.expired', { count }),
-          onBatch,
-        );
-        total += await this.drain(
-          (now, limit) => this.store.purgeNonces(now, limit),
-          () => {},
-          onBatch,
-        );
+        for (const kind of PURGE_KINDS) {
+          total += await this.drain(
+            (now, limit) => this.purge(kind, now, limit),
+            (removed) => onBatch?.(kind, removed),
+          );
+        }
         return total;
       } finally {
         this.running = undefined;
@@ -72,18 +63,44 @@ export class Purger {
     return this.running;
   }
 
-  /** Batches of one kind of record until one comes back short or maxBatches is reached. */
+  /** One batch of one kind; the lifecycle events of what it removed. */
+  private async purge(kind: PurgeKind, now: number, limit: number): Promise<number> {
+    switch (kind) {
+      case 'tickets': {
+        const { removed, byTenant } = await this.store.purgeTickets(now, limit);
+        for (const [tenant, count] of Object.entries(byTenant)) this.events.emit('ticket.expired', { tenant, count });
+        return removed;
+      }
+      case 'login tickets':
+      case 'persistent logins': {
+        const count =
+          kind === 'login tickets'
+            ? await this.store.purgeLoginTickets(now, limit)
+            : await this.store.purgePersistentLogins(now, limit);
+        if (count > 0) this.events.emit('login.expired', { count });
+        return count;
+      }
+      case 'grants': {
+        const count = await this.store.purgeGrants(now, limit);
+        if (count > 0) this.events.emit('grant.expired', { count });
+        return count;
+      }
+      case 'nonces':
+        // Hawk nonces are no record ticketd issued: no event.
+        return this.store.purgeNonces(now, limit);
+    }
+  }
+
+  /** Batches of one kind until one comes back short or maxBatches is reached. */
   private async drain(
     purge: (now: number, limit: number) => Promise<number>,
-    emit: (count: number) => void,
-    onBatch: ((removed: number) => void) | undefined,
+    onBatch: (removed: number) => void,
   ): Promise<number> {
     let total = 0;
     for (let i = 0; i < this.options.maxBatches; i++) {
       const removed = await purge(this.clock.now(), this.options.batch);
       total += removed;
-      if (removed > 0) emit(removed);
-      onBatch?.(removed);
+      onBatch(removed);
       if (removed < this.options.batch) break;
       await new Promise((r) => setImmediate(r));
     }

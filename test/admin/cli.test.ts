@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../src/cli/admin.js';
+import { withDefaults } from '../../src/core/tenant-settings.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { runTicketd } from '../process/ticketd-process.js';
 import { TEST_SCRYPT } from '../profile/support.js';
 import { admin, MASTER, ok, startAdminTicketd } from './support.js';
@@ -205,6 +208,44 @@ describe('ticketd admin (in process)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe('TENANT   TICKETS  PROFILES\nacme     0        1\ndefault  0        0\nTOTAL    0        1\n');
     expect(await json(store, 'stats', 'show')).toMatchObject({ total: { tenants: 2, tickets: 0, profiles: 1 } });
+  });
+
+  it('purge: removes every expired record, batch by batch, saying what each batch removed as it goes', async () => {
+    const url = freshStore();
+    const store = new SqliteStore(url.slice('sqlite:'.length));
+    await store.migrate();
+    await store.putTenant({ name: 'default', settings: withDefaults({}), createdAt: 0 });
+    const past = Date.now() - 60_000;
+    for (let i = 0; i < 25; i++) {
+      const id = createHash('sha256').update(`expired ${i}`).digest();
+      await store.createTicket(
+        { tenant: 'default', id, usesLeft: 1, expiresAt: past, createdAt: past - 1, payload: null },
+        0,
+        past - 1,
+      );
+    }
+    const live = createHash('sha256').update('live').digest();
+    await store.createTicket(
+      { tenant: 'default', id: live, usesLeft: 1, expiresAt: null, createdAt: past, payload: null },
+      0,
+      past,
+    );
+    await store.close();
+
+    const r = await cli(url, 'purge', '--batch', '10');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.trimEnd().split('\n')).toEqual([
+      'purge: tickets: 10 removed (10 so far)',
+      'purge: tickets: 10 removed (20 so far)',
+      'purge: tickets: 5 removed (25 so far)',
+    ]);
+    expect(r.out).toMatch(
+      /^removed 25 expired records in \d+\.\d s: 25 tickets, 0 login tickets, 0 persistent logins, 0 grants, 0 nonces\n$/,
+    );
+    const again = await json<{ total: number; removed: Record<string, number> }>(url, 'purge');
+    expect([again.total, again.removed.tickets]).toEqual([0, 0]);
+    expect((await json<{ total: { tickets: number } }>(url, 'stats')).total.tickets).toBe(1);
+    expect((await cli(url, 'purge', '--batch', 'zero')).code).toBe(2);
   });
 
   it('activity: kept by a running server only, so the CLI says where to ask (exit 1)', async () => {

@@ -105,7 +105,7 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
 
     clock.advance(1); // now == exp: expired
     const batches: number[] = [];
-    expect(await p.runOnce((n) => batches.push(n))).toBe(23 + 14);
+    expect(await p.runOnce((_kind, n) => batches.push(n))).toBe(23 + 14);
     // Tickets, login tickets and persistent logins (none), then grants, then nonces.
     expect(batches.filter((n) => n > 0)).toEqual([10, 10, 3, 10, 4]);
     expect(grantsExpired).toEqual([10, 10, 3]);

@@ -79,13 +79,13 @@ describe.each(backends)('Purger on the $name store', (backend) => {
     // onBatch also sees the batches of other record kinds (logins, on stores
     // with the profile surface): there are none here, so theirs are empty.
     const batches: number[] = [];
-    expect(await p.runOnce((n) => batches.push(n))).toBe(0);
+    expect(await p.runOnce((_kind, n) => batches.push(n))).toBe(0);
     expect(batches.every((n) => n === 0)).toBe(true);
     expect(expired).toEqual([]);
 
     clock.advance(MINUTE); // now == expiresAt: expired
     batches.length = 0;
-    expect(await p.runOnce((n) => batches.push(n))).toBe(25);
+    expect(await p.runOnce((_kind, n) => batches.push(n))).toBe(25);
     expect(batches.filter((n) => n > 0)).toEqual([10, 10, 5]);
     expect(reported()).toEqual({ total: 25, byTenant: { a: 13, b: 12 } });
     expect(await count()).toBe(5);
@@ -104,7 +104,7 @@ describe.each(backends)('Purger on the $name store', (backend) => {
     await createTickets(20, T0 + MINUTE);
     clock.advance(2 * MINUTE);
     const batches: number[] = [];
-    expect(await purger().runOnce((n) => batches.push(n))).toBe(20);
+    expect(await purger().runOnce((_kind, n) => batches.push(n))).toBe(20);
     expect(batches.slice(0, 3)).toEqual([10, 10, 0]);
     expect(reported().total).toBe(20);
     expect(await count()).toBe(0);
