@@ -51,7 +51,7 @@ export function barFor(scenario: ScenarioName, store: StoreName): Bar | null {
   return null;
 }
 
-export interface Row {
+export interface Row extends Measured {
   scenario: ScenarioName;
   /** The store ticketd ran on (the ceiling has none: `-`). */
   store: StoreName | '-';
@@ -66,18 +66,6 @@ export interface Row {
   /** What `rate` counts: requests, or create+use pairs. */
   unit: 'req/s' | 'pairs/s';
   rate: number;
-  /** Responses counted in the timed run. */
-  responses: number;
-  /** CPU time the server used per response, in µs (Linux only): steadier than req/s on a busy machine. */
-  serverCpuUs: number | undefined;
-  seconds: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  status5xx: number;
-  statusCodes: Record<string, number>;
-  /** Connection errors and timeouts. */
-  errors: number;
   ratio: number;
   bar: Bar | null;
   pass: boolean | null;
@@ -138,15 +126,7 @@ export function toRow(
     ...(baseline === undefined ? {} : { baselineRate: round(baseline.rate, 0), baselineOf: baseline.of }),
     unit,
     rate: round(rate, 0),
-    responses: m.responses,
-    serverCpuUs: m.serverCpuUs,
-    seconds: m.seconds,
-    p50Ms: m.p50Ms,
-    p99Ms: m.p99Ms,
-    non2xx: m.non2xx,
-    status5xx: m.status5xx,
-    statusCodes: m.statusCodes,
-    errors: m.errors,
+    ...m,
     ratio: round(ratio),
     bar,
     pass: bar || failures.length > 0 ? failures.length === 0 : null,

@@ -20,25 +20,26 @@ const table = (head: string[], rows: (string | number)[][]) =>
     '\n',
   );
 
+/** A catalog of `{status, code, error}` entries as a table. */
+const codeTable = (errors: Record<string, { status: number; code: number; error: string }>) =>
+  table(
+    ['HTTP', 'code', 'error'],
+    Object.values(errors).map((e) => [e.status, e.code, e.error]),
+  );
+
 function errorCatalog(): string {
   return [
     '## Errors',
     'Each surface answers refusals in the model of the API it is compatible with.',
     '### Tickets (`/v1/tickets`): `{"code", "error"}`',
-    table(
-      ['HTTP', 'code', 'error'],
-      Object.values(ticketErrors).map((e) => [e.status, e.code, e.error]),
-    ),
+    codeTable(ticketErrors),
     'Inside `invalid[]` of a 2004: ' +
       Object.values(validationCodes)
         .map((e) => `${e.code} ${e.error}`)
         .join('; ') +
       '.',
     '### Administration (`/admin/v1`): `{"code", "error"}`, and the ticket surface’s global codes',
-    table(
-      ['HTTP', 'code', 'error'],
-      Object.values(adminErrors).map((e) => [e.status, e.code, e.error]),
-    ),
+    codeTable(adminErrors),
     'Inside `invalid[]` of a 2004, besides the ticket surface’s: ' +
       Object.values(adminValidationCodes)
         .map((e) => `${e.code} ${e.error}`)
