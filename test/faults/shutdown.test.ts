@@ -46,6 +46,9 @@ for (const target of storeTargets(TITLE, dir)) {
 
       ticketd = await spawnTicketd({ store: store.url });
       expect(await unusable(ticketd.url, load.acknowledged)).toEqual([]);
+      console.log(
+        `[shutdown on ${target.name}] exit 0 ${Math.round(exitMs)} ms after SIGTERM; ${load.acknowledged.length} creates answered, all usable`,
+      );
     }, 120_000);
   });
 }
