@@ -1,9 +1,9 @@
 /** The processes a benchmark run starts (the ceiling, ticketd), and what /proc says of them. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ROOT } from './build.js';
+import { freePort } from './net.js';
 import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 
 const CEILING = join(ROOT, 'bench', 'ceiling.mjs');
@@ -37,18 +37,6 @@ export async function stop(child: ChildProcess, graceMs = 10_000): Promise<void>
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited(child);
   clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startCeiling(): Promise<Server> {

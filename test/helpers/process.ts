@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../../bench/build.js';
+import { freePort } from '../../bench/net.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -15,17 +15,7 @@ export interface TicketdProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** A free loopback port (bound and released; fine for tests). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Starts the real `ticketd serve` in its own process and waits until

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { BIN } from '../../bench/build.js';
+import { freePort } from '../../bench/net.js';
 
 /** The repository root: the CLI runs from here, as `npm run dev` does. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -77,18 +77,7 @@ export async function runToEnd(args: string[], timeoutMs = 20_000) {
   return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => done(port));
-    });
-  });
-}
+export { freePort };
 
 export interface HttpAnswer {
   status: number;
