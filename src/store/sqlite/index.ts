@@ -62,7 +62,8 @@ interface TenantRow {
  * synchronous, so within one process every step runs to completion without
  * interleaving; across processes sharing the file, each write runs in a
  * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Every write is
- * group-committed (see write()); reads run at once.
+ * group-committed (see write()); a read runs at once, or with the queued
+ * writes when there are some (see read()).
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
