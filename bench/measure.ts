@@ -25,7 +25,8 @@ export interface Measured {
   errors: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+/** The `p` quantile (0-1) of sorted values: the smallest value at or above that share of them. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
   return sorted[i] ?? Number.NaN;

@@ -1,9 +1,9 @@
 /** The processes a benchmark run starts (the ceiling, ticketd), and what /proc says of them. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ROOT } from './build.js';
-import { freePort } from './net.js';
 import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 
 const CEILING = join(ROOT, 'bench', 'ceiling.mjs');
@@ -14,17 +14,21 @@ export interface Server {
 }
 
 const children = new Set<ChildProcess>();
+let tracking = false;
 
+/** Kills what this process started when it ends or is interrupted; set up with the first child, so importing this module changes nothing. */
 function track(child: ChildProcess): ChildProcess {
+  if (!tracking) {
+    tracking = true;
+    process.once('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  }
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
-
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -37,6 +41,19 @@ export async function stop(child: ChildProcess, graceMs = 10_000): Promise<void>
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited(child);
   clearTimeout(timer);
+}
+
+/** A loopback port nothing listens on right now (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export async function startCeiling(): Promise<Server> {

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { ticketError } from '../tickets/errors.js';
@@ -42,26 +42,28 @@ const HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
-export async function consolePlugin(app: FastifyInstance, options: { dir?: string | undefined }): Promise<void> {
-  const dir = options.dir === undefined ? undefined : resolve(options.dir);
-  const files = new Map<string, { body: Buffer; type: string } | null>();
-
-  /** A file of the console (read once), or null: none by that name, or a name that leaves the directory. */
-  const file = (name: string) => {
-    if (!dir) return null;
-    if (!files.has(name)) {
-      const path = resolve(dir, name);
-      const type = TYPES[extname(path)];
-      const inside = path.startsWith(dir + sep);
-      files.set(name, inside && type && existsSync(path) ? { body: readFileSync(path), type } : null);
+/** Every file of the built console by its path under the directory (a handful: the page, its hashed assets, their maps). */
+function listFiles(dir: string, under = ''): Map<string, { body: Buffer; type: string }> {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  for (const entry of readdirSync(join(dir, under), { withFileTypes: true })) {
+    const name = under ? `${under}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) for (const [k, v] of listFiles(dir, name)) files.set(k, v);
+    else {
+      const type = TYPES[extname(entry.name)];
+      if (type) files.set(name, { body: readFileSync(join(dir, name)), type });
     }
-    return files.get(name) ?? null;
-  };
+  }
+  return files;
+}
+
+export async function consolePlugin(app: FastifyInstance, options: { dir?: string | undefined }): Promise<void> {
+  // Read once at start: a request can name only these, so nothing it sends reaches the file system.
+  const files = options.dir === undefined ? new Map<string, { body: Buffer; type: string }>() : listFiles(options.dir);
 
   app.get('/console', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'));
   app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, (req, reply) => {
     const name = req.params['*'] || 'index.html';
-    const f = file(name);
+    const f = files.get(name);
     if (!f) return sendApiError(ticketError('notFound'), reply);
     // Built assets carry a content hash in their names: cache them for good; the page itself, never.
     const cache = name.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';

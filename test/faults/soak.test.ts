@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../bench/build.js';
+import { percentile } from '../../bench/measure.js';
+import { rssMb } from '../../bench/processes.js';
 import { pairRequests } from '../../bench/scenarios/tickets.js';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 
@@ -31,25 +33,19 @@ const LOAD_SHARE = 0.7;
 const SETTLE_MS = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-soak-'));
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+const rss = (pid: number) => rssMb(pid, 'VmRSS') ?? Number.NaN;
 
 /** The smallest resident set (MB) of an idle process over `ms`. */
 async function settledRssMb(pid: number, ms = SETTLE_MS): Promise<number> {
-  let least = rssMb(pid);
+  let least = rss(pid);
   for (const end = performance.now() + ms; performance.now() < end; ) {
     await new Promise((r) => setTimeout(r, 250));
-    least = Math.min(least, rssMb(pid));
+    least = Math.min(least, rss(pid));
   }
   return least;
 }
 
-function p99(latencies: number[]): number {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)] ?? Number.NaN;
-}
+const p99 = (latencies: number[]) => percentile(Float64Array.from(latencies).sort(), 0.99);
 
 describe(`soak: ${SECONDS} s of create+use at ${LOAD_SHARE * 100}% of the peak`, () => {
   let ticketd: TicketdProcess;
@@ -103,7 +99,7 @@ describe(`soak: ${SECONDS} s of create+use at ${LOAD_SHARE * 100}% of the peak`,
       });
       let loaded = 0;
       const sampler = setInterval(() => {
-        loaded = Math.max(loaded, rssMb(pid));
+        loaded = Math.max(loaded, rss(pid));
       }, 500);
       const result = await run;
       clearInterval(sampler);

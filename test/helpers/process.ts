@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../../bench/build.js';
-import { freePort } from '../../bench/net.js';
+import { freePort } from '../../bench/processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

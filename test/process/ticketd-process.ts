@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { BIN } from '../../bench/build.js';
-import { freePort } from '../../bench/net.js';
+import { freePort } from '../../bench/processes.js';
 
 /** The repository root: the CLI runs from here, as `npm run dev` does. */
 export const ROOT = resolve(import.meta.dirname, '../..');
