@@ -72,23 +72,21 @@ export class Purger {
         return removed;
       }
       case 'login tickets':
-      case 'persistent logins': {
-        const count =
-          kind === 'login tickets'
-            ? await this.store.purgeLoginTickets(now, limit)
-            : await this.store.purgePersistentLogins(now, limit);
-        if (count > 0) this.events.emit('login.expired', { count });
-        return count;
-      }
-      case 'grants': {
-        const count = await this.store.purgeGrants(now, limit);
-        if (count > 0) this.events.emit('grant.expired', { count });
-        return count;
-      }
+        return this.counted('login.expired', await this.store.purgeLoginTickets(now, limit));
+      case 'persistent logins':
+        return this.counted('login.expired', await this.store.purgePersistentLogins(now, limit));
+      case 'grants':
+        return this.counted('grant.expired', await this.store.purgeGrants(now, limit));
       case 'nonces':
         // Hawk nonces are no record ticketd issued: no event.
         return this.store.purgeNonces(now, limit);
     }
+  }
+
+  /** Says that `count` records expired, when there were any; returns `count`. */
+  private counted(event: 'login.expired' | 'grant.expired', count: number): number {
+    if (count > 0) this.events.emit(event, { count });
+    return count;
   }
 
   /** Batches of one kind until one comes back short or maxBatches is reached. */

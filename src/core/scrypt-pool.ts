@@ -19,12 +19,12 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
-parentPort.on('message', ({ id, password, salt, keylen, options }) => {
+parentPort.on('message', ({ password, salt, keylen, options }) => {
   try {
     const key = scryptSync(password, Buffer.from(salt), keylen, options);
-    parentPort.postMessage({ id, key }, [key.buffer]);
+    parentPort.postMessage({ key }, [key.buffer]);
   } catch (err) {
-    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    parentPort.postMessage({ error: err instanceof Error ? err.message : String(err) });
   }
 });
 `;
@@ -46,8 +46,6 @@ interface Thread {
   worker: Worker;
   busy: Pending | undefined;
 }
-
-let nextId = 0;
 
 /**
  * One thread for every two cores, at most four: a thread's isolate and the
@@ -85,8 +83,8 @@ export class ScryptPool {
       const pending = this.queue.shift() as Pending;
       thread.busy = pending;
       thread.worker.ref();
-      const { password, salt, keylen, options } = pending.job;
-      thread.worker.postMessage({ id: nextId++, password, salt, keylen, options });
+      // One hash per thread at a time: its answer is for the job it holds, so the messages need no id.
+      thread.worker.postMessage(pending.job);
     }
   }
 

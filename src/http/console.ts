@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { ticketError } from '../tickets/errors.js';
@@ -42,23 +42,23 @@ const HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+type ConsoleFile = { body: Buffer; type: string };
+
 /** Every file of the built console by its path under the directory (a handful: the page, its hashed assets, their maps). */
-function listFiles(dir: string, under = ''): Map<string, { body: Buffer; type: string }> {
-  const files = new Map<string, { body: Buffer; type: string }>();
-  for (const entry of readdirSync(join(dir, under), { withFileTypes: true })) {
-    const name = under ? `${under}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) for (const [k, v] of listFiles(dir, name)) files.set(k, v);
-    else {
-      const type = TYPES[extname(entry.name)];
-      if (type) files.set(name, { body: readFileSync(join(dir, name)), type });
-    }
+function listFiles(dir: string): Map<string, ConsoleFile> {
+  const files = new Map<string, ConsoleFile>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const type = TYPES[extname(entry.name)];
+    if (!entry.isFile() || !type) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(relative(dir, path).split(sep).join('/'), { body: readFileSync(path), type });
   }
   return files;
 }
 
 export async function consolePlugin(app: FastifyInstance, options: { dir?: string | undefined }): Promise<void> {
   // Read once at start: a request can name only these, so nothing it sends reaches the file system.
-  const files = options.dir === undefined ? new Map<string, { body: Buffer; type: string }>() : listFiles(options.dir);
+  const files = options.dir === undefined ? new Map<string, ConsoleFile>() : listFiles(options.dir);
 
   app.get('/console', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'));
   app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, (req, reply) => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FreshStore } from '../helpers/backends.js';
@@ -17,13 +14,11 @@ import { storeTargets } from '../helpers/targets.js';
  * server), so none may be missing.
  */
 const TITLE = 'kill -9 under create load';
-const dir = mkdtempSync(join(tmpdir(), 'ticketd-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Time under load before the kill, long enough for a few thousand creates and background checkpoints. */
 const LOAD_MS = 3_000;
 
-for (const target of storeTargets(TITLE, dir)) {
+for (const target of storeTargets(TITLE)) {
   describe(`${TITLE} on ${target.name}`, () => {
     let store: FreshStore | undefined;
     let ticketd: TicketdProcess | undefined;

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { FreshStore } from '../helpers/backends.js';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
@@ -15,10 +12,8 @@ import { storeTargets } from '../helpers/targets.js';
  */
 const TITLE = 'exactly-once over three instances';
 const ROUNDS = Number(process.env.TICKETD_FAULT_ROUNDS ?? 100);
-const dir = mkdtempSync(join(tmpdir(), 'ticketd-exactly-once-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-for (const target of storeTargets(TITLE, dir)) {
+for (const target of storeTargets(TITLE)) {
   describe(`${TITLE} on ${target.name}`, () => {
     const instances: TicketdProcess[] = [];
     let store: FreshStore | undefined;

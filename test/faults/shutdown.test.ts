@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FreshStore } from '../helpers/backends.js';
 import { startCreateLoad, unusable } from '../helpers/load.js';
@@ -16,10 +13,8 @@ import { storeTargets } from '../helpers/targets.js';
  */
 const TITLE = 'SIGTERM under create load';
 const EXIT_WITHIN_MS = 5_000;
-const dir = mkdtempSync(join(tmpdir(), 'ticketd-shutdown-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-for (const target of storeTargets(TITLE, dir)) {
+for (const target of storeTargets(TITLE)) {
   describe(`${TITLE} on ${target.name}`, () => {
     let store: FreshStore | undefined;
     let ticketd: TicketdProcess | undefined;

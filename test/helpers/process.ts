@@ -15,8 +15,6 @@ export interface TicketdProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export { freePort };
-
 /**
  * Starts the real `ticketd serve` in its own process and waits until
  * /v1/ping answers: from its sources (tsx), or with `bin` the bundled bin as

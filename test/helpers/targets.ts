@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FreshStore, freshStore, type ServerBackend, serverUrl } from './backends.js';
 
@@ -9,17 +11,23 @@ export interface StoreTarget {
 }
 
 /**
- * The stores a multi-process test runs on: one SQLite file in `dir`, and a
- * fresh PostgreSQL schema and Redis prefix on the test servers. A server
+ * The stores a multi-process test runs on: a SQLite file in a temporary
+ * directory of its own (cleanup removes it), and a fresh PostgreSQL schema
+ * and Redis prefix on the test servers. A server
  * that is not configured is skipped with a message (failed under CI=true),
  * as `serverUrl` says.
  */
-export function storeTargets(title: string, dir: string): StoreTarget[] {
-  let files = 0;
+export function storeTargets(title: string): StoreTarget[] {
   const targets: StoreTarget[] = [
     {
       name: 'sqlite',
-      prepare: () => ({ url: `sqlite:${join(dir, `store-${files++}.db`)}`, cleanup: async () => {} }),
+      prepare: () => {
+        const dir = mkdtempSync(join(tmpdir(), 'ticketd-store-'));
+        return {
+          url: `sqlite:${join(dir, 'ticketd.db')}`,
+          cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+        };
+      },
     },
   ];
   for (const backend of ['postgres', 'redis'] as ServerBackend[]) {

@@ -17,7 +17,7 @@ import { storeTargets } from '../helpers/targets.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-multi-'));
 const TITLE = 'three ticketd instances';
-const targets = storeTargets(TITLE, dir);
+const targets = storeTargets(TITLE);
 
 /** quality.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
 const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 20);

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import hawk from 'hawk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FreshStore, freshStore, type ServerBackend, serverUrl } from '../helpers/backends.js';
+import type { FreshStore } from '../helpers/backends.js';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
+import { storeTargets } from '../helpers/targets.js';
 
 /**
  * Three real ticketd processes on one store act as one Oz server (oz.md,
@@ -27,26 +25,11 @@ import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
  * load balancer), so one header is valid on any of them. Headers are made
  * by hawk's own client at the real clock, as the processes use it.
  */
-interface Target {
-  name: string;
-  prepare: () => FreshStore;
-}
-
 const MASTER = 'oz-multi-instance-master-token-0123456789';
 const APP_ID = 'com.example.mymylet';
 const SIGNED_FOR = 'https://api.example.com';
-const dir = mkdtempSync(join(tmpdir(), 'ticketd-oz-multi-'));
 const TITLE = 'three ticketd instances, Oz';
-const targets: Target[] = [
-  {
-    name: 'sqlite (one file)',
-    prepare: () => ({ url: `sqlite:${join(dir, `oz-${Date.now()}.db`)}`, cleanup: async () => {} }),
-  },
-];
-for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
-  const base = serverUrl(backend, TITLE);
-  if (base) targets.push({ name: backend, prepare: () => freshStore(backend, base) });
-}
+const targets = storeTargets(TITLE);
 
 /** Rounds of "one header to every instance at once" (TICKETD_OZ_MULTI_ROUNDS). */
 const ROUNDS = Number(process.env.TICKETD_OZ_MULTI_ROUNDS ?? 10);
@@ -310,5 +293,3 @@ for (const target of targets) {
     });
   });
 }
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store, TicketRecord } from '../../src/store/types.js';
-import { type FreshStore, freshStore, type ServerBackend, serverUrl } from '../helpers/backends.js';
+import { storeTargets } from '../helpers/targets.js';
 
 /**
  * The background purge is safe on every instance at once (stores.md, "Expiry
@@ -26,26 +24,7 @@ const EXPIRED = 3_000;
 const LIVE = 300;
 const BATCH = 50;
 
-const dir = mkdtempSync(join(tmpdir(), 'ticketd-purge-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Target {
-  name: string;
-  prepare: () => FreshStore;
-}
-const targets: Target[] = [
-  {
-    name: 'sqlite (one file)',
-    prepare: () => ({
-      url: `sqlite:${join(dir, `purge-${randomBytes(4).toString('hex')}.db`)}`,
-      cleanup: async () => {},
-    }),
-  },
-];
-for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
-  const base = serverUrl(backend, TITLE);
-  if (base) targets.push({ name: backend, prepare: () => freshStore(backend, base) });
-}
+const targets = storeTargets(TITLE);
 
 interface WorkerResult {
   removed: number;
