@@ -7,6 +7,8 @@ import { BIN, ROOT } from './build.js';
 import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 
 const CEILING = join(ROOT, 'bench', 'ceiling.mjs');
+const LIMIT = join(ROOT, 'bench', 'limit.mjs');
+const OZ_REFERENCE = join(ROOT, 'bench', 'oz-reference.cjs');
 
 export interface Server {
   child: ChildProcess;
@@ -56,18 +58,38 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startCeiling(): Promise<Server> {
-  const child = track(spawn(process.execPath, [CEILING], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const port = await new Promise<number>((resolve, reject) => {
+/** Spawns a node script that prints one JSON line once it listens (`{"port", ...}`); resolves with that line. */
+async function startScript<T extends { port: number }>(
+  script: string,
+  args: string[],
+): Promise<{ server: Server; hello: T }> {
+  const child = track(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const hello = await new Promise<T>((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      const line = text.split('\n')[0];
-      if (text.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+      const end = text.indexOf('\n');
+      if (end >= 0) resolve(JSON.parse(text.slice(0, end)) as T);
     });
-    child.once('exit', (code) => reject(new Error(`the ceiling server exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before listening`)));
   });
-  return { child, url: `http://127.0.0.1:${port}` };
+  return { server: { child, url: `http://127.0.0.1:${hello.port}` }, hello };
+}
+
+/** The ceiling: bare node:http answering a constant (bench/ceiling.mjs). */
+export async function startCeiling(): Promise<Server> {
+  return (await startScript(CEILING, [])).server;
+}
+
+/** The limit server of quality.md (bench/limit.mjs) on a SQLite file at `dbPath`. */
+export async function startLimit(dbPath: string): Promise<Server> {
+  return (await startScript(LIMIT, [dbPath])).server;
+}
+
+/** The reference oz server on hapi (bench/oz-reference.cjs) with `tickets` user tickets of its own. */
+export async function startOzReference<T>(tickets: number): Promise<{ server: Server; tickets: T[] }> {
+  const { server, hello } = await startScript<{ port: number; tickets: T[] }>(OZ_REFERENCE, [String(tickets)]);
+  return { server, tickets: hello.tickets };
 }
 
 /**
@@ -79,6 +101,7 @@ export async function startTicketd(
   storeUrl: string,
   logPath: string,
   cpuProf: string | undefined,
+  bin = BIN,
 ): Promise<Server & { startMs: number }> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {};
@@ -91,7 +114,7 @@ export async function startTicketd(
   const child = track(
     spawn(
       process.execPath,
-      [...nodeArgs, BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
+      [...nodeArgs, bin, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
       // One JSON line per request goes to stdout: into a file, never the terminal.
       { stdio: ['ignore', log, 'inherit'], env },
     ),

@@ -1,16 +1,19 @@
 /**
  * `npm run bench`: every speed and memory bar of quality.md. ticketd
- * (compiled, log level info into a file) against the ceiling of a bare
- * node:http server measured in the same run, both driven by autocannon (50
- * connections, no pipelining, a warm-up, then the timed run). Every scenario
- * runs on SQLite by default, and side by side on PostgreSQL and Redis with
- * `--stores`. Prints one table on stdout, progress on stderr, and writes the
- * table as JSON (bench/results/latest.json) and as a chart
- * (bench/results/latest.svg).
+ * (compiled, log level info into a file) against baselines measured in the
+ * same run: the ceiling of a bare node:http server, the limit server
+ * (bench/limit.mjs: a create's and a use's essential work, group-committed in
+ * SQLite) and the reference oz server on hapi (bench/oz-reference.cjs), all
+ * driven by autocannon (50 connections, no pipelining, a warm-up, then the
+ * timed run). Every scenario runs on SQLite by default, and side by side on
+ * PostgreSQL and Redis with `--stores`; `--baseline REV` measures another
+ * revision beside this tree, scenario by scenario (bench/builds.ts). Prints
+ * one table on stdout, progress on stderr, and writes the table as JSON
+ * (bench/results/latest.json) and as a chart (bench/results/latest.svg).
  *
  *   npm run bench -- [--duration S] [--warmup S] [--connections N]
  *                    [--scenarios create,use,...] [--stores sqlite,postgres,redis]
- *                    [--all] [--smoke] [--out FILE] [--build | --no-build] [--cpu-prof DIR]
+ *                    [--all] [--smoke] [--baseline REV] [--out FILE] [--build | --no-build] [--cpu-prof DIR]
  *
  * Exit status: 0 when every bar holds, 1 when one does not, 2 when the run broke.
  */
@@ -19,11 +22,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RequestSpec } from 'autocannon';
 import { type BuildWhen, ensureBuilt, ROOT } from './build.js';
+import { type Build, baselineBuild, currentBuild } from './builds.js';
 import { type DriveOptions, type Measured, measure } from './measure.js';
-import { countLines, rssMb, type Server, startCeiling, startTicketd, stop } from './processes.js';
+import {
+  countLines,
+  rssMb,
+  type Server,
+  startCeiling,
+  startLimit,
+  startOzReference,
+  startTicketd,
+  stop,
+} from './processes.js';
 import { clearStatus, fmtInt, progress, round, status } from './progress.js';
 import {
+  type BarContext,
+  barFor,
   chartSvg,
   type ProcessReport,
   processLine,
@@ -50,6 +66,8 @@ const LIVE_SCALE = { small: 10_000, large: 1_000_000 };
 const LIVE_SCALE_SMOKE = { small: 1_000, large: 5_000 };
 /** Uses of each ticket of the use-1m pools: every use takes one and leaves the ticket alive. */
 const MANY_USES = 1_000_000_000;
+/** User tickets the oz-reissue runs go round (ticketd's and the reference's). */
+const OZ_TICKETS = 100;
 
 // ---- options ---------------------------------------------------------------
 
@@ -59,10 +77,14 @@ const HELP = `Usage: npm run bench -- [options]
   --warmup S          seconds of warm-up before each run  (default 3; --smoke: 0)
   --connections N     concurrent connections              (default 50)
   --scenarios LIST    of ${SCENARIOS.join(',')} (default: all; alias pairs = create+use;
-                      use-1m compares use with 1,000,000 and with 10,000 live tickets; the ceiling always runs)
+                      use-1m compares use with 1,000,000 and with 10,000 live tickets; the ceiling always runs,
+                      the limit server with create or use, the oz reference with oz-reissue)
   --stores LIST       of sqlite,postgres,redis            (default sqlite); PostgreSQL from
                       TICKETD_BENCH_POSTGRES_URL, Redis from TICKETD_BENCH_REDIS_URL
   --all               every scenario on every store
+  --baseline REV      also measure revision REV (a commit, tag or branch), scenario by scenario beside
+                      this tree, and print each rate against it (built once in a git worktree under the
+                      temporary directory)
   --smoke             a short run (about 1 s per scenario, small pools), for the test suite
   --out FILE          where the JSON goes                 (default bench/results/latest.json;
                       the chart goes beside it, .svg)
@@ -79,6 +101,7 @@ function parseOptions() {
       scenarios: { type: 'string' },
       stores: { type: 'string' },
       all: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
       build: { type: 'boolean', default: false },
@@ -124,6 +147,7 @@ function parseOptions() {
     } satisfies DriveOptions,
     scenarios: SCENARIOS.filter((s) => scenarios.has(s)),
     stores,
+    baseline: values.baseline,
     smoke: values.smoke,
     out,
     chart: `${out.replace(/\.json$/, '')}.svg`,
@@ -134,7 +158,93 @@ function parseOptions() {
 
 type Options = ReturnType<typeof parseOptions>;
 
-// ---- one store -------------------------------------------------------------
+/** What the rows of one run are measured against, filled in as the reference servers run. */
+interface Run {
+  options: Options;
+  rows: Row[];
+  ctx: BarContext;
+}
+
+/** A row of a ticketd build, held to its bar (this tree) or compared with this tree's row (a baseline). */
+function ticketdRow(
+  run: Run,
+  scenario: ScenarioName,
+  m: Measured,
+  store: StoreName,
+  build: Build,
+  baseline?: { rate: number; of: string },
+): Row {
+  const ctx = { ...run.ctx, ...(baseline ? { baseline } : {}) };
+  const current = build.label === 'ticketd';
+  const row = toRow(scenario, m, ctx, { store, server: build.label }, current ? barFor(scenario, store, ctx) : null);
+  if (!current) {
+    // A baseline build answers to no bar; this tree's row of the same scenario and store says how it compares.
+    const mine = run.rows.find((r) => r.scenario === scenario && r.store === store && r.server === 'ticketd');
+    if (mine && row.rate > 0) mine.vsBaseline = round(mine.rate / row.rate, 3);
+  }
+  run.rows.push(row);
+  return row;
+}
+
+// ---- the reference servers -------------------------------------------------
+
+async function measureCeiling(run: Run): Promise<void> {
+  const ceiling = await startCeiling();
+  try {
+    const m = await measure('ceiling', ceiling, createRequests, run.options.drive);
+    run.ctx.ceilingRate = m.responses / m.seconds;
+    run.rows.push(toRow('ceiling', m, run.ctx, { store: '-', server: 'node:http' }));
+  } finally {
+    await stop(ceiling.child);
+  }
+}
+
+/** The limit server's create and use, on a SQLite file of its own (quality.md). */
+async function measureLimit(run: Run): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-limit-'));
+  const limit = await startLimit(join(dir, 'limit.db'));
+  const where = { store: 'sqlite' as const, server: 'limit' };
+  run.ctx.limit = {};
+  try {
+    if (run.options.scenarios.includes('create')) {
+      const m = await measure('create on the limit server', limit, createRequests, run.options.drive);
+      run.ctx.limit.create = toRow('create', m, run.ctx, where);
+      run.rows.push(run.ctx.limit.create);
+    }
+    if (run.options.scenarios.includes('use')) {
+      const pool = new TicketPool();
+      const needed = ticketsFor(run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, run.options);
+      for (let n = 0; n < needed; n += 20_000) {
+        const res = await fetch(`${limit.url}/seed`, {
+          method: 'POST',
+          body: JSON.stringify({ n: Math.min(20_000, needed - n), payload: JSON.parse(PAYLOAD_JSON) }),
+        });
+        pool.add((await res.json()) as string[]);
+      }
+      const m = await measure('use on the limit server', limit, useRequests(pool), run.options.drive);
+      run.ctx.limit.use = toRow('use', m, run.ctx, where);
+      run.rows.push(run.ctx.limit.use);
+    }
+  } finally {
+    await stop(limit.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The reference oz server's reissue (quality.md's oz-reissue bar). */
+async function measureOzReference(run: Run): Promise<void> {
+  const { server, tickets } = await startOzReference<UserTicket>(OZ_TICKETS);
+  try {
+    const requests = ozReissueRequests(server.url, tickets, '/oz/reissue');
+    const m = await measure('oz-reissue on the reference oz server (hapi)', server, requests, run.options.drive);
+    run.ctx.ozReference = toRow('oz-reissue', m, run.ctx, { store: '-', server: 'oz+hapi' });
+    run.rows.push(run.ctx.ozReference);
+  } finally {
+    await stop(server.child);
+  }
+}
+
+// ---- ticketd on one store --------------------------------------------------
 
 /**
  * Uses one run (warm-up and timed run) at `rate` may take, with room to
@@ -144,7 +254,7 @@ type Options = ReturnType<typeof parseOptions>;
 function ticketsFor(rate: number, options: Options): number {
   return Math.ceil(rate * (options.drive.warmup + options.drive.duration + 2) * 1.5) + 1000;
 }
-/** The rate the first use run is seeded for, as a fraction of the ceiling: above the bar (0.60); beyond it, uses would find no ticket (404s, reported). */
+/** The rate the first use run is seeded for, as a fraction of the ceiling: above any build's; beyond it, uses would find no ticket (404s, reported). */
 const FIRST_USE_RUN_RATIO = 0.75;
 
 async function topUp(target: BenchStore, pool: TicketPool, needed: number): Promise<void> {
@@ -165,128 +275,139 @@ async function seed(target: BenchStore, count: number, uses: number): Promise<st
   return pool;
 }
 
-/** A fresh store, ticketd on it, `body` run against it; the process report and cleanup whatever happens. */
-async function withTicketd(
-  store: StoreName,
-  label: string,
-  options: Options,
-  body: (target: BenchStore, start: () => Promise<Server>) => Promise<void>,
-): Promise<ProcessReport | undefined> {
-  const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-'));
-  const logPath = join(dir, 'ticketd.log');
-  const target = await benchStore(store, dir);
-  let report: ProcessReport | undefined;
-  let ticketd: (Server & { startMs: number }) | undefined;
-  try {
-    await body(target, async () => {
-      ticketd = await startTicketd(target.url, logPath, options.cpuProf);
-      progress(`${label}: ticketd answering at ${ticketd.url} after ${ticketd.startMs} ms (log: ${logPath})`);
-      return ticketd;
-    });
-    if (ticketd) report = processReport(label, ticketd.startMs, rssMb(ticketd.child.pid));
-  } finally {
-    if (ticketd) {
-      await stop(ticketd.child);
-      if (report) report = { ...report, logLines: countLines(logPath), exitCode: ticketd.child.exitCode };
-    }
-    rmSync(dir, { recursive: true, force: true });
-    await target.cleanup().catch((err: unknown) => progress(`${store}: cleanup failed: ${String(err)}`));
-  }
-  if (options.cpuProf) progress(`CPU profile of ticketd written to ${options.cpuProf}`);
-  return report;
+/** One build of ticketd on a fresh store of its own, and what its scenarios need. */
+interface Instance {
+  build: Build;
+  label: string;
+  target: BenchStore;
+  ticketd: Server & { startMs: number };
+  pool: TicketPool;
+  dir: string;
+  logPath: string;
 }
 
-/** Every scenario of the run but use-1m on one store: a fresh store, seeded, one ticketd process. */
-async function runStore(
+/** A fresh store for the build, seeded by `before` (if given), then ticketd on it. */
+async function startInstance(
   store: StoreName,
+  build: Build,
+  label: string,
   options: Options,
-  ceilingRate: number,
-  rows: Row[],
-): Promise<ProcessReport | undefined> {
+  before?: (target: BenchStore, pool: TicketPool) => Promise<void>,
+): Promise<Instance> {
+  const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-'));
+  const logPath = join(dir, 'ticketd.log');
+  const target = benchStore(store, dir, build.seed);
+  const pool = new TicketPool();
+  try {
+    await before?.(target, pool);
+    const ticketd = await startTicketd(target.url, logPath, options.cpuProf, build.bin);
+    progress(`${label}: ticketd answering at ${ticketd.url} after ${ticketd.startMs} ms (log: ${logPath})`);
+    return { build, label, target, ticketd, pool, dir, logPath };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    await target.cleanup().catch(() => {});
+    throw err;
+  }
+}
+
+/** Stops ticketd, removes its store; the process report (this tree's builds only). */
+async function stopInstance(i: Instance, processes: ProcessReport[]): Promise<void> {
+  const report = processReport(i.label, i.ticketd.startMs, rssMb(i.ticketd.child.pid));
+  await stop(i.ticketd.child);
+  if (i.build.label === 'ticketd') {
+    processes.push({ ...report, logLines: countLines(i.logPath), exitCode: i.ticketd.child.exitCode });
+  }
+  rmSync(i.dir, { recursive: true, force: true });
+  await i.target.cleanup().catch((err: unknown) => progress(`${i.target.name}: cleanup failed: ${String(err)}`));
+}
+
+const labelOf = (build: Build, what: string) => (build.label === 'ticketd' ? what : `${what} (${build.label})`);
+
+/** Every scenario of the run but use-1m on one store: one ticketd process per build, each scenario on each build in turn. */
+async function runStore(store: StoreName, builds: Build[], run: Run, processes: ProcessReport[]): Promise<void> {
+  const { options } = run;
   const has = (s: ScenarioOption) => options.scenarios.includes(s);
-  if (!SCENARIOS.some((s) => s !== 'use-1m' && has(s))) return undefined;
-  return withTicketd(store, store, options, async (target, start) => {
-    const pool = new TicketPool();
-    const ticketd = await start();
-    const tag = `${store}-${Date.now().toString(36)}`;
-    let profile: ProfileFixture | undefined;
-    let ozTickets: UserTicket[] | undefined;
-    if (has('profile-get') || has('use-under-logins')) {
-      const n = options.smoke ? 200 : 5000;
-      progress(`${store}: creating a profile and ${fmtInt(has('profile-get') ? n : 0)} login tickets`);
-      profile = await setupProfileGet(ticketd.url, has('profile-get') ? n : 0, tag);
-    }
-    if (has('oz-reissue')) {
-      progress(`${store}: creating an Oz app, a session and 100 user tickets`);
-      ozTickets = await setupOzReissue(ticketd.url, 100, tag);
-    }
-    const run = (scenario: ScenarioName, requests: () => import('autocannon').RequestSpec[], label?: string) =>
-      measure(label ?? `${scenario} on ${store}`, ticketd, requests, options.drive);
-    for (const scenario of options.scenarios) {
-      switch (scenario) {
-        case 'create':
-          rows.push(toRow(scenario, await run(scenario, createRequests), ceilingRate, store));
-          break;
-        case 'use':
-          await topUp(target, pool, ticketsFor(ceilingRate * FIRST_USE_RUN_RATIO, options));
-          rows.push(toRow(scenario, await run(scenario, useRequests(pool)), ceilingRate, store));
-          break;
-        case 'create+use':
-          rows.push(toRow(scenario, await run(scenario, pairRequests), ceilingRate, store));
-          break;
-        case 'profile-get': {
-          const requests = profileGetRequests((profile as ProfileFixture).loginTickets);
-          rows.push(toRow(scenario, await run(scenario, requests), ceilingRate, store));
-          break;
-        }
-        case 'oz-reissue': {
-          const requests = ozReissueRequests(ticketd.url, ozTickets as UserTicket[]);
-          rows.push(toRow(scenario, await run(scenario, requests), ceilingRate, store));
-          break;
-        }
-        case 'use-under-logins':
-          rows.push(await useUnderLogins(target, ticketd, pool, profile as ProfileFixture, options, ceilingRate, rows));
-          break;
-        case 'use-1m':
-          break; // its own store and process: runLiveScale()
+  if (!SCENARIOS.some((s) => s !== 'use-1m' && has(s))) return;
+  const instances: (Instance & { profile?: ProfileFixture; ozTickets?: UserTicket[] })[] = [];
+  try {
+    for (const build of builds) {
+      const instance = await startInstance(store, build, labelOf(build, store), options);
+      instances.push(instance);
+      const url = instance.ticketd.url;
+      const tag = `${store}-${Date.now().toString(36)}`;
+      if (has('profile-get') || has('use-under-logins')) {
+        const n = has('profile-get') ? (options.smoke ? 200 : 5000) : 0;
+        progress(`${instance.label}: creating a profile and ${fmtInt(n)} login tickets`);
+        Object.assign(instance, { profile: await setupProfileGet(url, n, tag) });
+      }
+      if (has('oz-reissue')) {
+        progress(`${instance.label}: creating an Oz app, a session and ${OZ_TICKETS} user tickets`);
+        Object.assign(instance, { ozTickets: await setupOzReissue(url, OZ_TICKETS, tag) });
       }
     }
-  });
+    for (const [k, scenario] of options.scenarios.entries()) {
+      // With a baseline, every other scenario starts with it, so that neither build always runs on the warmer machine.
+      for (const i of k % 2 === 0 ? instances : [...instances].reverse()) {
+        const label = labelOf(i.build, `${scenario} on ${store}`);
+        const timed = (requests: () => RequestSpec[]) => measure(label, i.ticketd, requests, options.drive);
+        const row = (m: Measured) => ticketdRow(run, scenario as ScenarioName, m, store, i.build);
+        switch (scenario) {
+          case 'create':
+            row(await timed(createRequests));
+            break;
+          case 'use':
+            await topUp(i.target, i.pool, ticketsFor(run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, options));
+            row(await timed(useRequests(i.pool)));
+            break;
+          case 'create+use':
+            row(await timed(pairRequests));
+            break;
+          case 'profile-get':
+            row(await timed(profileGetRequests((i.profile as ProfileFixture).loginTickets)));
+            break;
+          case 'oz-reissue':
+            row(await timed(ozReissueRequests(i.ticketd.url, i.ozTickets as UserTicket[])));
+            break;
+          case 'use-under-logins':
+            await useUnderLogins(run, i, i.profile as ProfileFixture);
+            break;
+          case 'use-1m':
+            break; // its own store and process: runLiveScale()
+        }
+      }
+    }
+  } finally {
+    for (const i of instances) await stopInstance(i, processes);
+  }
 }
 
 /** Ticket use without, then with, 20 authenticates a second (scrypt) beside it; the bar is the drop. */
-async function useUnderLogins(
-  target: BenchStore,
-  ticketd: Server,
-  pool: TicketPool,
-  profile: ProfileFixture,
-  options: Options,
-  ceilingRate: number,
-  rows: Row[],
-): Promise<Row> {
-  const store = target.name;
-  const requests = useRequests(pool);
-  const lastUse = rows.find((r) => r.scenario === 'use' && r.store === store);
-  await topUp(target, pool, ticketsFor(lastUse ? lastUse.rate : ceilingRate * FIRST_USE_RUN_RATIO, options));
-  const base = await measure(`use on ${store} (without logins)`, ticketd, requests, options.drive);
-  await topUp(target, pool, ticketsFor(base.responses / base.seconds, options));
-  const side = startLogins(ticketd.url, profile.username, LOGINS_PER_SECOND);
-  const label = `use-under-logins on ${store} (${LOGINS_PER_SECOND} logins/s)`;
-  const m = await measure(label, ticketd, requests, options.drive).finally(() => side.stop());
+async function useUnderLogins(run: Run, i: Instance, profile: ProfileFixture): Promise<void> {
+  const { options } = run;
+  const store = i.target.name;
+  const requests = useRequests(i.pool);
+  const lastUse = run.rows.find((r) => r.scenario === 'use' && r.store === store && r.server === i.build.label);
+  await topUp(
+    i.target,
+    i.pool,
+    ticketsFor(lastUse ? lastUse.rate : run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, options),
+  );
+  const base = await measure(labelOf(i.build, `use on ${store} (without logins)`), i.ticketd, requests, options.drive);
+  await topUp(i.target, i.pool, ticketsFor(base.responses / base.seconds, options));
+  const side = startLogins(i.ticketd.url, profile.username, LOGINS_PER_SECOND);
+  const label = labelOf(i.build, `use-under-logins on ${store} (${LOGINS_PER_SECOND} logins/s)`);
+  const m = await measure(label, i.ticketd, requests, options.drive).finally(() => side.stop());
   const done = await side.stop();
   progress(`${label}: side load sent ${done.sent} logins, ${done.ok} ok, ${done.failed} failed`);
-  const row: Row = {
-    ...toRow('use-under-logins', m, ceilingRate, store, {
-      rate: base.responses / base.seconds,
-      of: 'use without logins',
-    }),
-    sideLoad: done,
-  };
+  const row = ticketdRow(run, 'use-under-logins', m, store, i.build, {
+    rate: base.responses / base.seconds,
+    of: 'use without logins',
+  });
+  row.sideLoad = done;
   if (done.failed > 0 || done.ok === 0) {
     row.failures.push(`side load: ${done.ok} logins ok, ${done.failed} failed`);
     row.pass = false;
   }
-  return row;
 }
 
 /**
@@ -296,37 +417,48 @@ async function useUnderLogins(
  * the number of live tickets stays what it says. The process's peak RSS is
  * the one with 1,000,000 live tickets.
  */
-async function runLiveScale(
-  store: StoreName,
-  options: Options,
-  ceilingRate: number,
-  rows: Row[],
-): Promise<ProcessReport | undefined> {
+async function runLiveScale(store: StoreName, builds: Build[], run: Run, processes: ProcessReport[]): Promise<void> {
+  const { options } = run;
   const scale = options.smoke ? LIVE_SCALE_SMOKE : LIVE_SCALE;
-  const label = `${store}, ${fmtInt(scale.large)} live tickets`;
-  return withTicketd(store, label, options, async (target, start) => {
-    const pool = new TicketPool();
-    pool.add(await seed(target, scale.small, MANY_USES));
-    const ticketd = await start();
-    const small = await measure(
-      `use on ${store} with ${fmtInt(scale.small)} live`,
-      ticketd,
-      useRequests(pool, true),
-      options.drive,
-    );
-    const smallRow = { ...toRow('use-10k', small, ceilingRate, store), liveTickets: scale.small };
-    rows.push(smallRow);
-    pool.add(await seed(target, scale.large - scale.small, MANY_USES));
-    pool.next = 0;
-    const large = await measure(
-      `use on ${store} with ${fmtInt(scale.large)} live`,
-      ticketd,
-      useRequests(pool, true),
-      options.drive,
-    );
-    const baseline = { rate: smallRow.rate, of: `use with ${fmtInt(scale.small)} live` };
-    rows.push({ ...toRow('use-1m', large, ceilingRate, store, baseline), liveTickets: scale.large });
-  });
+  const instances: Instance[] = [];
+  try {
+    for (const build of builds) {
+      const label = labelOf(build, `${store}, ${fmtInt(scale.large)} live tickets`);
+      instances.push(
+        await startInstance(store, build, label, options, async (target, pool) => {
+          pool.add(await seed(target, scale.small, MANY_USES));
+        }),
+      );
+    }
+    const small = new Map<Instance, number>();
+    for (const i of instances) {
+      const m = await measure(
+        labelOf(i.build, `use on ${store} with ${fmtInt(scale.small)} live`),
+        i.ticketd,
+        useRequests(i.pool, true),
+        options.drive,
+      );
+      const row = ticketdRow(run, 'use-10k', m, store, i.build);
+      row.liveTickets = scale.small;
+      small.set(i, row.rate);
+    }
+    for (const i of instances) {
+      i.pool.add(await seed(i.target, scale.large - scale.small, MANY_USES));
+      i.pool.next = 0;
+    }
+    for (const i of instances) {
+      const m = await measure(
+        labelOf(i.build, `use on ${store} with ${fmtInt(scale.large)} live`),
+        i.ticketd,
+        useRequests(i.pool, true),
+        options.drive,
+      );
+      const baseline = { rate: small.get(i) ?? 0, of: `use with ${fmtInt(scale.small)} live` };
+      ticketdRow(run, 'use-1m', m, store, i.build, baseline).liveTickets = scale.large;
+    }
+  } finally {
+    for (const i of instances) await stopInstance(i, processes);
+  }
 }
 
 // ---- main ------------------------------------------------------------------
@@ -346,46 +478,49 @@ async function main(): Promise<number> {
   const started = new Date();
   const loadBefore = loadavg();
   ensureBuilt(options.build, progress);
+  const builds = [await currentBuild()];
+  if (options.baseline) builds.push(await baselineBuild(options.baseline));
   const d = options.drive;
   progress(
     `${d.connections} connections, warm-up ${d.warmup} s, ${d.duration} s each; stores ${options.stores.join(', ')}; ` +
-      `scenarios ${options.scenarios.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+      `scenarios ${options.scenarios.join(', ')}; builds ${builds.map((b) => b.label).join(', ')}; ` +
+      `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
 
-  const ceiling = await startCeiling();
-  let ceilingRun: Measured;
-  try {
-    ceilingRun = await measure('ceiling', ceiling, createRequests, d);
-  } finally {
-    await stop(ceiling.child);
+  const run: Run = { options, rows: [], ctx: { ceilingRate: 0 } };
+  await measureCeiling(run);
+  if (
+    options.stores.includes('sqlite') &&
+    (options.scenarios.includes('create') || options.scenarios.includes('use'))
+  ) {
+    await measureLimit(run);
   }
-  const ceilingRate = ceilingRun.responses / ceilingRun.seconds;
-  const rows: Row[] = [toRow('ceiling', ceilingRun, ceilingRate)];
+  if (options.stores.includes('sqlite') && options.scenarios.includes('oz-reissue')) await measureOzReference(run);
 
   const processes: ProcessReport[] = [];
   for (const store of options.stores) {
-    const report = await runStore(store, options, ceilingRate, rows);
-    if (report) processes.push(report);
-    if (options.scenarios.includes('use-1m')) {
-      const scaled = await runLiveScale(store, options, ceilingRate, rows);
-      if (scaled) processes.push(scaled);
-    }
+    await runStore(store, builds, run, processes);
+    if (options.scenarios.includes('use-1m')) await runLiveScale(store, builds, run, processes);
   }
+  const { rows } = run;
 
   clearStatus();
   console.log(table(rows));
   for (const p of processes) console.log(processLine(p));
 
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
+  const revision = gitRevision();
+  const cpu = cpus();
+  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, Node ${process.version}`;
   writeFileAtomic(
     options.out,
     `${JSON.stringify(
       {
         date: started.toISOString(),
-        revision: gitRevision(),
+        revision,
+        baseline: builds[1]?.label,
         node: process.version,
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
+        cpus: cpu.length,
+        cpuModel: cpu[0]?.model,
         loadAverage: { before: loadBefore.map((l) => round(l)), after: loadavg().map((l) => round(l)) },
         options: { ...d, pipelining: 1, smoke: options.smoke },
         processes,
@@ -400,7 +535,7 @@ async function main(): Promise<number> {
     chartSvg(
       rows,
       `ticketd benchmark, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      `${machine}; revision ${gitRevision() ?? '?'}`,
+      `${machine}; revision ${revision ?? '?'}`,
     ),
   );
   progress(`results written to ${options.out} and ${options.chart}`);

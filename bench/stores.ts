@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { type SeedOptions, seedPostgres, seedSqlite, seedThroughStore } from './seed.js';
+import type * as Seed from './seed.js';
+import type { SeedOptions } from './seed.js';
 
 export type StoreName = 'sqlite' | 'postgres' | 'redis';
 export const STORE_NAMES: StoreName[] = ['sqlite', 'postgres', 'redis'];
@@ -35,11 +36,11 @@ function withParam(url: string, name: string, value: string): string {
   return u.toString();
 }
 
-/** `dir` is a fresh temporary directory for the SQLite file. */
-export function benchStore(name: StoreName, dir: string): BenchStore {
+/** `dir` is a fresh temporary directory for the SQLite file; `seeds` the build's own seeding functions. */
+export function benchStore(name: StoreName, dir: string, seeds: typeof Seed): BenchStore {
   if (name === 'sqlite') {
     const path = join(dir, 'ticketd.db');
-    return { name, url: `sqlite:${path}`, seed: (o) => seedSqlite(path, o), cleanup: async () => {} };
+    return { name, url: `sqlite:${path}`, seed: (o) => seeds.seedSqlite(path, o), cleanup: async () => {} };
   }
   if (name === 'postgres') {
     const base = process.env.TICKETD_BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
@@ -48,7 +49,7 @@ export function benchStore(name: StoreName, dir: string): BenchStore {
     return {
       name,
       url,
-      seed: (o) => seedPostgres(url, o),
+      seed: (o) => seeds.seedPostgres(url, o),
       cleanup: async () => {
         const conn = new URL(base);
         conn.searchParams.delete('schema');
@@ -69,7 +70,7 @@ export function benchStore(name: StoreName, dir: string): BenchStore {
   return {
     name,
     url,
-    seed: (o) => seedThroughStore(url, o),
+    seed: (o) => seeds.seedThroughStore(url, o),
     cleanup: () => deleteRedisPrefix(base, prefix),
   };
 }

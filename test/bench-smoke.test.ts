@@ -16,13 +16,17 @@ const STORES = [
   ...(process.env.TICKETD_BENCH_REDIS_URL ? ['redis'] : []),
 ];
 const EXPECTED = [
-  { scenario: 'ceiling', store: '-' },
-  ...STORES.flatMap((store) => ROWS_PER_STORE.map((scenario) => ({ scenario, store }))),
+  { scenario: 'ceiling', store: '-', server: 'node:http' },
+  { scenario: 'create', store: 'sqlite', server: 'limit' },
+  { scenario: 'use', store: 'sqlite', server: 'limit' },
+  { scenario: 'oz-reissue', store: '-', server: 'oz+hapi' },
+  ...STORES.flatMap((store) => ROWS_PER_STORE.map((scenario) => ({ scenario, store, server: 'ticketd' }))),
 ];
 
 interface Row {
   scenario: string;
   store: string;
+  server: string;
   responses: number;
   non2xx: number;
   status5xx: number;
@@ -73,8 +77,10 @@ describe('npm run bench -- --smoke', () => {
         .split('\n')
         .slice(2, 2 + EXPECTED.length)
         .map((line) => {
-          const [scenario, maybeUnit, store] = line.split(/\s+/);
-          return { scenario, store: maybeUnit === '(pairs/s)' ? store : maybeUnit };
+          const cells = line.split(/\s+/);
+          if (cells[1] === '(pairs/s)') cells.splice(1, 1);
+          const [scenario, store, server] = cells;
+          return { scenario, store, server };
         });
       expect(tableRows).toEqual(EXPECTED);
       for (const store of STORES) {
@@ -96,7 +102,7 @@ describe('npm run bench -- --smoke', () => {
         expect(p.startMs, p.label).toBeGreaterThan(0);
         expect(p.peakRssMb, p.label).toBeGreaterThan(0);
       }
-      expect(rows.map((r) => ({ scenario: r.scenario, store: r.store }))).toEqual(EXPECTED);
+      expect(rows.map((r) => ({ scenario: r.scenario, store: r.store, server: r.server }))).toEqual(EXPECTED);
       for (const row of rows) {
         expect(row.responses, row.scenario).toBeGreaterThan(0);
         expect(row.status5xx, row.scenario).toBe(0);

@@ -38,13 +38,18 @@ export async function setupOzReissue(base: string, pool: number, tag: string): P
   });
 }
 
-export function ozReissueRequests(base: string, tickets: UserTicket[]): () => RequestSpec[] {
-  const url = `${base}/v1/ticket/reissue`;
+/** Round-robin over `tickets`, each request signed for `path` (ticketd's mylet route, or Oz's own). */
+export function ozReissueRequests(
+  base: string,
+  tickets: UserTicket[],
+  path = '/v1/ticket/reissue',
+): () => RequestSpec[] {
+  const url = `${base}${path}`;
   let next = 0;
   return () => [
     {
       method: 'POST',
-      path: '/v1/ticket/reissue',
+      path,
       setupRequest: (req) => {
         const t = tickets[next++ % tickets.length] as UserTicket;
         const { header } = hawk.client.header(url, 'POST', {
