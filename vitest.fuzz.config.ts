@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * `npm run test:fuzz`: the fuzz suite at quality.md's strength, 10,000
- * generated requests per route (`npm test` runs it lighter: 1,000-3,000).
+ * generated requests per route (`npm test` runs it as a smoke run: 100).
  * TICKETD_FUZZ_SEED picks another seed; TICKETD_FUZZ_RUNS another count.
  */
 export default defineConfig({

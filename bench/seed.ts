@@ -48,7 +48,7 @@ async function prepare(url: string): Promise<void> {
   const store = await openStore(url);
   try {
     await store.migrate();
-    await new Tenants(store, systemClock).ensureDefault();
+    await new Tenants(store.tenants, systemClock).ensureDefault();
   } finally {
     await store.close();
   }
@@ -137,7 +137,7 @@ export async function seedThroughStore(url: string, options: SeedOptions): Promi
       const now = systemClock.now();
       const results = await Promise.all(
         batch.map((r) =>
-          store.createTicket(
+          store.tickets.create(
             {
               tenant: DEFAULT_TENANT,
               id: r.id,

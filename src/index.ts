@@ -8,7 +8,6 @@ export {
   type OzResourceRequest,
   type OzVerified,
 } from './oz/resource.js';
-export { MemoryStore } from './store/memory/index.js';
 export { openStore } from './store/open.js';
 export { SqliteStore } from './store/sqlite/index.js';
 export type { Store } from './store/types.js';

@@ -11,6 +11,7 @@ import { Tenants } from './core/tenants.js';
 import { consoleDir } from './http/console.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
+import { OzAdmin } from './oz/admin.js';
 import { createOzSurface, type OzSurface } from './oz/context.js';
 import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -59,7 +60,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   if (config.migrate_on_start) await store.migrate();
 
   const events = new Events();
-  const tenants = new Tenants(store, clock);
+  const tenants = new Tenants(store.tenants, clock);
   await tenants.ensureDefault();
   for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
 
@@ -81,7 +82,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   }
   // Ending every session of a profile (disabled, deleted, new password) revokes its grants.
   events.on('profile.sessions_ended', (e) => {
-    store.deleteGrantsOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
+    store.grants.deleteOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
   });
 
   const consoleFiles = consoleDir();
@@ -98,13 +99,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     bodyLimit: config.body_limit,
     consoleDir: consoleFiles,
     tickets: {
-      service: new TicketService(store, clock, events),
+      service: new TicketService(store.tickets, clock, events),
       tenants,
       multiTenancy: config.multi_tenancy,
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { store, identity, clock, activity },
+    admin: { identity, oz: new OzAdmin(store, clock), activity },
     oz,
   });
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { type AccessTokenView, SYSTEM_ACTOR } from '../core/access-tokens.js';
-import type { TenantPermission as Permission } from '../store/profile-types.js';
+import type { TenantPermission as Permission } from '../store/types.js';
 import { adminError } from './errors.js';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { AccessToken, AccessTokenId, ISO_DATE_TIME, params, TenantPermission, UUID } from './schemas.js';

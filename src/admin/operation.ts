@@ -2,11 +2,10 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Activity } from '../core/activity.js';
-import type { Clock } from '../core/clock.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
 import { checker } from '../http/schema-check.js';
-import type { Store } from '../store/types.js';
+import type { OzAdmin } from '../oz/admin.js';
 import { ticketError, type ValidationRule, validationCodes } from '../tickets/errors.js';
 import type { InvalidField } from '../tickets/validation.js';
 import {
@@ -28,12 +27,10 @@ import {
 
 export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'stats' | 'activity';
 
-/** What operations work with: the store and the identity domain built on it. */
+/** What operations work with: the domain services, never the store itself. */
 export interface AdminServices {
-  store: Store;
   identity: Identity;
-  /** Where time comes from (grant expiry); the system clock when absent. */
-  clock?: Clock;
+  oz: OzAdmin;
   /** What a running server's tickets did lately; absent on the CLI, which runs beside no server. */
   activity?: Activity;
 }

@@ -1,21 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { systemClock } from '../core/clock.js';
-import type { OzAppRecord, OzGrantRecord } from '../store/oz-types.js';
+import type { OzAppRecord, OzGrantRecord } from '../store/types.js';
 import { adminError } from './errors.js';
-import { type AdminOperation, type AdminServices, type CliView, defineOperation } from './operation.js';
+import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { params } from './schemas.js';
 
 /**
- * Oz apps and grants (oz.md): apps are provisioned here — create answers the
- * Hawk key once, rotation answers a new one — and grants (made by
- * `POST /v1/ticket` and `POST /v1/rsvp`) are listed by app or user and revoked.
+ * Oz apps and grants (oz.md), on the Oz administration service
+ * (src/oz/admin.ts): apps are provisioned here — create answers the Hawk key
+ * once, rotation answers a new one — and grants (made by `POST /v1/ticket`
+ * and `POST /v1/rsvp`) are listed by app or user and revoked.
  */
 
 /** App ids travel in Hawk headers: letters, digits and `. _ ~ : -`, starting with a letter or digit. */
 export const APP_ID = '^[A-Za-z0-9][A-Za-z0-9._~:-]{0,199}$';
-/** Generated keys: 32 random bytes, 43 base64url characters. */
-const KEY_BYTES = 32;
 const DEFAULT_GRANT_LIMIT = 100;
 const MAX_GRANT_LIMIT = 1000;
 
@@ -86,15 +83,17 @@ export function grantView(g: OzGrantRecord) {
   };
 }
 
-const now = (services: AdminServices) => (services.clock ?? systemClock).now();
-
-async function findApp(services: AdminServices, id: string): Promise<OzAppRecord> {
-  const app = await services.store.getApp(id);
+/** The app, or the admin API's not-found answer. */
+function foundApp(app: OzAppRecord | null, id: string): OzAppRecord {
   if (!app) throw adminError('appNotFound', `No app with id "${id}"`);
   return app;
 }
 
-const newKey = () => randomBytes(KEY_BYTES).toString('base64url');
+/** The grant, or the admin API's not-found answer. */
+function foundGrant(grant: OzGrantRecord | null, id: string): OzGrantRecord {
+  if (!grant) throw adminError('grantNotFound', `No grant with id "${id}"`);
+  return grant;
+}
 
 const appTable: CliView = {
   rows: (r) => r as Record<string, unknown>[],
@@ -133,7 +132,7 @@ export const appOperations: AdminOperation[] = [
     result: Type.Array(App),
     errors: [],
     cli: { view: appTable },
-    run: async (services, p) => (await services.store.listApps(p.tenant ?? null)).map(appView),
+    run: async ({ oz }, p) => (await oz.listApps(p.tenant ?? null)).map(appView),
   }),
   defineOperation({
     resource: 'app',
@@ -144,7 +143,7 @@ export const appOperations: AdminOperation[] = [
     params: byId,
     result: App,
     errors: ['appNotFound'],
-    run: async (services, p) => appView(await findApp(services, p.id)),
+    run: async ({ oz }, p) => appView(foundApp(await oz.getApp(p.id), p.id)),
   }),
   defineOperation({
     resource: 'app',
@@ -169,23 +168,9 @@ export const appOperations: AdminOperation[] = [
     result: AppWithKey,
     errors: ['appExists', 'tenantNotFound'],
     cli: { notice: KEY_NOTICE },
-    run: async (services, p) => {
-      const { store } = services;
-      const tenant = p.tenant ?? 'default';
-      if (!(await store.getTenant(tenant))) {
-        throw adminError('tenantNotFound', `No tenant with name "${tenant}" found`);
-      }
-      const app: OzAppRecord = {
-        id: p.id,
-        tenant,
-        key: p.key ?? newKey(),
-        algorithm: 'sha256',
-        scope: p.scope ?? [],
-        delegate: p.delegate ?? false,
-        extAttributes: p.extAttributes ?? [],
-        createdOn: now(services),
-      };
-      if ((await store.createApp(app)) === 'exists') throw adminError('appExists', `An app with id "${p.id}" exists`);
+    run: async ({ oz }, p) => {
+      const app = await oz.createApp(p);
+      if (app === 'exists') throw adminError('appExists', `An app with id "${p.id}" exists`);
       return withKey(app);
     },
   }),
@@ -207,11 +192,7 @@ export const appOperations: AdminOperation[] = [
     result: AppWithKey,
     errors: ['appNotFound'],
     cli: { notice: KEY_NOTICE },
-    run: async (services, p) => {
-      const app = await services.store.setAppKey(p.id, p.key ?? newKey());
-      if (!app) throw adminError('appNotFound', `No app with id "${p.id}"`);
-      return withKey(app);
-    },
+    run: async ({ oz }, p) => withKey(foundApp(await oz.rotateKey(p.id, p.key), p.id)),
   }),
   defineOperation({
     resource: 'app',
@@ -223,11 +204,7 @@ export const appOperations: AdminOperation[] = [
     params: byId,
     result: App,
     errors: ['appNotFound'],
-    run: async (services, p) => {
-      const app = await findApp(services, p.id);
-      if (!(await services.store.deleteApp(p.id))) throw adminError('appNotFound', `No app with id "${p.id}"`);
-      return appView(app);
-    },
+    run: async ({ oz }, p) => appView(foundApp(await oz.deleteApp(p.id), p.id)),
   }),
 ];
 
@@ -250,13 +227,12 @@ export const grantOperations: AdminOperation[] = [
     result: Type.Array(Grant),
     errors: [],
     cli: { view: grantTable },
-    run: async (services, p) => {
+    run: async ({ oz }, p) => {
       const filter = {
         ...(p.app !== undefined ? { app: p.app } : {}),
         ...(p.user !== undefined ? { user: p.user } : {}),
       };
-      const grants = await services.store.listGrants(filter, now(services), p.limit ?? DEFAULT_GRANT_LIMIT);
-      return grants.map(grantView);
+      return (await oz.listGrants(filter, p.limit ?? DEFAULT_GRANT_LIMIT)).map(grantView);
     },
   }),
   defineOperation({
@@ -268,11 +244,7 @@ export const grantOperations: AdminOperation[] = [
     params: params({ id: GrantId }),
     result: Grant,
     errors: ['grantNotFound'],
-    run: async (services, p) => {
-      const grant = await services.store.getGrant(p.id, now(services));
-      if (!grant) throw adminError('grantNotFound', `No grant with id "${p.id}"`);
-      return grantView(grant);
-    },
+    run: async ({ oz }, p) => grantView(foundGrant(await oz.getGrant(p.id), p.id)),
   }),
   defineOperation({
     resource: 'grant',
@@ -286,11 +258,6 @@ export const grantOperations: AdminOperation[] = [
     params: params({ id: GrantId }),
     result: Grant,
     errors: ['grantNotFound'],
-    run: async (services, p) => {
-      const { store } = services;
-      const grant = await store.getGrant(p.id, now(services));
-      if (!grant || !(await store.deleteGrant(p.id))) throw adminError('grantNotFound', `No grant with id "${p.id}"`);
-      return grantView(grant);
-    },
+    run: async ({ oz }, p) => grantView(foundGrant(await oz.revokeGrant(p.id), p.id)),
   }),
 ];

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { SYSTEM_ACTOR } from '../core/access-tokens.js';
 import { DEFAULT_TENANT } from '../core/tenant-settings.js';
-import type { ProfileRecord } from '../store/profile-types.js';
+import type { ProfileRecord } from '../store/types.js';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { Attributes, Email, Password, Profile, ProfileId, ProfilePage, params, Roles, Username } from './schemas.js';
 

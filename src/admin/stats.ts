@@ -29,17 +29,7 @@ export const statsOperations: AdminOperation[] = [
         ],
       },
     },
-    run: async ({ store }) => {
-      const names = (await store.listTenants()).map((t) => t.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const tenants = await Promise.all(
-        names.map(async (tenant) => {
-          const [tickets, profiles] = await Promise.all([store.countTickets(tenant), store.countProfiles(tenant)]);
-          return { tenant, tickets, profiles };
-        }),
-      );
-      const sum = (k: 'tickets' | 'profiles') => tenants.reduce((n, t) => n + t[k], 0);
-      return { tenants, total: { tenants: tenants.length, tickets: sum('tickets'), profiles: sum('profiles') } };
-    },
+    run: ({ identity }) => identity.tenantAdmin.stats(),
   }),
   defineOperation({
     resource: 'activity',

@@ -14,6 +14,7 @@ import { Events } from '../core/events.js';
 import { createIdentity, type IdentityOptions } from '../core/identity.js';
 import { Tenants } from '../core/tenants.js';
 import { ApiError } from '../http/api-error.js';
+import { OzAdmin } from '../oz/admin.js';
 import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
 import { runPurgeCli } from './purge.js';
@@ -403,12 +404,11 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       }
       if (config.migrate_on_start) await store.migrate();
       const clock = options.clock ?? systemClock;
-      const tenants = new Tenants(store, clock);
+      const tenants = new Tenants(store.tenants, clock);
       await tenants.ensureDefault();
       const services: AdminServices = {
-        store,
         identity: createIdentity(store, tenants, clock, new Events(), options.identity),
-        clock,
+        oz: new OzAdmin(store, clock),
       };
       const result = await executeOperation(op, services, input);
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));

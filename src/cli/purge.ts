@@ -15,7 +15,7 @@ import type { Store } from '../store/types.js';
 export const PURGE_HELP = `Usage: ticketd admin purge [--batch N] [--json] [--config FILE] [--store URL]
 
 Removes every expired record from the configured store now: opaque tickets,
-login tickets, persistent logins, Oz grants, Hawk nonces. Works batch by
+profile sessions (login tickets, persistent logins), Oz grants, Hawk nonces. Works batch by
 batch (--batch records per store call, default the config's purge.batch),
 reporting each batch on stderr as it goes; prints what it removed in all.
 Safe beside running servers: each batch is one atomic store step.`;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { AccessTokenRecord, ProfileStore, TenantPermission } from '../store/profile-types.js';
+import type { AccessTokenRecord, Store, TenantPermission } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
 
@@ -104,7 +104,7 @@ export class AccessTokens {
   private readonly cache = new Map<string, { record: AccessTokenRecord | null; until: number }>();
 
   constructor(
-    private readonly store: ProfileStore,
+    private readonly store: Pick<Store, 'accessTokens' | 'meta'>,
     private readonly clock: Clock,
   ) {}
 
@@ -140,7 +140,7 @@ export class AccessTokens {
     const now = this.clock.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return hit.record;
-    const record = await this.store.getAccessToken(accessTokenHash(id));
+    const record = await this.store.accessTokens.get(accessTokenHash(id));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { record, until: now + ACCESS_TOKEN_CACHE_MS });
     return record;
@@ -161,7 +161,7 @@ export class AccessTokens {
       expiresOn: input.expiresOn,
       createdOn: this.clock.now(),
     };
-    if ((await this.store.createAccessToken(record)) === 'exists') {
+    if ((await this.store.accessTokens.create(record)) === 'exists') {
       throw domainError('ACCESS_TOKEN_EXISTS', `Access token "${id}" already exists`);
     }
     this.cache.delete(id);
@@ -170,19 +170,19 @@ export class AccessTokens {
 
   async get(actor: Actor, id: string): Promise<AccessTokenView> {
     requireMaster(actor);
-    const record = id.length > MAX_TOKEN_ID_LENGTH ? null : await this.store.getAccessToken(accessTokenHash(id));
+    const record = id.length > MAX_TOKEN_ID_LENGTH ? null : await this.store.accessTokens.get(accessTokenHash(id));
     if (!record) throw domainError('NO_SUCH_ACCESS_TOKEN_ID', `No access token found for ID "${id}"`);
     return view(record, id);
   }
 
   async list(actor: Actor): Promise<AccessTokenView[]> {
     requireMaster(actor);
-    return (await this.store.listAccessTokens()).map((r) => view(r, null));
+    return (await this.store.accessTokens.list()).map((r) => view(r, null));
   }
 
   async delete(actor: Actor, id: string): Promise<AccessTokenView> {
     const found = await this.get(actor, id);
-    if (!(await this.store.deleteAccessToken(accessTokenHash(id)))) {
+    if (!(await this.store.accessTokens.delete(accessTokenHash(id)))) {
       throw domainError('NO_SUCH_ACCESS_TOKEN_ID', `No access token found for ID "${id}"`);
     }
     this.cache.delete(id);
@@ -197,14 +197,14 @@ export class AccessTokens {
    * lost removes it again. Later starts do nothing.
    */
   async ensureMasterToken(configured: string | undefined): Promise<MasterTokenBootstrap> {
-    const existing = await this.store.getMeta(MASTER_TOKEN_META_KEY);
+    const existing = await this.store.meta.get(MASTER_TOKEN_META_KEY);
     if (existing !== null) {
       const ignored = configured !== undefined && accessTokenHash(configured).toString('hex') !== existing;
       return { generated: null, configuredIgnored: ignored };
     }
     const id = configured ?? randomUUID();
     const hash = accessTokenHash(id);
-    const created = await this.store.createAccessToken({
+    const created = await this.store.accessTokens.create({
       id: hash,
       idPrefix: id.slice(0, 8),
       application: 'ticketd-master',
@@ -213,10 +213,10 @@ export class AccessTokens {
       expiresOn: null,
       createdOn: this.clock.now(),
     });
-    const winner = await this.store.putMetaIfAbsent(MASTER_TOKEN_META_KEY, hash.toString('hex'));
+    const winner = await this.store.meta.putIfAbsent(MASTER_TOKEN_META_KEY, hash.toString('hex'));
     if (winner !== hash.toString('hex')) {
       // Another instance's candidate won: take ours back (only if we created it).
-      if (created === 'created') await this.store.deleteAccessToken(hash);
+      if (created === 'created') await this.store.accessTokens.delete(hash);
       return { generated: null, configuredIgnored: configured !== undefined };
     }
     return { generated: configured === undefined ? id : null, configuredIgnored: false };

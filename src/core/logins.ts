@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type { LoginFailure, LoginTicketRecord, PersistentLoginRecord, ProfileRecord } from '../store/profile-types.js';
-import type { Store } from '../store/types.js';
+import type { LoginFailure, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
@@ -136,7 +135,7 @@ export class Logins {
   private readonly unknownUsers = new UnknownUserFailures();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: { profiles: ProfileStore; sessions: SessionStore },
     private readonly tenants: Tenants,
     private readonly profiles: Profiles,
     private readonly passwords: Passwords,
@@ -165,7 +164,7 @@ export class Logins {
     if (!tenant) throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenantName}" found`);
     const settings = tenant.settings;
     const tooLong = username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH;
-    const profile = tooLong ? null : await this.store.getProfileByUsername(tenantName, username);
+    const profile = tooLong ? null : await this.store.profiles.getByUsername(tenantName, username);
     const key = `${tenantName}\u0000${username}`;
 
     const start = this.clock.now();
@@ -179,7 +178,7 @@ export class Logins {
 
     if (!profile.enabled) throw disabled(profile);
     if (profile.failedLoginAttempts > 0 || profile.lockedUntil !== null)
-      await this.store.resetLoginFailures(profile.id);
+      await this.store.profiles.resetLoginFailures(profile.id);
     return this.openTicket(profile, settings, true);
   }
 
@@ -194,7 +193,7 @@ export class Logins {
     const lockAfter = settings.failedLoginAttemptsBeforeLock;
     const lockMs = settings.lockTime * 1000;
     const failure =
-      (profile && (await this.store.recordLoginFailure(profile.id, now, lockAfter, lockMs))) ??
+      (profile && (await this.store.profiles.recordLoginFailure(profile.id, now, lockAfter, lockMs))) ??
       this.unknownUsers.record(key, now, lockAfter, lockMs);
     if (failure.lockedUntil !== null && failure.lockedUntil > now) {
       throw locked(username, tenant, failure.lockedUntil, now);
@@ -221,17 +220,20 @@ export class Logins {
   private async openTicket(profile: ProfileRecord, settings: TenantSettings, byPassword: boolean): Promise<TicketView> {
     const id = randomUUID();
     const now = this.clock.now();
-    const record: LoginTicketRecord = {
+    const record: SessionRecord = {
+      kind: 'login',
       id: loginIdHash(id),
       tenant: profile.tenant,
       profileId: profile.id,
-      lastRequestTime: now,
+      token: null,
+      createdAt: now,
+      touchedAt: now,
       expiresAt: now + settings.loginTicketMaxAge * 1000,
     };
-    await this.store.createLoginTicket(record);
-    const after = await this.store.getProfile(profile.id);
+    await this.store.sessions.create(record);
+    const after = await this.store.profiles.get(profile.id);
     if (!after?.enabled || (byPassword && after.passwordHash !== profile.passwordHash)) {
-      await this.store.deleteLoginTicket(record.id);
+      await this.store.sessions.delete('login', record.id);
       if (after && !after.enabled) throw disabled(after);
       throw byPassword ? badCredentials() : noSuchProfile(profile.id);
     }
@@ -242,17 +244,17 @@ export class Logins {
   /** The ticket, its expiry moved to now + loginTicketMaxAge (sliding expiry). */
   async getTicket(actor: Actor, id: string): Promise<TicketView> {
     const t = await this.touch(actor, id, 'MANAGE_TICKETS');
-    return { tenant: t.tenant, profileId: t.profileId, lastRequestTime: t.lastRequestTime, id };
+    return { tenant: t.tenant, profileId: t.profileId, lastRequestTime: t.touchedAt, id };
   }
 
   /** Ends a session; an unknown or expired ticket is a no-op. */
   async invalidateTicket(actor: Actor, id: string): Promise<void> {
     if (id.length > MAX_LOGIN_ID_LENGTH) return;
     const hash = loginIdHash(id);
-    const t = await this.store.getLoginTicket(hash, this.clock.now());
+    const t = await this.store.sessions.get('login', hash, this.clock.now());
     if (!t) return;
     requireAction(actor, t.tenant, 'MANAGE_TICKETS');
-    if (await this.store.deleteLoginTicket(hash)) {
+    if (await this.store.sessions.delete('login', hash)) {
       this.events.emit('login.invalidated', { tenant: t.tenant, profileId: t.profileId });
     }
   }
@@ -260,7 +262,7 @@ export class Logins {
   /** The profile a live ticket belongs to; refreshes the ticket. Needs MANAGE_TICKETS and MANAGE_PROFILES. */
   async profileByTicket(actor: Actor, ticketId: string): Promise<ProfileRecord> {
     const t = await this.touch(actor, ticketId, 'MANAGE_TICKETS', 'MANAGE_PROFILES');
-    const profile = await this.store.getProfile(t.profileId);
+    const profile = await this.store.profiles.get(t.profileId);
     if (!profile) throw noSuchTicket(ticketId);
     return profile;
   }
@@ -269,16 +271,16 @@ export class Logins {
     actor: Actor,
     id: string,
     ...actions: ('MANAGE_TICKETS' | 'MANAGE_PROFILES')[]
-  ): Promise<LoginTicketRecord> {
+  ): Promise<SessionRecord> {
     if (id.length > MAX_LOGIN_ID_LENGTH) throw noSuchTicket(id);
     const hash = loginIdHash(id);
     const now = this.clock.now();
-    const found = await this.store.getLoginTicket(hash, now);
+    const found = await this.store.sessions.get('login', hash, now);
     if (!found) throw noSuchTicket(id);
     for (const action of actions) requireAction(actor, found.tenant, action);
     const tenant = await this.tenants.get(found.tenant);
     const maxAge = (tenant?.settings.loginTicketMaxAge ?? withDefaults({}).loginTicketMaxAge) * 1000;
-    const touched = await this.store.touchLoginTicket(hash, now, maxAge);
+    const touched = await this.store.sessions.touch('login', hash, now, now + maxAge);
     if (!touched) throw noSuchTicket(id);
     return touched;
   }
@@ -289,13 +291,13 @@ export class Logins {
    * `slide` moves its expiry to now + loginTicketMaxAge, as a profile
    * request does; null when it is unknown, expired or invalidated.
    */
-  async session(hash: Buffer, slide: boolean): Promise<LoginTicketRecord | null> {
+  async session(hash: Buffer, slide: boolean): Promise<SessionRecord | null> {
     const now = this.clock.now();
-    const found = await this.store.getLoginTicket(hash, now);
+    const found = await this.store.sessions.get('login', hash, now);
     if (!found || !slide) return found;
     const tenant = await this.tenants.get(found.tenant);
     const maxAge = (tenant?.settings.loginTicketMaxAge ?? withDefaults({}).loginTicketMaxAge) * 1000;
-    return this.store.touchLoginTicket(hash, now, maxAge);
+    return this.store.sessions.touch('login', hash, now, now + maxAge);
   }
 
   // ---- persistent logins ---------------------------------------------------------
@@ -307,18 +309,20 @@ export class Logins {
     const id = randomUUID();
     const token = randomUUID();
     const now = this.clock.now();
-    const record: PersistentLoginRecord = {
+    const record: SessionRecord = {
+      kind: 'persistent',
       id: loginIdHash(id),
       tenant: profile.tenant,
       profileId: profile.id,
       token: sealLoginToken(id, token),
-      timestamp: now,
+      createdAt: now,
+      touchedAt: now,
       expiresAt: now + maxAge,
     };
-    await this.store.createPersistentLogin(record);
-    const after = await this.store.getProfile(profile.id);
+    await this.store.sessions.create(record);
+    const after = await this.store.profiles.get(profile.id);
     if (!after?.enabled) {
-      await this.store.deletePersistentLogin(record.id);
+      await this.store.sessions.delete('persistent', record.id);
       throw after ? disabled(after) : noSuchProfile(profileId);
     }
     return { id, tenant: record.tenant, profileId: record.profileId, token, timestamp: now };
@@ -336,24 +340,30 @@ export class Logins {
     const maxAge = withDefaults(tenant?.settings ?? {}).persistentLoginMaxAge * 1000;
     const token = randomUUID();
     const now = this.clock.now();
-    const refreshed = await this.store.refreshPersistentLogin(login.id, sealLoginToken(id, token), now, now + maxAge);
+    const refreshed = await this.store.sessions.touch(
+      'persistent',
+      login.id,
+      now,
+      now + maxAge,
+      sealLoginToken(id, token),
+    );
     if (!refreshed) throw noSuchLogin(id);
-    return { id, tenant: refreshed.tenant, profileId: refreshed.profileId, token, timestamp: refreshed.timestamp };
+    return { id, tenant: refreshed.tenant, profileId: refreshed.profileId, token, timestamp: refreshed.touchedAt };
   }
 
   /** Removes a persistent login; an unknown or expired one is a no-op. */
   async deletePersistentLogin(actor: Actor, id: string): Promise<void> {
     if (id.length > MAX_LOGIN_ID_LENGTH) return;
     const hash = loginIdHash(id);
-    const login = await this.store.getPersistentLogin(hash, this.clock.now());
+    const login = await this.store.sessions.get('persistent', hash, this.clock.now());
     if (!login) return;
     requireAction(actor, login.tenant, 'MANAGE_TICKETS');
-    await this.store.deletePersistentLogin(hash);
+    await this.store.sessions.delete('persistent', hash);
   }
 
-  private async findLogin(actor: Actor, id: string): Promise<PersistentLoginRecord> {
+  private async findLogin(actor: Actor, id: string): Promise<SessionRecord> {
     if (id.length > MAX_LOGIN_ID_LENGTH) throw noSuchLogin(id);
-    const login = await this.store.getPersistentLogin(loginIdHash(id), this.clock.now());
+    const login = await this.store.sessions.get('persistent', loginIdHash(id), this.clock.now());
     if (!login) throw noSuchLogin(id);
     requireAction(actor, login.tenant, 'MANAGE_TICKETS');
     return login;
@@ -369,12 +379,12 @@ export class Logins {
   }
 }
 
-function loginView(id: string, login: PersistentLoginRecord): PersistentLoginView {
+function loginView(id: string, login: SessionRecord): PersistentLoginView {
   return {
     id,
     tenant: login.tenant,
     profileId: login.profileId,
-    token: openLoginToken(id, login.token),
-    timestamp: login.timestamp,
+    token: openLoginToken(id, login.token ?? Buffer.alloc(0)),
+    timestamp: login.touchedAt,
   };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ProfilePatch, ProfileRecord } from '../store/profile-types.js';
-import type { Store } from '../store/types.js';
+import type { ProfilePatch, ProfileRecord, Store } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
@@ -169,7 +168,7 @@ function checkRoles(roles: string[], tenant: string, settings: TenantSettings): 
 
 export class Profiles {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'tenants' | 'profiles' | 'sessions'>,
     private readonly passwords: Passwords,
     private readonly clock: Clock,
     private readonly events: Events,
@@ -178,7 +177,7 @@ export class Profiles {
   async create(actor: Actor, input: NewProfile): Promise<ProfileRecord> {
     requireAction(actor, input.tenant, 'MANAGE_PROFILES');
     // Read past the tenant cache: a profile must never be created in a tenant deleted a moment ago.
-    const tenant = await this.store.getTenant(input.tenant);
+    const tenant = await this.store.tenants.get(input.tenant);
     if (!tenant) throw domainError('NO_SUCH_TENANT', `No tenant with name "${input.tenant}" found`);
     checkUsername(input.username);
     checkPassword(input.password);
@@ -205,7 +204,7 @@ export class Profiles {
       lastFailedLogin: null,
       lockedUntil: null,
     };
-    if ((await this.store.createProfile(record)) === 'exists') {
+    if ((await this.store.profiles.create(record)) === 'exists') {
       throw domainError('PROFILE_EXISTS', `A profile with name "${input.username}" already exists`);
     }
     return record;
@@ -223,7 +222,7 @@ export class Profiles {
   async find(id: string): Promise<ProfileRecord | null> {
     const normalized = id.toLowerCase();
     if (!PROFILE_ID.test(normalized)) return null;
-    return this.store.getProfile(normalized);
+    return this.store.profiles.get(normalized);
   }
 
   /** One page of a tenant's profiles, by username, with the tenant's total (MANAGE_PROFILES). */
@@ -234,12 +233,12 @@ export class Profiles {
     limit: number,
   ): Promise<{ total: number; profiles: ProfileRecord[] }> {
     requireAction(actor, tenant, 'MANAGE_PROFILES');
-    if (!(await this.store.getTenant(tenant))) {
+    if (!(await this.store.tenants.get(tenant))) {
       throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenant}" found`);
     }
     const [total, profiles] = await Promise.all([
-      this.store.countProfiles(tenant),
-      this.store.listProfiles(tenant, offset, limit),
+      this.store.profiles.count(tenant),
+      this.store.profiles.list(tenant, offset, limit),
     ]);
     return { total, profiles };
   }
@@ -247,8 +246,8 @@ export class Profiles {
   /** Clears the failed-login count and any lockout of the profile (an administrator's unlock). */
   async unlock(actor: Actor, id: string): Promise<ProfileRecord> {
     const profile = await this.get(actor, id);
-    await this.store.resetLoginFailures(profile.id);
-    const after = await this.store.getProfile(profile.id);
+    await this.store.profiles.resetLoginFailures(profile.id);
+    const after = await this.store.profiles.get(profile.id);
     if (!after) throw noSuchProfile(id);
     return after;
   }
@@ -266,7 +265,7 @@ export class Profiles {
     }
     if (change.enabled !== undefined) patch.enabled = change.enabled;
     if (change.roles !== undefined) {
-      const tenant = await this.store.getTenant(current.tenant);
+      const tenant = await this.store.tenants.get(current.tenant);
       if (!tenant) throw noSuchProfile(id);
       patch.roles = checkRoles(change.roles, current.tenant, withDefaults(tenant.settings));
     }
@@ -282,7 +281,7 @@ export class Profiles {
       checkPassword(change.password);
       patch.passwordHash = await this.passwords.hash(change.password);
     }
-    const updated = await this.store.updateProfile(current.id, patch, this.clock.now());
+    const updated = await this.store.profiles.update(current.id, patch, this.clock.now());
     if (updated === 'exists') {
       throw domainError('PROFILE_EXISTS', `A profile with name "${change.username}" already exists`);
     }
@@ -304,18 +303,17 @@ export class Profiles {
     return this.update(actor, id, { password: newPassword });
   }
 
-  /** Removes the profile with its login tickets and persistent logins; returns it as it was. */
+  /** Removes the profile with its sessions; returns it as it was. */
   async delete(actor: Actor, id: string): Promise<ProfileRecord> {
     const profile = await this.get(actor, id);
-    if (!(await this.store.deleteProfile(profile.id))) throw noSuchProfile(id);
+    if (!(await this.store.profiles.delete(profile.id))) throw noSuchProfile(id);
     this.events.emit('profile.sessions_ended', { tenant: profile.tenant, profileId: profile.id, reason: 'deleted' });
     return profile;
   }
 
   /** Ends every login ticket and persistent login of the profile. */
   async endSessions(profile: ProfileRecord, reason: SessionsEndedReason): Promise<void> {
-    await this.store.deleteLoginTicketsOfProfile(profile.id);
-    await this.store.deletePersistentLoginsOfProfile(profile.id);
+    await this.store.sessions.deleteOfProfile(profile.id);
     this.events.emit('profile.sessions_ended', { tenant: profile.tenant, profileId: profile.id, reason });
   }
 }

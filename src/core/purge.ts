@@ -1,9 +1,13 @@
 import type { Store } from '../store/types.js';
+
+/** The parts the purge clears: each has one purge method. */
+export type PurgedParts = Pick<Store, 'tickets' | 'sessions' | 'grants' | 'nonces'>;
+
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
 
 /** What the purge removes, in the order it goes. */
-export const PURGE_KINDS = ['tickets', 'login tickets', 'persistent logins', 'grants', 'nonces'] as const;
+export const PURGE_KINDS = ['tickets', 'sessions', 'grants', 'nonces'] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
 
 export interface PurgeOptions {
@@ -15,8 +19,8 @@ export interface PurgeOptions {
 }
 
 /**
- * Background removal of expired records (opaque tickets, login tickets,
- * persistent logins, Oz grants and Hawk nonces), in bounded batches with a turn of
+ * Background removal of expired records (opaque tickets, profile sessions,
+ * Oz grants and Hawk nonces), in bounded batches with a turn of
  * the event loop between batches so that requests are never stalled. Every
  * instance may run it: each batch is one atomic store step, so concurrent
  * purges on a shared store never remove a record twice.
@@ -26,7 +30,7 @@ export class Purger {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: PurgedParts,
     private readonly clock: Clock,
     private readonly events: Events,
     private readonly options: PurgeOptions,
@@ -67,19 +71,17 @@ export class Purger {
   private async purge(kind: PurgeKind, now: number, limit: number): Promise<number> {
     switch (kind) {
       case 'tickets': {
-        const { removed, byTenant } = await this.store.purgeTickets(now, limit);
+        const { removed, byTenant } = await this.store.tickets.purge(now, limit);
         for (const [tenant, count] of Object.entries(byTenant)) this.events.emit('ticket.expired', { tenant, count });
         return removed;
       }
-      case 'login tickets':
-        return this.counted('login.expired', await this.store.purgeLoginTickets(now, limit));
-      case 'persistent logins':
-        return this.counted('login.expired', await this.store.purgePersistentLogins(now, limit));
+      case 'sessions':
+        return this.counted('login.expired', await this.store.sessions.purge(now, limit));
       case 'grants':
-        return this.counted('grant.expired', await this.store.purgeGrants(now, limit));
+        return this.counted('grant.expired', await this.store.grants.purge(now, limit));
       case 'nonces':
         // Hawk nonces are no record ticketd issued: no event.
-        return this.store.purgeNonces(now, limit);
+        return this.store.nonces.purge(now, limit);
     }
   }
 

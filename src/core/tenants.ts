@@ -1,4 +1,4 @@
-import type { Store, TenantRecord } from '../store/types.js';
+import type { Store, TenantRecord, TenantStore } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
@@ -17,7 +17,7 @@ export class Tenants {
   private readonly cache = new Map<string, { record: TenantRecord | null; until: number }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: TenantStore,
     private readonly clock: Clock,
   ) {}
 
@@ -31,7 +31,7 @@ export class Tenants {
     const now = this.clock.now();
     const hit = this.cache.get(name);
     if (hit && hit.until > now) return hit.record;
-    const record = normalize(await this.store.getTenant(name));
+    const record = normalize(await this.store.get(name));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(name, { record, until: now + TENANT_CACHE_MS });
     return record;
@@ -39,13 +39,13 @@ export class Tenants {
 
   /** Creates or updates a tenant; unspecified settings keep their current (or default) values. */
   async put(name: string, settings: Partial<TenantSettings>): Promise<TenantRecord> {
-    const existing = await this.store.getTenant(name);
+    const existing = await this.store.get(name);
     const record: TenantRecord = {
       name,
       settings: { ...(existing?.settings ?? withDefaults({})), ...settings },
       createdAt: existing?.createdAt ?? this.clock.now(),
     };
-    await this.store.putTenant(record);
+    await this.store.put(record);
     this.cache.delete(name);
     return record;
   }
@@ -60,7 +60,7 @@ export class Tenants {
    * instance starting next to another never replaces the settings it wrote.
    */
   async ensureDefault(): Promise<void> {
-    await this.store.createTenant({ name: DEFAULT_TENANT, settings: withDefaults({}), createdAt: this.clock.now() });
+    await this.store.create({ name: DEFAULT_TENANT, settings: withDefaults({}), createdAt: this.clock.now() });
     this.cache.delete(DEFAULT_TENANT);
   }
 }
@@ -97,9 +97,15 @@ export function tenantView(t: TenantRecord) {
  * `/tenant/*`, and later the admin API): an actor needs CREATE_TENANT,
  * READ_TENANT or DELETE_TENANT on the tenant it names.
  */
+/** Live opaque tickets and profiles of each tenant, by name, and in all. */
+export interface TenantStats {
+  tenants: { tenant: string; tickets: number; profiles: number }[];
+  total: { tenants: number; tickets: number; profiles: number };
+}
+
 export class TenantAdmin {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'tenants' | 'tickets' | 'profiles' | 'deleteTenant'>,
     private readonly tenants: Tenants,
     private readonly clock: Clock,
   ) {}
@@ -108,7 +114,7 @@ export class TenantAdmin {
     requireAction(actor, name, 'CREATE_TENANT');
     const record: TenantRecord = { name, settings: withDefaults(settings), createdAt: this.clock.now() };
     // Atomic in the store: of concurrent creates of one name (any instance) exactly one succeeds.
-    const result = await this.store.createTenant(record);
+    const result = await this.store.tenants.create(record);
     this.tenants.evict(name);
     if (result === 'exists') throw domainError('TENANT_EXISTS', `The tenant "${name}" already exists`);
     return record;
@@ -116,7 +122,7 @@ export class TenantAdmin {
 
   async get(actor: Actor, name: string): Promise<TenantRecord> {
     requireAction(actor, name, 'READ_TENANT');
-    const record = normalize(await this.store.getTenant(name));
+    const record = normalize(await this.store.tenants.get(name));
     if (!record) throw noSuchTenant(name);
     return record;
   }
@@ -127,27 +133,46 @@ export class TenantAdmin {
    */
   async update(actor: Actor, name: string, settings: Partial<TenantSettings>): Promise<TenantRecord> {
     requireAction(actor, name, 'UPDATE_TENANT');
-    const current = normalize(await this.store.getTenant(name));
+    const current = normalize(await this.store.tenants.get(name));
     if (!current) throw noSuchTenant(name);
     const record: TenantRecord = { ...current, settings: { ...current.settings, ...settings } };
-    await this.store.putTenant(record);
+    await this.store.tenants.put(record);
     this.tenants.evict(name);
     return record;
   }
 
   /** The tenants the actor may read (READ_TENANT), by name. */
   async list(actor: Actor): Promise<TenantRecord[]> {
-    const all = await this.store.listTenants();
+    const all = await this.store.tenants.list();
     return all
       .filter((t) => actor.can(t.name, 'READ_TENANT'))
       .map((t) => normalize(t) as TenantRecord)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * Tickets as the store counts them for `ticketMax` (expired ones not yet
+   * purged included) and profiles, per tenant: for administrators, no check.
+   */
+  async stats(): Promise<TenantStats> {
+    const names = (await this.store.tenants.list()).map((t) => t.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const tenants = await Promise.all(
+      names.map(async (tenant) => {
+        const [tickets, profiles] = await Promise.all([
+          this.store.tickets.count(tenant),
+          this.store.profiles.count(tenant),
+        ]);
+        return { tenant, tickets, profiles };
+      }),
+    );
+    const sum = (k: 'tickets' | 'profiles') => tenants.reduce((n, t) => n + t[k], 0);
+    return { tenants, total: { tenants: tenants.length, tickets: sum('tickets'), profiles: sum('profiles') } };
+  }
+
   /** Removes the tenant with all its tickets, profiles and logins. Tenant `default` stays. */
   async delete(actor: Actor, name: string): Promise<TenantRecord> {
     requireAction(actor, name, 'DELETE_TENANT');
-    const record = normalize(await this.store.getTenant(name));
+    const record = normalize(await this.store.tenants.get(name));
     if (!record) throw noSuchTenant(name);
     if (name === DEFAULT_TENANT) {
       throw domainError('ACTION_DENIED', `The tenant "${DEFAULT_TENANT}" can't be deleted`);

@@ -35,14 +35,14 @@ export async function createOzSurface(
   clock: Clock,
   events?: Events,
 ): Promise<OzSurface> {
-  const iron = await IronKeys.load(settings, store);
+  const iron = await IronKeys.load(settings, store.meta);
   return {
     service: new OzService(store, logins, iron, clock, {
       ticketMs: settings.ticket_ttl * 1000,
       grantMs: settings.grant_ttl * 1000,
       rsvpMs: settings.rsvp_ttl * 1000,
     }),
-    hawk: new HawkVerifier(store, clock, {
+    hawk: new HawkVerifier(store.nonces, clock, {
       host: settings.host,
       port: settings.port,
       trustProxy: settings.trust_proxy,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import hawk from 'hawk';
 import type { Clock } from '../core/clock.js';
-import type { OzStore } from '../store/oz-types.js';
+import type { NonceStore } from '../store/types.js';
 import { OzError, type OzErrorName, ozError } from './errors.js';
 
 /**
@@ -81,7 +81,7 @@ const nonceKey = (nonce: string): string =>
 
 export class HawkVerifier {
   constructor(
-    private readonly nonces: Pick<OzStore, 'useNonce'>,
+    private readonly nonces: Pick<NonceStore, 'use'>,
     private readonly clock: Clock,
     private readonly settings: HawkSettings,
   ) {}
@@ -167,7 +167,7 @@ export class HawkVerifier {
       const until = Math.min(Math.max(Number(ts) * 1000 + skewMs, now + 1), now + 2 * skewMs);
       let fresh: boolean;
       try {
-        fresh = await this.nonces.useNonce(nonceCredentialId(credentialId), nonceKey(nonce), now, until);
+        fresh = await this.nonces.use(nonceCredentialId(credentialId), nonceKey(nonce), now, until);
       } catch (err) {
         own = err;
         throw err;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../config/load.js';
-import type { ProfileStore } from '../store/profile-types.js';
+import type { MetaStore } from '../store/types.js';
 import { seal, unseal } from './iron-seal.js';
 
 /**
@@ -123,16 +123,13 @@ export class IronKeys {
    * to store one wins; every other instance reads it). A generated password
    * still in the store keeps unsealing after passwords are configured.
    */
-  static async load(
-    settings: IronSettings,
-    meta: Pick<ProfileStore, 'getMeta' | 'putMetaIfAbsent'>,
-  ): Promise<IronKeys> {
+  static async load(settings: IronSettings, meta: MetaStore): Promise<IronKeys> {
     const configured = configuredPasswords(settings);
     if (!configured) {
-      const secret = await meta.putMetaIfAbsent(GENERATED_META_KEY, randomBytes(32).toString('base64url'));
+      const secret = await meta.putIfAbsent(GENERATED_META_KEY, randomBytes(32).toString('base64url'));
       return new IronKeys(GENERATED_ID, secret, {}, [secret]);
     }
-    const generated = await meta.getMeta(GENERATED_META_KEY);
+    const generated = await meta.get(GENERATED_META_KEY);
     const { current, all } = configured;
     const idless = [all[SINGLE_ID], generated].filter((p): p is string => typeof p === 'string');
     if (settings.iron_password !== undefined) return new IronKeys(SINGLE_ID, current.secret, {}, idless);

@@ -116,7 +116,7 @@ export class OzResource {
     this.clock = { now: options.now ?? Date.now };
     const nonces = options.nonces ?? memoryNonces();
     this.hawk = new HawkVerifier(
-      { useNonce: async (id, nonce, now, expiresAt) => nonces(id, nonce, now, expiresAt) },
+      { use: async (id, nonce, now, expiresAt) => nonces(id, nonce, now, expiresAt) },
       this.clock,
       {
         host: options.host,

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { loginIdHash, MAX_LOGIN_ID_LENGTH } from '../core/logins.js';
-import type { OzAppRecord, OzGrantRecord, OzStore } from '../store/oz-types.js';
-import type { LoginTicketRecord, ProfileRecord, ProfileStore } from '../store/profile-types.js';
+import type { OzAppRecord, OzGrantRecord, ProfileRecord, SessionRecord, Store } from '../store/types.js';
 import { ozError } from './errors.js';
 import type { IronKeys } from './iron.js';
 
@@ -75,13 +74,14 @@ export interface ReissueOptions {
 
 /** What the Oz service needs of the identity domain: live sessions, by the hash of their id. */
 export interface SessionLookup {
-  session(hash: Buffer, slide: boolean): Promise<LoginTicketRecord | null>;
+  session(hash: Buffer, slide: boolean): Promise<SessionRecord | null>;
 }
 
 /** The app record as Hawk credentials (`id`, `key`, `algorithm`). */
 export type AppCredentials = OzAppRecord;
 
-export type OzServiceStore = OzStore & Pick<ProfileStore, 'getProfile'>;
+/** The parts the Oz service reads and writes. */
+export type OzServiceStore = Pick<Store, 'apps' | 'grants' | 'profiles'>;
 
 /** Is every item of `subset` in `scope`? (Oz's Scope.isSubset.) */
 export function isSubset(scope: readonly string[], subset: readonly string[]): boolean {
@@ -170,7 +170,7 @@ export class OzService {
   /** The app as Hawk credentials; null when unknown. */
   async appCredentials(id: string): Promise<AppCredentials | null> {
     if (id.length > 1000) return null;
-    return this.store.getApp(id);
+    return this.store.apps.get(id);
   }
 
   /**
@@ -205,7 +205,7 @@ export class OzService {
    * may only narrow; a user ticket needs its grant live.
    */
   async reissue(parent: Ticket, options: ReissueOptions): Promise<TicketView> {
-    const app = await this.store.getApp(parent.app);
+    const app = await this.store.apps.get(parent.app);
     if (!app) throw ozError('invalidApplication');
     if (options.issueTo !== undefined && !app.delegate) throw ozError('noDelegationRights');
 
@@ -273,11 +273,11 @@ export class OzService {
     if (envelope.app !== appTicket.app) throw ozError('mismatchingRsvp');
     const now = this.clock.now();
     if (envelope.exp <= now) throw ozError('expiredRsvp');
-    const grant = await this.store.getGrant(envelope.grant, now);
+    const grant = await this.store.grants.get(envelope.grant, now);
     if (!grant || grant.app !== appTicket.app || grant.exp <= now) throw ozError('rsvpInvalidGrant');
     const profile = await this.grantProfile(grant);
     if (!profile) throw ozError('rsvpInvalidGrant');
-    const app = await this.store.getApp(grant.app);
+    const app = await this.store.apps.get(grant.app);
     if (!app || app.tenant !== grant.tenant) throw ozError('rsvpInvalidApplication');
     return this.issueUser(app, grant, profile, grant.scope);
   }
@@ -287,7 +287,7 @@ export class OzService {
    * signature was verified still exists and, for a user ticket, its grant is live.
    */
   async checkLive(ticket: Ticket): Promise<void> {
-    const app = await this.store.getApp(ticket.app);
+    const app = await this.store.apps.get(ticket.app);
     if (!app) throw ozError('invalidApplication');
     if (ticket.grant === undefined) return;
     const { grant } = await this.liveGrant(ticket);
@@ -303,7 +303,7 @@ export class OzService {
    */
   private async liveGrant(ticket: SealedTicket): Promise<{ grant: OzGrantRecord; profile: ProfileRecord }> {
     const now = this.clock.now();
-    const grant = ticket.grant === undefined ? null : await this.store.getGrant(ticket.grant, now);
+    const grant = ticket.grant === undefined ? null : await this.store.grants.get(ticket.grant, now);
     if (
       !grant ||
       (grant.app !== ticket.app && grant.app !== ticket.dlg) ||
@@ -323,7 +323,7 @@ export class OzService {
       const session = await this.sessions.session(grant.session, true);
       if (!session || session.profileId !== grant.user) return null;
     }
-    const profile = await this.store.getProfile(grant.user);
+    const profile = await this.store.profiles.get(grant.user);
     if (!profile?.enabled || profile.tenant !== grant.tenant) return null;
     return profile;
   }
@@ -334,7 +334,7 @@ export class OzService {
     const hash = loginIdHash(sessionId);
     const session = await this.sessions.session(hash, true);
     if (!session) throw ozError('invalidSession');
-    const profile = await this.store.getProfile(session.profileId);
+    const profile = await this.store.profiles.get(session.profileId);
     if (!profile?.enabled || profile.tenant !== session.tenant) throw ozError('invalidSession');
     return { hash, profile };
   }
@@ -347,7 +347,7 @@ export class OzService {
     scope: readonly string[],
   ): Promise<OzGrantRecord> {
     const now = this.clock.now();
-    const existing = await this.store.listGrants({ app: app.id, user: profile.id }, now, REUSE_LOOKUP);
+    const existing = await this.store.grants.list({ app: app.id, user: profile.id }, now, REUSE_LOOKUP);
     const fit = existing.find(
       (g) => g.tenant === app.tenant && g.session?.equals(session) && sameScope(g.scope, scope) && g.exp > now,
     );
@@ -362,7 +362,7 @@ export class OzService {
       session,
       createdOn: now,
     };
-    await this.store.createGrant(grant);
+    await this.store.grants.create(grant);
     return grant;
   }
 

@@ -11,8 +11,9 @@ export async function openStore(url: string): Promise<Store> {
     return new SqliteStore(url.slice('sqlite:'.length) || './data/ticketd.db');
   }
   if (url.startsWith('memory:')) {
-    const { MemoryStore } = await import('./memory/index.js');
-    return new MemoryStore();
+    // SQLite in memory: the same code and group commit as a file, lost when the process ends.
+    const { SqliteStore } = await import('./sqlite/index.js');
+    return new SqliteStore(':memory:');
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresStore } = await import('./postgres/index.js');

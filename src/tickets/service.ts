@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Events } from '../core/events.js';
-import type { Store, TenantRecord } from '../store/types.js';
+import type { TenantRecord, TicketStore } from '../store/types.js';
 import { ticketError } from './errors.js';
 import { newTicket, openPayload, sealPayload, ticketId } from './secret.js';
 
@@ -28,7 +28,7 @@ export interface PeekedTicket {
 /** The opaque-ticket lifecycle (tickets.md), on any store. */
 export class TicketService {
   constructor(
-    private readonly store: Store,
+    private readonly store: TicketStore,
     private readonly clock: Clock,
     private readonly events: Events,
   ) {}
@@ -41,7 +41,7 @@ export class TicketService {
     }
     const now = this.clock.now();
     const ticket = newTicket();
-    const result = await this.store.createTicket(
+    const result = await this.store.create(
       {
         tenant: tenant.name,
         id: ticketId(ticket),
@@ -59,21 +59,21 @@ export class TicketService {
   }
 
   async use(tenant: string, ticket: string): Promise<UsedTicket> {
-    const used = await this.store.useTicket(tenant, ticketId(ticket), this.clock.now());
+    const used = await this.store.use(tenant, ticketId(ticket), this.clock.now());
     if (!used) throw ticketError('ticketNotFound');
     this.events.emit('ticket.used', { tenant });
     return { uses: used.usesLeft, payloadJson: used.payload ? openPayload(ticket, used.payload) : null };
   }
 
   async delete(tenant: string, ticket: string): Promise<{ uses: number | null; deleted: 0 | 1 }> {
-    const removed = await this.store.deleteTicket(tenant, ticketId(ticket), this.clock.now());
+    const removed = await this.store.delete(tenant, ticketId(ticket), this.clock.now());
     if (!removed) return { uses: null, deleted: 0 };
     this.events.emit('ticket.deleted', { tenant });
     return { uses: removed.usesLeft, deleted: 1 };
   }
 
   async peek(tenant: string, ticket: string): Promise<PeekedTicket> {
-    const info = await this.store.peekTicket(tenant, ticketId(ticket), this.clock.now());
+    const info = await this.store.peek(tenant, ticketId(ticket), this.clock.now());
     if (!info) throw ticketError('ticketNotFound');
     return { uses: info.usesLeft, expires: info.expiresAt, created: info.createdAt };
   }

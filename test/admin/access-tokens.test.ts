@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../profile/support.js';
 import {
-  type AdminTicketd,
   admin,
   createToken,
   expectAdminError,
   expectInvalid,
   MASTER,
   ok,
-  startAdminTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 interface TokenJson {
@@ -22,9 +22,9 @@ interface TokenJson {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let t: AdminTicketd;
+let t: TestTicketd;
 beforeAll(async () => {
-  t = await startAdminTicketd();
+  t = await startTestTicketd();
 });
 afterAll(async () => {
   await t.stop();

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../src/cli/admin.js';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { runTicketd } from '../process/ticketd-process.js';
+import { runTicketd } from '../helpers/process.js';
 import { TEST_SCRYPT } from '../profile/support.js';
-import { admin, MASTER, ok, startAdminTicketd } from './support.js';
+import { admin, MASTER, ok, startTestTicketd } from './support.js';
 
 /**
  * `ticketd admin`: in process for the many cases (same code path as the
@@ -214,18 +214,18 @@ describe('ticketd admin (in process)', () => {
     const url = freshStore();
     const store = new SqliteStore(url.slice('sqlite:'.length));
     await store.migrate();
-    await store.putTenant({ name: 'default', settings: withDefaults({}), createdAt: 0 });
+    await store.tenants.put({ name: 'default', settings: withDefaults({}), createdAt: 0 });
     const past = Date.now() - 60_000;
     for (let i = 0; i < 25; i++) {
       const id = createHash('sha256').update(`expired ${i}`).digest();
-      await store.createTicket(
+      await store.tickets.create(
         { tenant: 'default', id, usesLeft: 1, expiresAt: past, createdAt: past - 1, payload: null },
         0,
         past - 1,
       );
     }
     const live = createHash('sha256').update('live').digest();
-    await store.createTicket(
+    await store.tickets.create(
       { tenant: 'default', id: live, usesLeft: 1, expiresAt: null, createdAt: past, payload: null },
       0,
       past,
@@ -239,9 +239,7 @@ describe('ticketd admin (in process)', () => {
       'purge: tickets: 10 removed (20 so far)',
       'purge: tickets: 5 removed (25 so far)',
     ]);
-    expect(r.out).toMatch(
-      /^removed 25 expired records in \d+\.\d s: 25 tickets, 0 login tickets, 0 persistent logins, 0 grants, 0 nonces\n$/,
-    );
+    expect(r.out).toMatch(/^removed 25 expired records in \d+\.\d s: 25 tickets, 0 sessions, 0 grants, 0 nonces\n$/);
     const again = await json<{ total: number; removed: Record<string, number> }>(url, 'purge');
     expect([again.total, again.removed.tickets]).toEqual([0, 0]);
     expect((await json<{ total: { tickets: number } }>(url, 'stats')).total.tickets).toBe(1);
@@ -355,7 +353,7 @@ describe('ticketd admin (the real bin)', () => {
     expect(failed.stdout).toBe('');
     expect(failed.stderr).toBe('ticketd admin: tenant not found (103003): No tenant with name "nope" found\n');
 
-    const t = await startAdminTicketd({ config: { store: `sqlite:${db}`, multi_tenancy: true } });
+    const t = await startTestTicketd({ config: { store: `sqlite:${db}`, multi_tenancy: true } });
     try {
       // The server's first start made its own master token too; the CLI's works as well.
       expect(ok(await admin(t, 'GET', '/tenants/acme', undefined, { token: id }))).toMatchObject({ ticketMax: 2 });

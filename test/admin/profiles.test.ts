@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, authenticate } from '../profile/support.js';
 import {
-  type AdminTicketd,
   admin,
   createProfile,
   expectAdminError,
@@ -9,7 +8,8 @@ import {
   MASTER,
   ok,
   type ProfileJson,
-  startAdminTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 const PROFILE_KEYS = [
@@ -27,9 +27,17 @@ const PROFILE_KEYS = [
   'lockedUntil',
 ];
 
-let t: AdminTicketd;
+let t: TestTicketd;
+let seq = 0;
+
+/** A profile made by POST /admin/v1/profiles: the admin API's view of it (what its other routes answer). */
+async function postProfile(body: Record<string, unknown> = {}): Promise<ProfileJson> {
+  seq += 1;
+  const base = { username: `admin-made-${seq}`, password: `secret-${seq}`, email: `admin-made-${seq}@example.com` };
+  return ok<ProfileJson>(await admin(t, 'POST', '/profiles', { ...base, ...body }), 201);
+}
 beforeAll(async () => {
-  t = await startAdminTicketd();
+  t = await startTestTicketd();
   ok(await admin(t, 'POST', '/tenants', { name: 'acme', availableRoles: ['USER', 'ADMIN'] }), 201);
 });
 afterAll(async () => {
@@ -106,7 +114,7 @@ describe('profiles: happy paths', () => {
   });
 
   it('POST /profiles/:id/disable ends the sessions and refuses logins; /enable allows them again', async () => {
-    const p = await createProfile(t, { password: 'pw' });
+    const p = await postProfile({ password: 'pw' });
     const login = ok<{ id: string }>(await authenticate(t, p.username, 'pw'));
     expect(ok(await admin(t, 'POST', `/profiles/${p.id}/disable`))).toMatchObject({ enabled: false });
     expect((await api(t, 'GET', `/authentication/ticket/${login.id}`)).statusCode).toBe(404);
@@ -135,7 +143,7 @@ describe('profiles: happy paths', () => {
   });
 
   it('DELETE /profiles/:id removes it with its sessions and answers it as it was', async () => {
-    const p = await createProfile(t, { password: 'pw' });
+    const p = await postProfile({ password: 'pw' });
     const login = ok<{ id: string }>(await authenticate(t, p.username, 'pw'));
     expect(ok(await admin(t, 'DELETE', `/profiles/${p.id}`))).toEqual(p);
     expectAdminError(await admin(t, 'GET', `/profiles/${p.id}`), 404, 103005, `No profile with ID "${p.id}" found`);
@@ -145,7 +153,7 @@ describe('profiles: happy paths', () => {
   });
 
   it('ids are case-insensitive, as on the profile surface', async () => {
-    const p = await createProfile(t);
+    const p = await postProfile();
     expect(ok(await admin(t, 'GET', `/profiles/${p.id.toUpperCase()}`))).toEqual(p);
   });
 });
@@ -173,7 +181,7 @@ describe('profiles: errors', () => {
   });
 
   it('409 103006 for a username in use in the tenant (create, rename); other tenants may use it', async () => {
-    const p = await createProfile(t, { username: 'taken' });
+    const p = await postProfile({ username: 'taken' });
     expectAdminError(
       await admin(t, 'POST', '/profiles', { username: 'taken', password: 'p', email: 'a@b.c' }),
       409,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import {
-  type AdminTicketd,
   admin,
   createProfile,
   createToken,
@@ -9,7 +8,8 @@ import {
   expectAdminError,
   MASTER,
   ok,
-  startAdminTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 /**
@@ -23,9 +23,9 @@ describe('every admin route refuses every wrong credential', () => {
 });
 
 describe('the bearer check', () => {
-  let t: AdminTicketd;
+  let t: TestTicketd;
   beforeAll(async () => {
-    t = await startAdminTicketd();
+    t = await startTestTicketd();
   });
   afterAll(async () => {
     await t.stop();

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminTicketd, admin, createProfile, ok, startAdminTicketd } from './support.js';
+import { admin, createProfile, ok, startTestTicketd, type TestTicketd } from './support.js';
 
-let t: AdminTicketd;
+let t: TestTicketd;
 beforeAll(async () => {
-  t = await startAdminTicketd({ config: { multi_tenancy: true, tenants: { acme: {}, beta: {} } } });
+  t = await startTestTicketd({ config: { multi_tenancy: true, tenants: { acme: {}, beta: {} } } });
 });
 afterAll(async () => {
   await t.stop();

@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminOperation } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
-import { delayTenantCalls, MASTER, type ProfileTicketd, type Reply, startProfileTicketd } from '../profile/support.js';
+import { createProfile, createToken, ok } from '../helpers/fixtures.js';
+import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
+import { MASTER, type Reply } from '../profile/support.js';
 
 /**
- * Admin API tests: a real ticketd (SQLite in a temp dir, manual clock, cheap
- * scrypt, master token MASTER) driven with `server.inject`.
+ * Admin API tests, on the one in-process ticketd of test/helpers/ticketd.ts
+ * (master token MASTER), driven with `server.inject`.
  */
 
-export { delayTenantCalls, MASTER };
-export type AdminTicketd = ProfileTicketd;
-export const startAdminTicketd = startProfileTicketd;
+export { createProfile, createToken, ok } from '../helpers/fixtures.js';
+export { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
+export { delayTenantCalls, MASTER } from '../profile/support.js';
 
 export interface CallOptions {
   /** The bearer token (default MASTER); null: no Authorization header. */
@@ -22,7 +24,7 @@ export interface CallOptions {
 
 /** Calls /admin/v1{path}; a body is sent as JSON. */
 export async function admin(
-  t: AdminTicketd,
+  t: TestTicketd,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
   path: string,
   body?: unknown,
@@ -40,13 +42,6 @@ export async function admin(
     headers,
     ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
-}
-
-/** A success with this status; the JSON body. */
-export function ok<T = Record<string, unknown>>(res: Reply, status = 200): T {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  return res.json() as T;
 }
 
 /** An error answer of the admin model: status, code, and `detail` when given. */
@@ -68,10 +63,6 @@ export function expectInvalid(res: Reply, fields: Record<string, number>): void 
   expect(Object.fromEntries(invalid.map((f) => [f.field, f.code]))).toEqual(fields);
 }
 
-export async function createToken(t: AdminTicketd, body: Record<string, unknown>): Promise<string> {
-  return ok<{ id: string }>(await admin(t, 'POST', '/access-tokens', { application: 'test-app', ...body }), 201).id;
-}
-
 export interface ProfileJson {
   id: string;
   tenant: string;
@@ -87,28 +78,12 @@ export interface ProfileJson {
   lockedUntil: number | null;
 }
 
-let seq = 0;
-export async function createProfile(t: AdminTicketd, body: Record<string, unknown> = {}): Promise<ProfileJson> {
-  seq += 1;
-  const res = await admin(t, 'POST', '/profiles', {
-    username: `user${seq}`,
-    password: `secret-${seq}`,
-    email: `user${seq}@example.com`,
-    ...body,
-  });
-  return ok<ProfileJson>(res, 201);
-}
-
 /** Everything the admin API can change, to show that a refused request changed nothing. */
-export async function snapshot(t: AdminTicketd): Promise<string> {
-  const s = t.store as unknown as {
-    listTenants(): Promise<{ name: string; settings: unknown }[]>;
-    listAccessTokens(): Promise<{ idPrefix: string; application: string; master: boolean }[]>;
-    listProfiles(tenant: string, offset: number, limit: number): Promise<unknown[]>;
-  };
-  const tenants = (await s.listTenants()).sort((a, b) => a.name.localeCompare(b.name));
-  const profiles = await Promise.all(tenants.map((x) => s.listProfiles(x.name, 0, 1000)));
-  const tokens = (await s.listAccessTokens()).map((x) => [x.idPrefix, x.application, x.master]).sort();
+export async function snapshot(t: TestTicketd): Promise<string> {
+  const s = t.store;
+  const tenants = (await s.tenants.list()).sort((a, b) => a.name.localeCompare(b.name));
+  const profiles = await Promise.all(tenants.map((x) => s.profiles.list(x.name, 0, 1000)));
+  const tokens = (await s.accessTokens.list()).map((x) => [x.idPrefix, x.application, x.master]).sort();
   return JSON.stringify({ tenants, profiles, tokens });
 }
 
@@ -162,12 +137,12 @@ export const CREDENTIALS: Credential[] = [
  * and nothing in the store changed. One instance for all of them.
  */
 export function describeCredentialChecks(operations: readonly AdminOperation[] = ADMIN_OPERATIONS): void {
-  let t: AdminTicketd;
+  let t: TestTicketd;
   const ids = { nonMaster: '', expired: '' };
   const values: Record<string, string> = { name: 'acme', id: '' };
   const idsByResource: Record<string, string> = {};
   beforeAll(async () => {
-    t = await startAdminTicketd();
+    t = await startTestTicketd();
     ok(await admin(t, 'POST', '/tenants', { name: 'acme' }), 201);
     idsByResource.profile = (await createProfile(t, { tenant: 'acme' })).id;
     ids.nonMaster = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }] });

@@ -3,7 +3,7 @@ import { pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import { runAdminCli } from '../../src/cli/admin.js';
 import { TEST_SCRYPT } from '../profile/support.js';
-import { type AdminTicketd, admin, createProfile, createToken, ok, startAdminTicketd } from './support.js';
+import { admin, createProfile, createToken, ok, startTestTicketd, type TestTicketd } from './support.js';
 
 /**
  * The admin API and `ticketd admin` are both made from ADMIN_OPERATIONS:
@@ -22,10 +22,10 @@ type Doc = {
   components?: { securitySchemes?: Record<string, unknown> };
 };
 
-let t: AdminTicketd;
+let t: TestTicketd;
 let doc: Doc;
 beforeAll(async () => {
-  t = await startAdminTicketd();
+  t = await startTestTicketd();
   doc = (await t.server.inject({ method: 'GET', url: '/openapi.json' })).json() as Doc;
 });
 afterAll(async () => {

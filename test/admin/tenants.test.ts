@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type AdminTicketd,
   admin,
   createProfile,
   delayTenantCalls,
@@ -8,7 +7,8 @@ import {
   expectInvalid,
   MASTER,
   ok,
-  startAdminTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 const TENANT_KEYS = [
@@ -25,9 +25,9 @@ const TENANT_KEYS = [
   'createdAt',
 ];
 
-let t: AdminTicketd;
+let t: TestTicketd;
 beforeAll(async () => {
-  t = await startAdminTicketd({ config: { multi_tenancy: true } });
+  t = await startTestTicketd({ config: { multi_tenancy: true } });
 });
 afterAll(async () => {
   await t.stop();
@@ -88,7 +88,7 @@ describe('tenants: happy paths', () => {
     expect(ok(await admin(t, 'DELETE', '/tenants/gone'))).toEqual(gone);
     expectAdminError(await admin(t, 'GET', '/tenants/gone'), 404, 103003, 'No tenant with name "gone" found');
     expectAdminError(await admin(t, 'GET', `/profiles/${p.id}`), 404, 103005);
-    expect(await t.store.countTickets('gone')).toBe(0);
+    expect(await t.store.tickets.count('gone')).toBe(0);
     expect((await ticket('gone')).json()).toMatchObject({ code: 102003 });
     // The name is free again, with fresh settings.
     expect(ok(await admin(t, 'POST', '/tenants', { name: 'gone' }), 201)).toMatchObject({ ticketMax: 0 });

@@ -49,7 +49,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin console in Chrom
     ensureBuilt('when-stale');
     ticketd = await spawnTicketd({
       store: `sqlite:${join(dir, 'ticketd.db')}`,
-      bin: true,
+
       env: { TICKETD_MASTER_TOKEN: MASTER, TICKETD_MULTI_TENANCY: 'true' },
     });
     browser = await chromium.launch({

@@ -12,7 +12,6 @@ import { ManualClock } from '../../src/core/clock.js';
 import { Events } from '../../src/core/events.js';
 import { type PurgeOptions, Purger } from '../../src/core/purge.js';
 import { withDefaults } from '../../src/core/tenant-settings.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -20,7 +19,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 
 const backends: { name: string; open(dir: string): Store }[] = [
-  { name: 'memory', open: () => new MemoryStore() },
+  { name: 'memory', open: () => new SqliteStore(':memory:') },
   { name: 'sqlite', open: (dir) => new SqliteStore(join(dir, 'ticketd.db')) },
 ];
 
@@ -36,9 +35,9 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
     dir = mkdtempSync(join(tmpdir(), 'ticketd-purge-oz-'));
     store = backend.open(dir);
     await store.migrate();
-    await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: T0 });
+    await store.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: T0 });
     expect(
-      await store.createApp({
+      await store.apps.create({
         id: 'app',
         tenant: 'a',
         key: randomBytes(24).toString('base64url'),
@@ -67,7 +66,7 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const id = randomBytes(16).toString('base64url');
-      await store.createGrant({
+      await store.grants.create({
         id,
         tenant: 'a',
         app: 'app',
@@ -83,13 +82,13 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
   };
 
   const useNonces = async (n: number, expiresAt: number, prefix = 'n'): Promise<void> => {
-    for (let i = 0; i < n; i++) expect(await store.useNonce('app', `${prefix}${i}`, T0, expiresAt)).toBe(true);
+    for (let i = 0; i < n; i++) expect(await store.nonces.use('app', `${prefix}${i}`, T0, expiresAt)).toBe(true);
   };
 
   const purger = (options: Partial<PurgeOptions> = {}) =>
     new Purger(store, clock, events, { intervalMs: 1000, batch: 10, maxBatches: 10, ...options });
 
-  const liveGrants = async () => (await store.listGrants({ app: 'app' }, T0, 1000)).length;
+  const liveGrants = async () => (await store.grants.list({ app: 'app' }, T0, 1000)).length;
 
   it('removes expired grants and nonces in batches by the clock; grant.expired per grant batch only', async () => {
     await createGrants(23, T0 + MINUTE);
@@ -111,10 +110,10 @@ describe.each(backends)('Purger with grants and nonces on the $name store', (bac
     expect(grantsExpired).toEqual([10, 10, 3]);
     expect(otherEvents).toEqual([]);
     expect(await liveGrants()).toBe(2);
-    for (const id of kept) expect(await store.getGrant(id, clock.now())).not.toBeNull();
+    for (const id of kept) expect(await store.grants.get(id, clock.now())).not.toBeNull();
     // The purged nonces are accepted again; the live ones are still refused.
-    expect(await store.useNonce('app', 'n0', clock.now(), clock.now() + MINUTE)).toBe(true);
-    expect(await store.useNonce('app', 'later0', clock.now(), clock.now() + MINUTE)).toBe(false);
+    expect(await store.nonces.use('app', 'n0', clock.now(), clock.now() + MINUTE)).toBe(true);
+    expect(await store.nonces.use('app', 'later0', clock.now(), clock.now() + MINUTE)).toBe(false);
 
     expect(await p.runOnce()).toBe(0);
     clock.advance(10 * MINUTE);

@@ -7,7 +7,6 @@ import { ManualClock } from '../../src/core/clock.js';
 import { Events } from '../../src/core/events.js';
 import { type PurgeOptions, Purger } from '../../src/core/purge.js';
 import { withDefaults } from '../../src/core/tenant-settings.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -15,7 +14,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 
 const backends: { name: string; open(dir: string): Store }[] = [
-  { name: 'memory', open: () => new MemoryStore() },
+  { name: 'memory', open: () => new SqliteStore(':memory:') },
   { name: 'sqlite', open: (dir) => new SqliteStore(join(dir, 'ticketd.db')) },
 ];
 
@@ -30,8 +29,8 @@ describe.each(backends)('Purger on the $name store', (backend) => {
     dir = mkdtempSync(join(tmpdir(), 'ticketd-purge-'));
     store = backend.open(dir);
     await store.migrate();
-    await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: T0 });
-    await store.putTenant({ name: 'b', settings: withDefaults({}), createdAt: T0 });
+    await store.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: T0 });
+    await store.tenants.put({ name: 'b', settings: withDefaults({}), createdAt: T0 });
     clock = new ManualClock(T0);
     events = new Events();
     expired = [];
@@ -50,13 +49,13 @@ describe.each(backends)('Purger on the $name store', (backend) => {
       const id = randomBytes(32);
       const tenant = i % 2 === 0 ? 'a' : 'b';
       const ticket = { tenant, id, usesLeft: null, expiresAt, createdAt: T0, payload: null };
-      expect(await store.createTicket(ticket, 0, T0)).toBe('created');
+      expect(await store.tickets.create(ticket, 0, T0)).toBe('created');
       ids.push(id);
     }
     return ids;
   };
 
-  const count = async () => (await store.countTickets('a')) + (await store.countTickets('b'));
+  const count = async () => (await store.tickets.count('a')) + (await store.tickets.count('b'));
   /** Tickets the ticket.expired events reported, in all and per tenant; no event reports none. */
   const reported = () => {
     const byTenant: Record<string, number> = {};
@@ -89,10 +88,10 @@ describe.each(backends)('Purger on the $name store', (backend) => {
     expect(batches.filter((n) => n > 0)).toEqual([10, 10, 5]);
     expect(reported()).toEqual({ total: 25, byTenant: { a: 13, b: 12 } });
     expect(await count()).toBe(5);
-    expect(await store.countTickets('a')).toBe(2 + 1);
+    expect(await store.tickets.count('a')).toBe(2 + 1);
     for (const id of later) {
       expect(
-        (await store.peekTicket('a', id, clock.now())) ?? (await store.peekTicket('b', id, clock.now())),
+        (await store.tickets.peek('a', id, clock.now())) ?? (await store.tickets.peek('b', id, clock.now())),
       ).not.toBeNull();
     }
 

@@ -54,7 +54,7 @@ describe(`soak: ${SECONDS} s of create+use at ${LOAD_SHARE * 100}% of the peak`,
     ensureBuilt('when-stale');
     ticketd = await spawnTicketd({
       store: `sqlite:${join(dir, 'ticketd.db')}`,
-      bin: true,
+
       discardStdout: true,
       env: { TICKETD_LOG_LEVEL: 'info' },
     });

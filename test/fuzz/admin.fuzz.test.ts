@@ -6,15 +6,7 @@ import { adminErrors, adminValidationCodes } from '../../src/admin/errors.js';
 import { type AdminOperation, pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import { ticketErrors, validationCodes } from '../../src/tickets/errors.js';
-import {
-  type AdminTicketd,
-  admin,
-  createProfile,
-  createToken,
-  MASTER,
-  ok,
-  startAdminTicketd,
-} from '../admin/support.js';
+import { admin, createProfile, createToken, MASTER, ok, startTestTicketd, type TestTicketd } from '../admin/support.js';
 import { type Answer, check, FUZZ_RUNS, FUZZ_SEED, type FuzzRequest, fuzz, send, tally } from './support/harness.js';
 
 /**
@@ -28,12 +20,12 @@ import { type Answer, check, FUZZ_RUNS, FUZZ_SEED, type FuzzRequest, fuzz, send,
  * code of the catalogs at its status, one the route can give; a success has
  * the route's status and result shape.
  *
- * Runs per route: TICKETD_FUZZ_RUNS, else 1000. Seeded: TICKETD_FUZZ_SEED.
+ * Runs per route: TICKETD_FUZZ_RUNS (harness.ts). Seeded: TICKETD_FUZZ_SEED.
  */
-const RUNS = process.env.TICKETD_FUZZ_RUNS ? FUZZ_RUNS : 1000;
+const RUNS = FUZZ_RUNS;
 
 const startedAt = performance.now();
-let t: AdminTicketd;
+let t: TestTicketd;
 
 /** Records that exist when a route's run starts (the run may end some: that is fine). */
 const pool = {
@@ -46,7 +38,7 @@ const pool = {
 const creds = { nonMaster: '', expired: '' };
 
 beforeAll(async () => {
-  t = await startAdminTicketd({ config: { log_level: 'warn' } });
+  t = await startTestTicketd({ config: { log_level: 'warn' } });
   creds.nonMaster = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }] });
   creds.expired = await createToken(t, { master: true, expiresOn: t.clock.now() + 1 });
   t.clock.advance(10);
@@ -64,7 +56,7 @@ let round = 0;
 beforeEach(async () => {
   round += 1;
   const { store } = t;
-  for (const tenant of await store.listTenants()) {
+  for (const tenant of await store.tenants.list()) {
     if (tenant.name !== 'default') await store.deleteTenant(tenant.name);
   }
   ok(await admin(t, 'POST', '/tenants', { name: 'fuzz', availableRoles: ['A', 'B'] }), 201);
@@ -83,7 +75,7 @@ beforeEach(async () => {
   pool.grants = [];
   for (let i = 0; i < 2; i++) {
     const id = `g${round}-${i}`;
-    await t.store.createGrant({
+    await t.store.grants.create({
       id,
       tenant: 'default',
       app: pool.apps[0] as string,

@@ -4,19 +4,19 @@ import hawk from 'hawk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
 import { ozErrors } from '../../src/oz/errors.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
-  createProfile,
+  createProfileId,
   type HawkCredentials,
   HOST,
   login,
-  type OzTicketd,
   PORT,
   post,
-  startOzTicketd,
+  startTestTicketd,
+  type TestTicketd,
   tamper,
   ticketCredentials,
   userTicket,
@@ -36,12 +36,12 @@ import { OZ_ROUTES as ROUTES } from './support/routes.js';
  * WWW-Authenticate on every 401, success bodies in their shapes, nothing
  * logged at error level, within the time limit. Every route's success is reached.
  *
- * Runs per route: TICKETD_FUZZ_RUNS, else 1000. Seeded: TICKETD_FUZZ_SEED.
+ * Runs per route: TICKETD_FUZZ_RUNS (harness.ts). Seeded: TICKETD_FUZZ_SEED.
  */
-const RUNS = process.env.TICKETD_FUZZ_RUNS ? FUZZ_RUNS : 1000;
+const RUNS = FUZZ_RUNS;
 
 const startedAt = performance.now();
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 let other: OzAppRecord;
 
@@ -57,17 +57,17 @@ const live = {
 };
 
 beforeAll(async () => {
-  t = await startOzTicketd({ store: new MemoryStore() });
+  t = await startTestTicketd({ store: new SqliteStore(':memory:') });
   app = await createApp(t, { id: 'com.example.fuzz', scope: ['a', 'b'], delegate: true, extAttributes: ['dbs'] });
   other = await createApp(t, { id: 'com.example.other', scope: ['a'] });
   for (let i = 0; i < 4; i++) {
-    const profile = await createProfile(t, { attributes: { dbs: `db-${i}`, n: i } });
+    const profile = await createProfileId(t, { attributes: { dbs: `db-${i}`, n: i } });
     live.sessions.push(await login(t, profile));
     live.userTickets.push((await userTicket(t, i % 2 ? other : app, profile)).ticket);
     const rsvp = await post(t, '/v1/rsvp', null, { session: live.sessions[i], app: app.id });
     live.rsvps.push(rsvp.body.rsvp as string);
   }
-  const ended = await login(t, await createProfile(t));
+  const ended = await login(t, await createProfileId(t));
   await t.identity.logins.invalidateTicket(SYSTEM_ACTOR, ended);
   live.deadSessions.push(ended, '00000000-0000-4000-8000-000000000000');
   for (const a of [app, other]) live.appTickets.push((await post(t, '/oz/app', appCredentials(a))).body);

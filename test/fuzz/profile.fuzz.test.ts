@@ -1,19 +1,19 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { profileErrors } from '../../src/profile/errors.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import {
   api,
+  apiCreateProfile,
   apiJson,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   MASTER,
   ok,
   type PersistentLoginJson,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
   type TicketJson,
 } from '../profile/support.js';
 import { type Answer, check, FUZZ_RUNS, type FuzzRequest, fuzz, printTally, send } from './support/harness.js';
@@ -27,9 +27,9 @@ import { PROFILE_ROUTES as ROUTES, type ProfileRoute as Route } from './support/
  * comes in, the answer is a documented one: never a 5xx, always JSON with an
  * errorCode of the catalog at that code's status, within the time limit.
  *
- * Runs per route: TICKETD_FUZZ_RUNS, else 2000. Seeded: TICKETD_FUZZ_SEED.
+ * Runs per route: TICKETD_FUZZ_RUNS (harness.ts). Seeded: TICKETD_FUZZ_SEED.
  */
-const RUNS = process.env.TICKETD_FUZZ_RUNS ? FUZZ_RUNS : 2000;
+const RUNS = FUZZ_RUNS;
 
 /** errorCode → the statuses the catalog allows it. */
 const ALLOWED = new Map<string, Set<number>>();
@@ -40,7 +40,7 @@ for (const e of Object.values(profileErrors)) {
 }
 
 const startedAt = performance.now();
-let t: ProfileTicketd;
+let t: TestTicketd;
 /** Ids that exist when the run starts (some end during it: that is fine). */
 const live = {
   profiles: [] as string[],
@@ -52,7 +52,7 @@ const live = {
 };
 
 beforeAll(async () => {
-  t = await startProfileTicketd({ store: new MemoryStore() });
+  t = await startTestTicketd({ store: new SqliteStore(':memory:') });
 });
 
 /** Fresh records before each route, so that every route meets live ones (earlier routes may have ended them). */
@@ -62,11 +62,11 @@ beforeEach(async () => {
   for (const list of Object.values(live)) list.length = 0;
   if (!(await t.tenants.get('fuzz'))) await createTenant(t, 'fuzz', { availableRoles: ['A', 'B'] });
   live.tokens.push(
-    await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_TICKETS'] }]),
-    await createToken(t, [{ tenant: '*', allowedActions: ['*'] }], { expiresOn: t.clock.now() + 1 }),
+    await createToken(t, { tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_TICKETS'] }] }),
+    await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }], expiresOn: t.clock.now() + 1 }),
   );
   for (let i = 0; i < 4; i++) {
-    const p = await createProfile(t, { tenantName: i % 2 ? 'fuzz' : 'default', username: `fuzz-${round}-${i}` });
+    const p = await apiCreateProfile(t, { tenantName: i % 2 ? 'fuzz' : 'default', username: `fuzz-${round}-${i}` });
     live.profiles.push(p.id);
     live.usernames.push(p.username);
     live.passwords.push(p.password);
@@ -397,7 +397,7 @@ describe('fuzz: profile surface', () => {
   );
 
   it('still serves correctly afterwards', async () => {
-    const p = await createProfile(t, { username: 'after-the-storm' });
+    const p = await apiCreateProfile(t, { username: 'after-the-storm' });
     expect(p.tenant).toBe('default');
     const ticket = ok<TicketJson>(await authenticate(t, p.username, p.password));
     expect(ok<TicketJson>(await api(t, 'GET', `/authentication/ticket/${ticket.id}`)).profileId).toBe(p.id);

@@ -9,8 +9,19 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Store } from '../../src/store/types.js';
 import { createTicketd, type Ticketd } from '../../src/wire.js';
 
+/** The test clock's start. */
+export const T0 = Date.UTC(2026, 0, 1);
+/** The master token of every test instance (unless told otherwise). */
+export const MASTER = 'test-master-token-0123456789abcdef';
+/** scrypt cost for tests: the same code path, a fraction of the time. */
+export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
 export interface TestTicketd extends Ticketd {
   clock: ManualClock;
+  /** Delays the lockout asked for, in ms, in order (unless `realSleep`). */
+  sleeps: number[];
+  /** Lines printed on "stdout" (a generated master token). */
+  printed: string[];
   /** Every log line the instance wrote, as text. */
   logs(): string;
   /** Closes the instance and removes its data directory. */
@@ -20,20 +31,36 @@ export interface TestTicketd extends Ticketd {
 export interface TestOptions {
   /** Settings as in a config file (snake_case keys). */
   config?: Record<string, unknown>;
+  /** A store of the test's own instead of a SQLite file in a fresh directory. */
   store?: Store;
   clock?: ManualClock;
+  /** No master_token in the config (a first start then generates and prints one). */
+  noMasterToken?: boolean;
+  /** Real lockout sleeps (timing tests). */
+  realSleep?: boolean;
+  scrypt?: { N: number; r: number; p: number };
 }
 
 /**
- * A real ticketd (real server, real SQLite file in a fresh temp dir unless a
- * store is given) driven with `server.inject`, a manual clock, and a log
- * captured in memory.
+ * The one way tests run a ticketd in-process: the real server on a real
+ * store — a SQLite file in a fresh temporary directory, or SQLite in memory
+ * with TICKETD_TEST_STORE=memory, unless a store is given — driven with
+ * `server.inject`, with a manual clock, cheap scrypt, a lockout sleep that
+ * records instead of waiting, the master token MASTER and the log captured
+ * in memory. The surfaces' helpers (tickets/client.ts, profile/support.ts,
+ * oz/support.ts, admin/support.ts) call it.
  */
 export async function startTestTicketd(options: TestOptions = {}): Promise<TestTicketd> {
   const dir = mkdtempSync(join(tmpdir(), 'ticketd-test-'));
+  const memory = process.env.TICKETD_TEST_STORE === 'memory';
   const config: Config = loadConfig({
     env: {},
-    flags: { store: `sqlite:${join(dir, 'ticketd.db')}`, log_level: 'info', ...options.config },
+    flags: {
+      store: memory ? 'memory:' : `sqlite:${join(dir, 'ticketd.db')}`,
+      log_level: 'info',
+      ...(options.noMasterToken ? {} : { master_token: MASTER }),
+      ...options.config,
+    },
   });
   const lines: string[] = [];
   const sink = new Writable({
@@ -42,11 +69,24 @@ export async function startTestTicketd(options: TestOptions = {}): Promise<TestT
       cb();
     },
   });
-  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 1));
-  const t = await createTicketd(config, { clock, logger: pino({ level: 'info' }, sink), store: options.store });
+  const clock = options.clock ?? new ManualClock(T0);
+  const sleeps: number[] = [];
+  const printed: string[] = [];
+  const t = await createTicketd(config, {
+    clock,
+    logger: pino({ level: 'info' }, sink),
+    store: options.store,
+    print: (line) => printed.push(line),
+    identity: {
+      scrypt: options.scrypt ?? TEST_SCRYPT,
+      ...(options.realSleep ? {} : { sleep: async (ms: number) => void sleeps.push(ms) }),
+    },
+  });
   await t.server.ready();
   return Object.assign(t, {
     clock,
+    sleeps,
+    printed,
     logs: () => lines.join(''),
     stop: async () => {
       await t.close();

@@ -20,7 +20,7 @@ const TITLE = 'three ticketd instances';
 const targets = storeTargets(TITLE);
 
 /** quality.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
-const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 5);
 
 for (const target of targets) {
   describe(`${TITLE} on ${target.name}`, () => {

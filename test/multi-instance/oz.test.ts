@@ -32,7 +32,7 @@ const TITLE = 'three ticketd instances, Oz';
 const targets = storeTargets(TITLE);
 
 /** Rounds of "one header to every instance at once" (TICKETD_OZ_MULTI_ROUNDS). */
-const ROUNDS = Number(process.env.TICKETD_OZ_MULTI_ROUNDS ?? 10);
+const ROUNDS = Number(process.env.TICKETD_OZ_MULTI_ROUNDS ?? 3);
 /** Copies of one header each instance gets per round. */
 const COPIES = 2;
 

@@ -79,7 +79,7 @@ for (const target of targets) {
       try {
         await store.migrate();
         const t0 = Date.UTC(2026, 0, 1);
-        for (const name of TENANTS) await store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
+        for (const name of TENANTS) await store.tenants.put({ name, settings: withDefaults({}), createdAt: t0 });
 
         // Expired by purge time (t0 + 120 s), with interleaved expiries across tenants;
         // live ones never expire or expire long after. Redis expires keys natively only
@@ -97,7 +97,7 @@ for (const target of targets) {
           });
         }
         await inParallel(tickets, 32, async (t) => {
-          expect(await store.createTicket(t, 0, t0)).toBe('created');
+          expect(await store.tickets.create(t, 0, t0)).toBe('created');
         });
         const perTenant = (expired: boolean) =>
           Object.fromEntries(
@@ -109,7 +109,7 @@ for (const target of targets) {
         const expiredBy = perTenant(true);
         const liveBy = perTenant(false);
         for (const name of TENANTS) {
-          expect(await store.countTickets(name)).toBe((expiredBy[name] ?? 0) + (liveBy[name] ?? 0));
+          expect(await store.tickets.count(name)).toBe((expiredBy[name] ?? 0) + (liveBy[name] ?? 0));
         }
 
         const now = t0 + 120_000;
@@ -122,18 +122,18 @@ for (const target of targets) {
         // Exactly once in total: nothing removed twice, nothing left behind.
         expect(results.reduce((sum, r) => sum + r.removed, 0)).toBe(EXPIRED);
         for (const r of results) expect(r.emitted).toBe(r.removed);
-        expect((await store.purgeTickets(now, 10_000)).removed).toBe(0);
+        expect((await store.tickets.purge(now, 10_000)).removed).toBe(0);
 
         // Counters: exactly the live tickets are left, per tenant.
-        for (const name of TENANTS) expect(await store.countTickets(name), name).toBe(liveBy[name]);
+        for (const name of TENANTS) expect(await store.tickets.count(name), name).toBe(liveBy[name]);
 
         // The expired tickets are gone from the store (not only hidden: read at t0, when they lived),
         // and the live ones are all there.
         await inParallel(tickets.slice(0, EXPIRED), 32, async (t) => {
-          expect(await store.peekTicket(t.tenant, t.id, t0)).toBeNull();
+          expect(await store.tickets.peek(t.tenant, t.id, t0)).toBeNull();
         });
         await inParallel(tickets.slice(EXPIRED), 32, async (t) => {
-          expect(await store.peekTicket(t.tenant, t.id, now)).toMatchObject({ usesLeft: t.usesLeft });
+          expect(await store.tickets.peek(t.tenant, t.id, now)).toMatchObject({ usesLeft: t.usesLeft });
         });
       } finally {
         await store.close();

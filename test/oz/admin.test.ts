@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../src/cli/admin.js';
-import { createProfile, login, type OzTicketd, post, startOzTicketd, ticketCredentials } from './support.js';
+import { createProfileId, login, post, startTestTicketd, type TestTicketd, ticketCredentials } from './support.js';
 
 /** Oz apps and grants in the admin API (/admin/v1) and `ticketd admin`. */
 
 const MASTER = 'test-master-token-0123456789abcdef';
-let t: OzTicketd;
+let t: TestTicketd;
 
 beforeAll(async () => {
-  t = await startOzTicketd();
+  t = await startTestTicketd();
 });
 afterAll(async () => {
   await t.stop();
@@ -109,12 +109,12 @@ describe('admin API: apps', () => {
 
   it('delete returns the app as it was and removes its grants', async () => {
     const { body: app } = await adminCall('POST', '/apps', { id: 'com.example.gone', scope: ['s'] });
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     const creds = { id: app.id as string, key: app.key as string, algorithm: 'sha256' };
     const ticket = (await post(t, '/v1/ticket', creds, { session })).body;
     const deleted = await adminCall('DELETE', '/apps/com.example.gone');
     expect(deleted.body).toMatchObject({ id: 'com.example.gone', scope: ['s'] });
-    expect(await t.store.getGrant(ticket.grant as string, t.clock.now())).toBeNull();
+    expect(await t.store.grants.get(ticket.grant as string, t.clock.now())).toBeNull();
     expect((await post(t, '/v1/ticket/reissue', ticketCredentials(ticket))).body.message).toBe('Invalid application');
   });
 });
@@ -123,9 +123,9 @@ describe('admin API: grants', () => {
   it('list by app and by user, get, revoke (then the ticket’s reissue is refused)', async () => {
     const { body: app } = await adminCall('POST', '/apps', { id: 'com.example.granted', scope: ['x'] });
     const creds = { id: app.id as string, key: app.key as string, algorithm: 'sha256' };
-    const profile = await createProfile(t);
+    const profile = await createProfileId(t);
     const ticket = (await post(t, '/v1/ticket', creds, { session: await login(t, profile) })).body;
-    const other = (await post(t, '/v1/ticket', creds, { session: await login(t, await createProfile(t)) })).body;
+    const other = (await post(t, '/v1/ticket', creds, { session: await login(t, await createProfileId(t)) })).body;
 
     const byApp = await adminList('/grants?app=com.example.granted');
     expect(byApp.map((g) => g.id).sort()).toEqual([ticket.grant, other.grant].sort());

@@ -1,25 +1,25 @@
 import hawk from 'hawk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
   type OzReply,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
   T0,
+  type TestTicketd,
   tamper,
   ticketCredentials,
   userTicket,
 } from './support.js';
 
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 
 beforeAll(async () => {
-  t = await startOzTicketd();
+  t = await startTestTicketd();
   app = await createApp(t, { scope: ['read'] });
 });
 afterAll(async () => {
@@ -129,7 +129,7 @@ describe('POST /v1/ticket/authenticate', () => {
 
   it('the grant must be live: revoked, session ended, profile disabled; the app must exist', async () => {
     const revoked = await userTicket(t, app);
-    await t.store.deleteGrant(revoked.ticket.grant as string);
+    await t.store.grants.delete(revoked.ticket.grant as string);
     expectBoom(await authenticate(received(revoked.ticket)), 401, 'Invalid grant');
 
     const loggedOut = await userTicket(t, app);
@@ -142,7 +142,7 @@ describe('POST /v1/ticket/authenticate', () => {
 
     const gone = await createApp(t);
     const orphan = await userTicket(t, gone);
-    await t.store.deleteApp(gone.id);
+    await t.store.apps.delete(gone.id);
     expectBoom(await authenticate(received(orphan.ticket)), 401, 'Invalid application');
   });
 

@@ -1,19 +1,18 @@
 import hawk from 'hawk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
-import type { Store } from '../../src/store/types.js';
+import type { OzAppRecord, Store } from '../../src/store/types.js';
 import { type FreshStore, freshStore, type ServerBackend, serverUrl } from '../helpers/backends.js';
 import {
   appCredentials,
   createApp,
-  createProfile,
+  createProfileId,
   hawkHeader,
   login,
   type OzReply,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
+  type TestTicketd,
   ticketCredentials,
   verifyServerAuthorization,
 } from './support.js';
@@ -35,7 +34,7 @@ interface Target {
 }
 
 const TITLE = 'Oz flow in-process';
-const MASTER = 'test-master-token-0123456789abcdef'; // startOzTicketd's master token
+const MASTER = 'test-master-token-0123456789abcdef'; // startTestTicketd's master token
 const targets: Target[] = [
   { name: process.env.TICKETD_TEST_STORE === 'memory' ? 'memory' : 'sqlite', prepare: async () => ({}) },
 ];
@@ -59,14 +58,14 @@ const expectBoom = (res: OzReply, message: string) => {
 
 for (const target of targets) {
   describe(`${TITLE} on ${target.name}`, () => {
-    let t: OzTicketd | undefined;
+    let t: TestTicketd | undefined;
     let fresh: FreshStore | undefined;
     let app: OzAppRecord;
 
     beforeAll(async () => {
       const prepared = await target.prepare();
       fresh = prepared.fresh;
-      t = await startOzTicketd(prepared.store ? { store: prepared.store } : {});
+      t = await startTestTicketd(prepared.store ? { store: prepared.store } : {});
       app = await createApp(t, { scope: ['mylet'], extAttributes: ['dbs'] });
     }, 20_000);
 
@@ -83,9 +82,9 @@ for (const target of targets) {
     }, 20_000);
 
     it('session → user ticket → reissue → authenticate → profile disabled → refused', async () => {
-      const oz = t as OzTicketd;
+      const oz = t as TestTicketd;
       expect(oz.store.kind).toBe(target.name);
-      const profile = await createProfile(oz, { attributes: { dbs: 'db-42', secret: 'not for apps' } });
+      const profile = await createProfileId(oz, { attributes: { dbs: 'db-42', secret: 'not for apps' } });
       const session = await login(oz, profile);
 
       // 1. The app exchanges the session for a user ticket (its own credentials).
@@ -97,7 +96,7 @@ for (const target of targets) {
       expect(Object.keys(ticket)).toEqual(['exp', 'app', 'scope', 'grant', 'user', 'key', 'algorithm', 'ext', 'id']);
       expect(ticket).toMatchObject({ app: app.id, user: profile, scope: ['mylet'], ext: { dbs: 'db-42' } });
       verifyServerAuthorization('/v1/ticket', appCredentials(app), authorization, issued);
-      const grants = await oz.store.listGrants({ user: profile }, oz.clock.now(), 10);
+      const grants = await oz.store.grants.list({ user: profile }, oz.clock.now(), 10);
       expect(grants.map((g) => g.id)).toEqual([ticket.grant]);
 
       // 2. Reissue, signed with the ticket: same grant, fresh key.

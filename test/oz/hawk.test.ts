@@ -10,12 +10,12 @@ const CREDS = { id: 'com.example.app', key: 'k'.repeat(40), algorithm: 'sha256' 
 const OTHER = { id: 'com.example.other', key: 'o'.repeat(40), algorithm: 'sha256' as const };
 const lookup = async (id: string) => [CREDS, OTHER].find((c) => c.id === id) ?? null;
 
-/** useNonce with the store's contract, in memory. */
+/** NonceStore.use with the store's contract, in memory. */
 function nonces() {
   const seen = new Map<string, number>();
   return {
     seen,
-    useNonce: async (credentialId: string, nonce: string, now: number, expiresAt: number) => {
+    use: async (credentialId: string, nonce: string, now: number, expiresAt: number) => {
       const k = `${credentialId}\u0000${nonce}`;
       const until = seen.get(k);
       if (until !== undefined && until > now) return false;
@@ -207,7 +207,7 @@ describe('Hawk verification', () => {
     const clock = new ManualClock(T0);
     const down = new HawkVerifier(
       {
-        useNonce: async () => {
+        use: async () => {
           throw new StoreUnavailableError('down');
         },
       },

@@ -3,8 +3,8 @@ import Oz from 'oz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
 import { ManualClock } from '../../src/core/clock.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
-import { createApp, createProfile, login, type OzTicketd, startOzTicketd } from './support.js';
+import type { OzAppRecord } from '../../src/store/types.js';
+import { createApp, createProfileId, login, startTestTicketd, type TestTicketd } from './support.js';
 
 /**
  * The `oz` package's own client (Oz.client.Connection, 5.0.3, with its own
@@ -20,13 +20,13 @@ const ozHawk = createRequire(import.meta.url)('oz/node_modules/hawk') as {
 };
 const hawkNow = ozHawk.utils.now;
 
-let t: OzTicketd;
+let t: TestTicketd;
 let uri: string;
 let app: OzAppRecord;
 const clock = new ManualClock(Date.now());
 
 beforeAll(async () => {
-  t = await startOzTicketd({ clock });
+  t = await startTestTicketd({ clock });
   await t.server.listen({ host: '127.0.0.1', port: 0 });
   const address = t.server.server.address() as { port: number };
   uri = `http://127.0.0.1:${address.port}`;
@@ -51,7 +51,7 @@ async function rsvp(session: string): Promise<string> {
 
 describe('the oz package’s client against ticketd', () => {
   it('app ticket → rsvp → user ticket → reissue → the mylet reissue path', async () => {
-    const profile = await createProfile(t);
+    const profile = await createProfileId(t);
     const session = await login(t, profile);
     const connection = new Oz.client.Connection({
       uri,
@@ -75,7 +75,7 @@ describe('the oz package’s client against ticketd', () => {
   });
 
   it('reissues an expired app ticket by itself, and reports a refused reissue', async () => {
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     const connection = new Oz.client.Connection({
       uri,
       credentials: { id: app.id, key: app.key, algorithm: 'sha256' },
@@ -85,7 +85,7 @@ describe('the oz package’s client against ticketd', () => {
 
     // An hour later the app ticket has expired: /oz/rsvp answers 401 expired, the client reissues it and retries.
     clock.advance(3600_000 + 1000);
-    const session2 = await login(t, await createProfile(t));
+    const session2 = await login(t, await createProfileId(t));
     const second = await connection.app('/oz/rsvp', { method: 'POST', payload: { rsvp: await rsvp(session2) } });
     expect(second.code).toBe(200);
     expect(second.ticket.exp).toBeGreaterThan(clock.now());

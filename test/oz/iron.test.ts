@@ -9,13 +9,13 @@ import { createTicketd } from '../../src/wire.js';
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(40);
 
-/** The two meta methods IronKeys uses, in memory, with putMetaIfAbsent's contract. */
+/** The meta part IronKeys uses, in memory, with putIfAbsent's contract. */
 function meta() {
   const values = new Map<string, string>();
   return {
     values,
-    getMeta: async (key: string) => values.get(key) ?? null,
-    putMetaIfAbsent: async (key: string, value: string) => {
+    get: async (key: string) => values.get(key) ?? null,
+    putIfAbsent: async (key: string, value: string) => {
       if (!values.has(key)) values.set(key, value);
       return values.get(key) as string;
     },

@@ -1,29 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
-  createProfile,
+  createProfileId,
   hawkHeader,
   login,
   type OzReply,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
   T0,
+  type TestTicketd,
   tamper,
   ticketCredentials,
   userTicket,
   verifyServerAuthorization,
 } from './support.js';
 
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 let other: OzAppRecord;
 
 beforeAll(async () => {
-  t = await startOzTicketd();
+  t = await startTestTicketd();
   app = await createApp(t, { scope: ['a', 'b'] });
   other = await createApp(t);
 });
@@ -43,7 +43,7 @@ async function appTicket(a: OzAppRecord = app): Promise<Record<string, unknown>>
 }
 
 async function rsvpFor(a: OzAppRecord, profile?: string, scope?: string[]) {
-  const p = profile ?? (await createProfile(t));
+  const p = profile ?? (await createProfileId(t));
   const session = await login(t, p);
   const res = await post(t, '/v1/rsvp', null, { session, app: a.id, ...(scope ? { scope } : {}) });
   expect(res.status, res.text).toBe(200);
@@ -101,7 +101,7 @@ describe('POST /oz/reissue', () => {
   it('an app ticket of a deleted app: Invalid application', async () => {
     const gone = await createApp(t);
     const ticket = await appTicket(gone);
-    await t.store.deleteApp(gone.id);
+    await t.store.apps.delete(gone.id);
     expectBoom(await post(t, '/oz/reissue', ticketCredentials(ticket)), 401, 'Invalid application');
   });
 });
@@ -115,14 +115,14 @@ describe('POST /v1/rsvp and POST /oz/rsvp', () => {
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(['exp', 'app', 'scope', 'grant', 'user', 'key', 'algorithm', 'ext', 'id']);
     expect(res.body).toMatchObject({ app: app.id, user: profile, scope: ['b'] });
-    const grant = await t.store.getGrant(res.body.grant as string, t.clock.now());
+    const grant = await t.store.grants.get(res.body.grant as string, t.clock.now());
     expect(grant).toMatchObject({ app: app.id, user: profile, scope: ['b'] });
     // The user ticket reissues like any other.
     expect((await post(t, '/v1/ticket/reissue', ticketCredentials(res.body))).status).toBe(200);
   });
 
   it('POST /v1/rsvp refusals', async () => {
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     expectBoom(await post(t, '/v1/rsvp', null, { session: 'nope', app: app.id }), 401, 'Invalid session');
     expectBoom(await post(t, '/v1/rsvp', null, { session, app: 'com.example.nobody' }), 403, 'Invalid application');
     expectBoom(

@@ -1,31 +1,31 @@
 import * as Iron from '@hapi/iron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
-  createProfile,
+  createProfileId,
   hawkHeader,
   type OzReply,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
   T0,
+  type TestTicketd,
   tamper,
   ticketCredentials,
   userTicket,
   verifyServerAuthorization,
 } from './support.js';
 
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 let delegating: OzAppRecord;
 let other: OzAppRecord;
 
 beforeAll(async () => {
   // Sessions that outlive a ticket, so that expired tickets meet a live session.
-  t = await startOzTicketd({ config: { tenants: { default: { loginTicketMaxAge: 86_400 } } } });
+  t = await startTestTicketd({ config: { tenants: { default: { loginTicketMaxAge: 86_400 } } } });
   app = await createApp(t, { scope: ['a', 'b', 'c'] });
   delegating = await createApp(t, { scope: ['a', 'b'], delegate: true });
   other = await createApp(t, { scope: ['a'], extAttributes: ['email2'] });
@@ -111,7 +111,7 @@ describe('POST /v1/ticket/reissue and /v1/ticket/refresh', () => {
 
   it('Invalid grant: revoked, expired, session invalidated or expired, profile disabled or deleted', async () => {
     const revoked = await userTicket(t, app);
-    await t.store.deleteGrant(revoked.ticket.grant as string);
+    await t.store.grants.delete(revoked.ticket.grant as string);
     expectBoom(await reissue(revoked.ticket), 401, 'Invalid grant');
 
     const loggedOut = await userTicket(t, app);
@@ -122,7 +122,7 @@ describe('POST /v1/ticket/reissue and /v1/ticket/refresh', () => {
     await t.identity.profiles.update(SYSTEM_ACTOR, disabled.profile, { enabled: false });
     expectBoom(await reissue(disabled.ticket), 401, 'Invalid grant');
     // Disabling revoked its grants too: enabling it again (with a new session) does not revive them.
-    expect(await t.store.listGrants({ user: disabled.profile }, t.clock.now(), 10)).toEqual([]);
+    expect(await t.store.grants.list({ user: disabled.profile }, t.clock.now(), 10)).toEqual([]);
     await t.identity.profiles.update(SYSTEM_ACTOR, disabled.profile, { enabled: true });
     expectBoom(await reissue(disabled.ticket), 401, 'Invalid grant');
 
@@ -231,7 +231,7 @@ describe('POST /v1/ticket/reissue and /v1/ticket/refresh', () => {
   it('a deleted app: Invalid application', async () => {
     const gone = await createApp(t);
     const { ticket } = await userTicket(t, gone);
-    await t.store.deleteApp(gone.id);
+    await t.store.apps.delete(gone.id);
     expectBoom(await reissue(ticket), 401, 'Invalid application');
   });
 
@@ -274,10 +274,10 @@ describe('POST /v1/ticket/reissue and /v1/ticket/refresh', () => {
 
 describe('profile events end grants', () => {
   it('a new password ends the sessions, and with them every grant of the profile', async () => {
-    const profile = await createProfile(t);
+    const profile = await createProfileId(t);
     const one = await userTicket(t, app, profile);
     await t.identity.profiles.update(SYSTEM_ACTOR, profile, { password: 'a new password' });
     expectBoom(await reissue(one.ticket), 401, 'Invalid grant');
-    expect(await t.store.listGrants({ user: profile }, t.clock.now(), 10)).toEqual([]);
+    expect(await t.store.grants.list({ user: profile }, t.clock.now(), 10)).toEqual([]);
   });
 });

@@ -4,16 +4,16 @@ import Oz from 'oz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { OzAuthError, OzResource } from '../../src/index.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
-import { createApp, type OzTicketd, startOzTicketd, T0, userTicket } from './support.js';
+import type { OzAppRecord } from '../../src/store/types.js';
+import { createApp, startTestTicketd, T0, type TestTicketd, userTicket } from './support.js';
 
 const PASSWORD = 'a-resource-server-shares-this-iron-password';
 
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 
 beforeAll(async () => {
-  t = await startOzTicketd({ config: { oz: { iron_password: PASSWORD } } });
+  t = await startTestTicketd({ config: { oz: { iron_password: PASSWORD } } });
   app = await createApp(t);
 });
 afterAll(async () => {
@@ -136,7 +136,7 @@ describe('OzResource: local verification with the Iron password', () => {
   });
 
   it('on a real node:http server, with real time', async () => {
-    const live = await startOzTicketd({
+    const live = await startTestTicketd({
       config: { oz: { iron_password: PASSWORD } },
       clock: new ManualClock(Date.now()),
     });
@@ -178,7 +178,7 @@ describe('OzResource: local verification with the Iron password', () => {
 
 describe('the oz package’s server verifies ticketd’s tickets with the Iron password, as Oz does', () => {
   it('Oz.server.authenticate', async () => {
-    const live = await startOzTicketd({
+    const live = await startTestTicketd({
       config: { oz: { iron_password: PASSWORD } },
       clock: new ManualClock(Date.now()),
     });

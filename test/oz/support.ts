@@ -1,75 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import hawk from 'hawk';
-import pino from 'pino';
-import { loadConfig } from '../../src/config/load.js';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
-import { ManualClock } from '../../src/core/clock.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
-import type { Store } from '../../src/store/types.js';
-import { createTicketd, type Ticketd } from '../../src/wire.js';
+import type { OzAppRecord } from '../../src/store/types.js';
+import { createProfile } from '../helpers/fixtures.js';
+import type { TestTicketd } from '../helpers/ticketd.js';
 
 /**
- * A real ticketd for the Oz surface: SQLite in a temp dir (the memory store
- * with TICKETD_TEST_STORE=memory), a manual clock, cheap scrypt, a captured
- * log; helpers to make apps, profiles and sessions, and to send requests
- * signed with hawk's own client (`hawk.client.header`) at the clock's time.
+ * Helpers of the Oz surface's tests, on the one in-process ticketd of
+ * test/helpers/ticketd.ts: apps, profiles and sessions, and requests signed
+ * with hawk's own client (`hawk.client.header`) at the clock's time.
  */
 
-export const T0 = Date.UTC(2026, 0, 1);
+export { startTestTicketd, T0, type TestTicketd } from '../helpers/ticketd.js';
+
 /** The host and port tests sign for (sent as the Host header). */
 export const HOST = 'ticketd.test';
 export const PORT = 5200;
-const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
-
-export interface OzTicketd extends Ticketd {
-  clock: ManualClock;
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-export async function startOzTicketd(
-  options: { config?: Record<string, unknown>; store?: Store; clock?: ManualClock } = {},
-): Promise<OzTicketd> {
-  const dir = mkdtempSync(join(tmpdir(), 'ticketd-oz-'));
-  const useMemory = process.env.TICKETD_TEST_STORE === 'memory';
-  const config = loadConfig({
-    env: {},
-    flags: {
-      store: useMemory ? 'memory:' : `sqlite:${join(dir, 'ticketd.db')}`,
-      log_level: 'info',
-      master_token: 'test-master-token-0123456789abcdef',
-      ...options.config,
-    },
-  });
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  const clock = options.clock ?? new ManualClock(T0);
-  const t = await createTicketd(config, {
-    clock,
-    logger: pino({ level: 'info' }, sink),
-    store: options.store ?? (useMemory ? new MemoryStore() : undefined),
-    print: () => {},
-    identity: { scrypt: TEST_SCRYPT, sleep: async () => {} },
-  });
-  await t.server.ready();
-  return Object.assign(t, {
-    clock,
-    logs: () => lines.join(''),
-    stop: async () => {
-      await t.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
-}
 
 /** The string with one character changed (at `at`, default the last): never the same string. */
 export function tamper(s: string, at = s.length - 1): string {
@@ -79,7 +24,7 @@ export function tamper(s: string, at = s.length - 1): string {
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${++counter}`;
 
-export async function createApp(t: OzTicketd, fields: Partial<OzAppRecord> = {}): Promise<OzAppRecord> {
+export async function createApp(t: TestTicketd, fields: Partial<OzAppRecord> = {}): Promise<OzAppRecord> {
   const app: OzAppRecord = {
     id: fields.id ?? unique('com.example.app'),
     tenant: 'default',
@@ -91,29 +36,21 @@ export async function createApp(t: OzTicketd, fields: Partial<OzAppRecord> = {})
     createdOn: t.clock.now(),
     ...fields,
   };
-  await t.store.createApp(app);
+  await t.store.apps.create(app);
   return app;
 }
 
-export async function createProfile(
-  t: OzTicketd,
+/** A profile of the tenant (default `default`) whose attributes hold an ext value and a secret; its id. */
+export async function createProfileId(
+  t: TestTicketd,
   fields: { tenant?: string; attributes?: Record<string, unknown>; enabled?: boolean } = {},
 ): Promise<string> {
-  const name = unique('user');
-  const p = await t.identity.profiles.create(SYSTEM_ACTOR, {
-    tenant: fields.tenant ?? 'default',
-    username: name,
-    password: 'correct horse battery',
-    email: `${name}@example.com`,
-    enabled: fields.enabled ?? true,
-    roles: [],
-    attributes: fields.attributes ?? { dbs: '2e2ed05a-4f63-4850-9297-5b8384397dd0', secret: 'not for apps' },
-  });
-  return p.id;
+  const attributes = fields.attributes ?? { dbs: '2e2ed05a-4f63-4850-9297-5b8384397dd0', secret: 'not for apps' };
+  return (await createProfile(t, { ...fields, attributes })).id;
 }
 
 /** A session token: a live login ticket of the profile. */
-export async function login(t: OzTicketd, profileId: string): Promise<string> {
+export async function login(t: TestTicketd, profileId: string): Promise<string> {
   return (await t.identity.logins.createTicket(SYSTEM_ACTOR, profileId)).id;
 }
 
@@ -141,7 +78,7 @@ export interface SignOptions {
 
 /** An Authorization header from hawk's own client, at the test clock's time. */
 export function hawkHeader(
-  t: OzTicketd,
+  t: TestTicketd,
   path: string,
   credentials: HawkCredentials,
   body: string | undefined,
@@ -168,7 +105,7 @@ export interface OzReply {
 
 /** POSTs to ticketd, Hawk-signed with `credentials` unless they are null; `body` is JSON-encoded unless a string. */
 export async function post(
-  t: OzTicketd,
+  t: TestTicketd,
   path: string,
   credentials: HawkCredentials | null,
   body?: unknown,
@@ -212,11 +149,11 @@ export const ticketCredentials = (ticket: Record<string, unknown>): HawkCredenti
 
 /** A user ticket for a fresh profile and session of `app`. */
 export async function userTicket(
-  t: OzTicketd,
+  t: TestTicketd,
   app: OzAppRecord,
   profile?: string,
 ): Promise<{ ticket: Record<string, unknown>; profile: string; session: string }> {
-  const p = profile ?? (await createProfile(t));
+  const p = profile ?? (await createProfileId(t));
   const session = await login(t, p);
   const res = await post(t, '/v1/ticket', appCredentials(app), { session });
   if (res.status !== 200) throw new Error(`no user ticket: ${res.status} ${res.text}`);

@@ -2,27 +2,27 @@ import hawk from 'hawk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
 import { loginIdHash } from '../../src/core/logins.js';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
-  createProfile,
+  createProfileId,
   hawkHeader,
   login,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
   T0,
+  type TestTicketd,
   ticketCredentials,
   userTicket,
   verifyServerAuthorization,
 } from './support.js';
 
-let t: OzTicketd;
+let t: TestTicketd;
 let app: OzAppRecord;
 
 beforeAll(async () => {
-  t = await startOzTicketd();
+  t = await startTestTicketd();
   app = await createApp(t, { id: 'com.example.mymylet', extAttributes: ['dbs', 'missing'] });
 });
 afterAll(async () => {
@@ -47,7 +47,7 @@ function expectBoom(
 
 describe('POST /v1/ticket', () => {
   it('exchanges a session for a user ticket: the seed’s keys in the seed’s order, signed answer', async () => {
-    const profile = await createProfile(t);
+    const profile = await createProfileId(t);
     const session = await login(t, profile);
     const body = JSON.stringify({ session });
     const authorization = hawkHeader(t, '/v1/ticket', appCredentials(app), body);
@@ -70,18 +70,18 @@ describe('POST /v1/ticket', () => {
     // hawk's client accepts the Server-Authorization, body hash included.
     verifyServerAuthorization('/v1/ticket', appCredentials(app), authorization, res);
     // The grant the store holds.
-    const grant = await t.store.getGrant(res.body.grant as string, t.clock.now());
+    const grant = await t.store.grants.get(res.body.grant as string, t.clock.now());
     expect(grant).toMatchObject({ app: app.id, user: profile, scope: ['mylet'], exp: T0 + 30 * 86400_000 });
     expect(grant?.session?.equals(loginIdHash(session))).toBe(true);
   });
 
   it('slides the session, as a profile request does', async () => {
-    const profile = await createProfile(t);
+    const profile = await createProfileId(t);
     const session = await login(t, profile);
     t.clock.advance(600_000);
     try {
       expect((await post(t, '/v1/ticket', appCredentials(app), { session })).status).toBe(200);
-      const record = await t.store.getLoginTicket(loginIdHash(session), t.clock.now());
+      const record = await t.store.sessions.get('login', loginIdHash(session), t.clock.now());
       expect(record?.expiresAt).toBe(t.clock.now() + 900_000);
     } finally {
       t.clock.set(T0);
@@ -93,13 +93,13 @@ describe('POST /v1/ticket', () => {
     const two = (await post(t, '/v1/ticket', appCredentials(app), { session })).body;
     expect(two.grant).toBe(one.grant);
     expect(two.key).not.toBe(one.key);
-    await t.store.deleteGrant(one.grant as string);
+    await t.store.grants.delete(one.grant as string);
     const three = (await post(t, '/v1/ticket', appCredentials(app), { session })).body;
     expect(three.grant).not.toBe(one.grant);
   });
 
   it('accepts a payload hash made by hawk’s client; refuses a body that does not match it', async () => {
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     expect((await post(t, '/v1/ticket', appCredentials(app), { session }, { hash: true })).status).toBe(200);
     const body = JSON.stringify({ session });
     const authorization = hawkHeader(t, '/v1/ticket', appCredentials(app), body, { hash: true });
@@ -112,19 +112,19 @@ describe('POST /v1/ticket', () => {
 
   it('Invalid session: unknown, invalidated, expired, too long, disabled profile, another tenant', async () => {
     const cases: string[] = ['00000000-0000-4000-8000-000000000000', 'x'.repeat(300)];
-    const invalidated = await login(t, await createProfile(t));
+    const invalidated = await login(t, await createProfileId(t));
     await t.identity.logins.invalidateTicket(SYSTEM_ACTOR, invalidated);
     cases.push(invalidated);
-    const disabledProfile = await createProfile(t);
+    const disabledProfile = await createProfileId(t);
     const disabled = await login(t, disabledProfile);
     await t.identity.profiles.update(SYSTEM_ACTOR, disabledProfile, { enabled: false });
     cases.push(disabled);
     await t.tenants.put('other', {});
-    cases.push(await login(t, await createProfile(t, { tenant: 'other' })));
+    cases.push(await login(t, await createProfileId(t, { tenant: 'other' })));
     for (const session of cases) {
       expectBoom(await post(t, '/v1/ticket', appCredentials(app), { session }), 401, 'Invalid session');
     }
-    const expiring = await login(t, await createProfile(t));
+    const expiring = await login(t, await createProfileId(t));
     t.clock.advance(900_000);
     try {
       expectBoom(await post(t, '/v1/ticket', appCredentials(app), { session: expiring }), 401, 'Invalid session');
@@ -159,7 +159,7 @@ describe('POST /v1/ticket', () => {
   });
 
   it('Hawk failures, each with its message', async () => {
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     const creds = appCredentials(app);
     expectBoom(
       await post(t, '/v1/ticket', { ...creds, id: 'com.example.nobody' }, { session }),
@@ -190,7 +190,7 @@ describe('POST /v1/ticket', () => {
   });
 
   it('a stale timestamp: 401 with ts and a tsm hawk’s client accepts', async () => {
-    const session = await login(t, await createProfile(t));
+    const session = await login(t, await createProfileId(t));
     const res = await post(t, '/v1/ticket', appCredentials(app), { session }, { skewSec: -61 });
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('Stale timestamp');
@@ -226,12 +226,12 @@ describe('logs', () => {
 
 describe('POST /v1/ticket settings', () => {
   it('a ticket never outlives its grant; payload hashes may be required; host and port from config', async () => {
-    const s = await startOzTicketd({
+    const s = await startTestTicketd({
       config: { oz: { grant_ttl: 100, require_payload_hash: true, host: 'api.example.com', port: 443 } },
     });
     try {
       const a = await createApp(s);
-      const session = await login(s, await createProfile(s));
+      const session = await login(s, await createProfileId(s));
       const signed = { host: 'api.example.com', port: 443 };
       expectBoom(
         await post(s, '/v1/ticket', appCredentials(a), { session }, signed),
@@ -249,10 +249,10 @@ describe('POST /v1/ticket settings', () => {
   });
 
   it('behind a trusted proxy, the forwarded host and port', async () => {
-    const s = await startOzTicketd({ config: { oz: { trust_proxy: true } } });
+    const s = await startTestTicketd({ config: { oz: { trust_proxy: true } } });
     try {
       const a = await createApp(s);
-      const session = await login(s, await createProfile(s));
+      const session = await login(s, await createProfileId(s));
       const forwarded = { 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https' };
       const ok = await post(
         s,

@@ -1,21 +1,21 @@
 /**
  * The bin as `npm ci` installs it: dist/ticketd.mjs, one bundled file
- * (scripts/bundle.mjs). Every other process test runs the sources through
- * tsx; this one proves the bundle serves every surface, hashes passwords on
- * its worker thread, and stops cleanly.
+ * (scripts/bundle.mjs), which every process test runs: this one proves the
+ * bundle serves every surface, hashes passwords on its worker thread, and
+ * stops cleanly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../bench/build.js';
-import { freePort, request, runTicketd, type TicketdProcess, waitForPing } from './ticketd-process.js';
+import { freePort, request, runTicketd, type TicketdRun, waitForPing } from '../helpers/process.js';
 
 const MASTER = 'bin-test-master-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-bin-'));
 
 describe('the bundled bin (dist/ticketd.mjs)', () => {
-  let p: TicketdProcess;
+  let p: TicketdRun;
   let port: number;
 
   beforeAll(async () => {

@@ -12,22 +12,22 @@ import {
   request,
   runTicketd,
   runToEnd,
-  type TicketdProcess,
+  type TicketdRun,
   waitForPing,
-} from './ticketd-process.js';
+} from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-let running: TicketdProcess | undefined;
+let running: TicketdRun | undefined;
 afterEach(() => {
   running?.kill();
   running = undefined;
 });
 
 let stores = 0;
-async function serve(): Promise<{ p: TicketdProcess; port: number; db: string }> {
+async function serve(): Promise<{ p: TicketdRun; port: number; db: string }> {
   const port = await freePort();
   const db = join(dir, `ticketd-${stores++}.db`);
   const p = runTicketd(['serve', '--listen', `127.0.0.1:${port}`, '--store', `sqlite:${db}`]);

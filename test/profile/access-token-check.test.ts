@@ -1,24 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  apiCreateProfile,
   apiJson,
-  createProfile,
   createToken,
   expectProfileError,
   MASTER,
   ok,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 /** The check every /api/1/** call goes through (profile.md, "Access token check"). */
 describe('access token check', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let profileId: string;
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
-    profileId = (await createProfile(t)).id;
+    t = await startTestTicketd();
+    profileId = (await apiCreateProfile(t)).id;
   });
   afterAll(async () => {
     await t.stop();
@@ -87,7 +87,11 @@ describe('access token check', () => {
 
   it('expired token: 403 ACCESS_DENIED naming the application and the date', async () => {
     const expiresOn = t.clock.now() + 60_000;
-    const id = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }], { application: 'shop-web', expiresOn });
+    const id = await createToken(t, {
+      tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }],
+      application: 'shop-web',
+      expiresOn,
+    });
     expect((await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id })).statusCode).toBe(200);
     t.clock.advance(60_000);
     const res = await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id });
@@ -100,16 +104,21 @@ describe('access token check', () => {
   });
 
   it('expiresOn as an ISO date', async () => {
-    const id = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }], {
+    const created = await apiJson(t, '/access_token/create', {
+      application: 'test-app',
+      tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }],
       expiresOn: new Date(t.clock.now() + 1000).toISOString(),
     });
+    const id = ok<{ id: string }>(created).id;
     expect((await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id })).statusCode).toBe(200);
     t.clock.advance(1000);
     expectProfileError(await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id }), 403, 'ACCESS_DENIED');
   });
 
   it('token lacking the action on the tenant: 403 ACTION_DENIED with Crafter’s message', async () => {
-    const id = await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }]);
+    const id = await createToken(t, {
+      tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }],
+    });
     const res = await api(t, 'POST', '/authentication/ticket/create', { profileId }, { accessTokenId: id });
     expectProfileError(
       res,
@@ -122,21 +131,23 @@ describe('access token check', () => {
   });
 
   it('the first permission whose tenant matches decides', async () => {
-    const id = await createToken(t, [
-      { tenant: 'default', allowedActions: ['READ_TENANT'] },
-      { tenant: '*', allowedActions: ['*'] },
-    ]);
+    const id = await createToken(t, {
+      tenantPermissions: [
+        { tenant: 'default', allowedActions: ['READ_TENANT'] },
+        { tenant: '*', allowedActions: ['*'] },
+      ],
+    });
     expect((await api(t, 'GET', '/tenant/default', {}, { accessTokenId: id })).statusCode).toBe(200);
     expectProfileError(await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id }), 403, 'ACTION_DENIED');
   });
 
   it('a token with no matching permission at all is denied', async () => {
-    const id = await createToken(t, []);
+    const id = await createToken(t, { tenantPermissions: [] });
     expectProfileError(await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id }), 403, 'ACTION_DENIED');
   });
 
   it('master-only routes refuse other tokens, even with every tenant permission', async () => {
-    const id = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }]);
+    const id = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }] });
     const calls = [
       apiJson(t, '/access_token/create', { application: 'x' }, id),
       api(t, 'GET', '/access_token/all', {}, { accessTokenId: id }),
@@ -149,7 +160,7 @@ describe('access token check', () => {
   });
 
   it('a deleted token stops working within the one-second cache', async () => {
-    const id = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }]);
+    const id = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }] });
     expect((await api(t, 'GET', `/profile/${profileId}`, {}, { accessTokenId: id })).statusCode).toBe(200);
     ok(await api(t, 'POST', `/access_token/${id}/delete`));
     // This instance forgets it at once.

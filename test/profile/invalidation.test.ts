@@ -1,23 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  apiCreateProfile,
   authenticate,
-  createProfile,
   expectProfileError,
   ok,
   type PersistentLoginJson,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
   type TicketJson,
 } from './support.js';
 
 /** Disabling or deleting a profile, or changing its password, ends its sessions (profile.md). */
 describe('invalidation of sessions', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   const ended: { profileId: string; reason: string }[] = [];
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
     t.events.on('profile.sessions_ended', (e) => ended.push(e));
   });
   afterAll(async () => {
@@ -26,8 +26,8 @@ describe('invalidation of sessions', () => {
 
   /** A profile with two login tickets and a persistent login; plus a bystander with one of each. */
   async function sessions() {
-    const p = await createProfile(t);
-    const other = await createProfile(t);
+    const p = await apiCreateProfile(t);
+    const other = await apiCreateProfile(t);
     const tickets = [
       ok<TicketJson>(await authenticate(t, p.username, p.password)),
       ok<TicketJson>(await api(t, 'POST', '/authentication/ticket/create', { profileId: p.id })),
@@ -104,7 +104,7 @@ describe('invalidation of sessions', () => {
 
   it('a ticket opened while the profile is being disabled does not survive it', async () => {
     for (let round = 0; round < 5; round++) {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       const [auth, created] = await Promise.all([
         authenticate(t, p.username, p.password),
         api(t, 'POST', '/authentication/ticket/create', { profileId: p.id }),

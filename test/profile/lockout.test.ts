@@ -2,23 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCRYPT } from '../../src/core/passwords.js';
 import {
   api,
+  apiCreateProfile,
   authenticate,
-  createProfile,
   createTenant,
   expectProfileError,
   ok,
-  type ProfileTicketd,
   type Reply,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 /** Lockout (profile.md): delay past failedLoginAttemptsBeforeDelay, lock at failedLoginAttemptsBeforeLock. */
 describe('login lockout', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let n = 0;
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
   });
   afterAll(async () => {
     await t.stop();
@@ -29,7 +29,7 @@ describe('login lockout', () => {
     n += 1;
     const tenant = `lock-${n}`;
     await createTenant(t, tenant, settings);
-    const p = await createProfile(t, { tenantName: tenant });
+    const p = await apiCreateProfile(t, { tenantName: tenant });
     t.sleeps.length = 0;
     return { ...p, tenant };
   }
@@ -132,10 +132,10 @@ describe('login lockout', () => {
 
 describe('login lockout with real time', () => {
   it('the delay does not block the event loop', async () => {
-    const t = await startProfileTicketd({ realSleep: true });
+    const t = await startTestTicketd({ realSleep: true });
     try {
       await createTenant(t, 'slow', { failedLoginAttemptsBeforeDelay: 1 });
-      const p = await createProfile(t, { tenantName: 'slow' });
+      const p = await apiCreateProfile(t, { tenantName: 'slow' });
       await authenticate(t, p.username, 'wrong', 'slow');
       const started = performance.now();
       const delayed = authenticate(t, p.username, 'wrong', 'slow'); // 2nd failure: 1 s late
@@ -151,10 +151,10 @@ describe('login lockout with real time', () => {
   });
 
   it('an unknown username takes about as long as a known one (real scrypt cost)', async () => {
-    const t = await startProfileTicketd({ scrypt: DEFAULT_SCRYPT });
+    const t = await startTestTicketd({ scrypt: DEFAULT_SCRYPT });
     try {
       await createTenant(t, 'timing', { failedLoginAttemptsBeforeLock: 0 });
-      const p = await createProfile(t, { tenantName: 'timing' });
+      const p = await apiCreateProfile(t, { tenantName: 'timing' });
       const time = async (username: string) => {
         const s = performance.now();
         expectProfileError(await authenticate(t, username, 'wrong', 'timing'), 401, 'BAD_CREDENTIALS');

@@ -1,27 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  apiCreateProfile,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   expectProfileError,
   ok,
   type ProfileJson,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
   type TicketJson,
 } from './support.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('login tickets', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let profile: ProfileJson & { password: string };
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
-    profile = await createProfile(t);
+    t = await startTestTicketd();
+    profile = await apiCreateProfile(t);
   });
   afterAll(async () => {
     await t.stop();
@@ -55,7 +55,7 @@ describe('login tickets', () => {
     });
 
     it('wrong password: 401 BAD_CREDENTIALS', async () => {
-      const other = await createProfile(t);
+      const other = await apiCreateProfile(t);
       expectProfileError(
         await authenticate(t, other.username, 'wrong'),
         401,
@@ -87,7 +87,7 @@ describe('login tickets', () => {
     });
 
     it('disabled profile with the right password: 403 DISABLED_PROFILE', async () => {
-      const p = await createProfile(t, { enabled: false });
+      const p = await apiCreateProfile(t, { enabled: false });
       expectProfileError(
         await authenticate(t, p.username, p.password),
         403,
@@ -136,7 +136,7 @@ describe('login tickets', () => {
     });
 
     it('disabled profile: 403 DISABLED_PROFILE', async () => {
-      const p = await createProfile(t, { enabled: false });
+      const p = await apiCreateProfile(t, { enabled: false });
       expectProfileError(
         await api(t, 'POST', '/authentication/ticket/create', { profileId: p.id }),
         403,
@@ -171,7 +171,7 @@ describe('login tickets', () => {
 
     it('follows the tenant’s loginTicketMaxAge', async () => {
       await createTenant(t, 'short-sessions', { loginTicketMaxAge: 5 });
-      const p = await createProfile(t, { tenantName: 'short-sessions' });
+      const p = await apiCreateProfile(t, { tenantName: 'short-sessions' });
       const ticket = ok<TicketJson>(await authenticate(t, p.username, p.password, 'short-sessions'));
       t.clock.advance(4_999);
       ok(await api(t, 'GET', `/authentication/ticket/${ticket.id}`));
@@ -203,7 +203,9 @@ describe('login tickets', () => {
 
     it('needs MANAGE_TICKETS on the ticket’s tenant', async () => {
       const ticket = ok<TicketJson>(await authenticate(t, profile.username, profile.password));
-      const token = await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }]);
+      const token = await createToken(t, {
+        tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }],
+      });
       expectProfileError(
         await api(t, 'POST', `/authentication/ticket/${ticket.id}/invalidate`, {}, { accessTokenId: token }),
         403,
@@ -225,7 +227,7 @@ describe('login tickets', () => {
     });
 
     it('attributeToReturn filters the attributes', async () => {
-      const p = await createProfile(t, { attributes: JSON.stringify({ a: 1, b: 2, c: 3 }) });
+      const p = await apiCreateProfile(t, { attributes: JSON.stringify({ a: 1, b: 2, c: 3 }) });
       const ticket = ok<TicketJson>(await authenticate(t, p.username, p.password));
       const got = ok<ProfileJson>(
         await api(t, 'GET', '/profile/by_ticket', { ticketId: ticket.id, attributeToReturn: ['a', 'c'] }),

@@ -2,26 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginIdHash } from '../../src/core/logins.js';
 import {
   api,
-  createProfile,
+  apiCreateProfile,
   createTenant,
   createToken,
   expectProfileError,
   ok,
   type PersistentLoginJson,
   type ProfileJson,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 const UNKNOWN = '0b1e6c42-5d1f-4a4e-9d8f-3f2b8f0c1a2b';
 
 describe('persistent logins', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let profile: ProfileJson;
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
-    profile = await createProfile(t);
+    t = await startTestTicketd();
+    profile = await apiCreateProfile(t);
   });
   afterAll(async () => {
     await t.stop();
@@ -40,10 +40,10 @@ describe('persistent logins', () => {
 
     it('the store holds neither the id nor the token in clear', async () => {
       const login = await create();
-      const stored = await t.store.getPersistentLogin(loginIdHash(login.id), t.clock.now());
+      const stored = await t.store.sessions.get('persistent', loginIdHash(login.id), t.clock.now());
       expect(stored).not.toBeNull();
       expect(stored?.id.toString('hex')).not.toContain(Buffer.from(login.id).toString('hex'));
-      expect(stored?.token.toString('latin1')).not.toContain(login.token);
+      expect(stored?.token?.toString('latin1')).not.toContain(login.token);
     });
 
     it('unknown or malformed profile: 404 NO_SUCH_PROFILE; disabled: 403 DISABLED_PROFILE', async () => {
@@ -57,7 +57,7 @@ describe('persistent logins', () => {
         404,
         'NO_SUCH_PROFILE',
       );
-      const off = await createProfile(t, { enabled: false });
+      const off = await apiCreateProfile(t, { enabled: false });
       expectProfileError(
         await api(t, 'POST', '/authentication/persistent_login/create', { profileId: off.id }),
         403,
@@ -66,7 +66,9 @@ describe('persistent logins', () => {
     });
 
     it('needs MANAGE_TICKETS: 403 ACTION_DENIED', async () => {
-      const token = await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }]);
+      const token = await createToken(t, {
+        tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }],
+      });
       expectProfileError(
         await api(
           t,
@@ -98,7 +100,7 @@ describe('persistent logins', () => {
 
     it('expires persistentLoginMaxAge after its timestamp', async () => {
       await createTenant(t, 'short-remember', { persistentLoginMaxAge: 60 });
-      const p = await createProfile(t, { tenantName: 'short-remember' });
+      const p = await apiCreateProfile(t, { tenantName: 'short-remember' });
       const login = await create(p.id);
       t.clock.advance(59_999);
       ok(await api(t, 'GET', `/authentication/persistent_login/${login.id}`));
@@ -156,7 +158,7 @@ describe('persistent logins', () => {
 
     it('needs MANAGE_TICKETS on its tenant', async () => {
       const login = await create();
-      const token = await createToken(t, [{ tenant: 'other', allowedActions: ['*'] }]);
+      const token = await createToken(t, { tenantPermissions: [{ tenant: 'other', allowedActions: ['*'] }] });
       expectProfileError(
         await api(t, 'POST', `/authentication/persistent_login/${login.id}/delete`, {}, { accessTokenId: token }),
         403,

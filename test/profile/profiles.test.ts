@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  apiCreateProfile,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   expectProfileError,
   ok,
   type ProfileJson,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 const KEYS = [
@@ -37,10 +37,10 @@ const MALFORMED = [
 ];
 
 describe('profiles', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
   });
   afterAll(async () => {
     await t.stop();
@@ -79,9 +79,9 @@ describe('profiles', () => {
     });
 
     it('roles: repeated, comma-separated, or a JSON array; duplicates dropped', async () => {
-      const repeated = await createProfile(t, { role: ['A', 'B'] });
+      const repeated = await apiCreateProfile(t, { role: ['A', 'B'] });
       expect(repeated.roles).toEqual(['A', 'B']);
-      const comma = await createProfile(t, { role: 'A,B, C' });
+      const comma = await apiCreateProfile(t, { role: 'A,B, C' });
       expect(comma.roles).toEqual(['A', 'B', 'C']);
       const json = ok<ProfileJson>(
         await api(
@@ -96,20 +96,20 @@ describe('profiles', () => {
     });
 
     it('enabled defaults to true; Spring spellings of booleans are accepted', async () => {
-      expect((await createProfile(t, { enabled: undefined })).enabled).toBe(true);
-      expect((await createProfile(t, { enabled: 'off' })).enabled).toBe(false);
-      expect((await createProfile(t, { enabled: 'YES' })).enabled).toBe(true);
+      expect((await apiCreateProfile(t, { enabled: undefined })).enabled).toBe(true);
+      expect((await apiCreateProfile(t, { enabled: 'off' })).enabled).toBe(false);
+      expect((await apiCreateProfile(t, { enabled: 'YES' })).enabled).toBe(true);
     });
 
     it('verifyNewProfiles: new profiles start disabled and unverified', async () => {
       await createTenant(t, 'verifying', { verifyNewProfiles: true });
-      const p = await createProfile(t, { tenantName: 'verifying', enabled: true });
+      const p = await apiCreateProfile(t, { tenantName: 'verifying', enabled: true });
       expect(p).toMatchObject({ enabled: false, verified: false });
     });
 
     it('availableRoles limits roles when not empty', async () => {
       await createTenant(t, 'roled', { availableRoles: ['USER', 'ADMIN'] });
-      expect((await createProfile(t, { tenantName: 'roled', role: 'USER' })).roles).toEqual(['USER']);
+      expect((await apiCreateProfile(t, { tenantName: 'roled', role: 'USER' })).roles).toEqual(['USER']);
       const res = await api(t, 'POST', '/profile/create', {
         tenantName: 'roled',
         username: 'bad-role',
@@ -121,7 +121,7 @@ describe('profiles', () => {
     });
 
     it('same username in the tenant: 409 PROFILE_EXISTS; in another tenant: fine', async () => {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       const res = await api(t, 'POST', '/profile/create', {
         tenantName: 'default',
         username: p.username,
@@ -130,7 +130,7 @@ describe('profiles', () => {
       });
       expectProfileError(res, 409, 'PROFILE_EXISTS', `A profile with name "${p.username}" already exists`);
       await createTenant(t, 'second');
-      expect((await createProfile(t, { tenantName: 'second', username: p.username })).tenant).toBe('second');
+      expect((await apiCreateProfile(t, { tenantName: 'second', username: p.username })).tenant).toBe('second');
     });
 
     it('unknown tenant: 404 NO_SUCH_TENANT', async () => {
@@ -173,7 +173,9 @@ describe('profiles', () => {
     });
 
     it('needs MANAGE_PROFILES on the tenant', async () => {
-      const token = await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_TICKETS'] }]);
+      const token = await createToken(t, {
+        tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_TICKETS'] }],
+      });
       const res = await api(
         t,
         'POST',
@@ -192,7 +194,7 @@ describe('profiles', () => {
 
   describe('GET /profile/{id}', () => {
     it('answers the profile', async () => {
-      const p = await createProfile(t, { attributes: JSON.stringify({ a: 1, b: 2 }) });
+      const p = await apiCreateProfile(t, { attributes: JSON.stringify({ a: 1, b: 2 }) });
       const { password: _, ...expected } = p;
       const got = ok<ProfileJson>(await api(t, 'GET', `/profile/${p.id}`));
       expect(got).toEqual(expected);
@@ -220,7 +222,7 @@ describe('profiles', () => {
 
   describe('POST /profile/{id}/update', () => {
     it('changes only what is given; attributes are merged; lastModified moves', async () => {
-      const p = await createProfile(t, { role: 'A', attributes: JSON.stringify({ keep: 1, change: 1 }) });
+      const p = await apiCreateProfile(t, { role: 'A', attributes: JSON.stringify({ keep: 1, change: 1 }) });
       t.clock.advance(5000);
       const res = await api(t, 'POST', `/profile/${p.id}/update`, {
         email: 'new@example.com',
@@ -239,14 +241,14 @@ describe('profiles', () => {
     });
 
     it('role replaces the roles; an empty role clears them', async () => {
-      const p = await createProfile(t, { role: 'A,B' });
+      const p = await apiCreateProfile(t, { role: 'A,B' });
       expect(ok<ProfileJson>(await api(t, 'POST', `/profile/${p.id}/update`, { role: 'C' })).roles).toEqual(['C']);
       expect(ok<ProfileJson>(await api(t, 'POST', `/profile/${p.id}/update`, { role: '' })).roles).toEqual([]);
     });
 
     it('a new username taken in the tenant: 409 PROFILE_EXISTS', async () => {
-      const a = await createProfile(t);
-      const b = await createProfile(t);
+      const a = await apiCreateProfile(t);
+      const b = await apiCreateProfile(t);
       expectProfileError(
         await api(t, 'POST', `/profile/${b.id}/update`, { username: a.username }),
         409,
@@ -255,7 +257,7 @@ describe('profiles', () => {
     });
 
     it('a new password works for authentication, the old one no longer', async () => {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       ok(await api(t, 'POST', `/profile/${p.id}/update`, { password: 'brand-new' }));
       expectProfileError(await authenticate(t, p.username, p.password), 401, 'BAD_CREDENTIALS');
       ok(await authenticate(t, p.username, 'brand-new'));
@@ -264,7 +266,7 @@ describe('profiles', () => {
     it('unknown or malformed id: 404; bad values: 400', async () => {
       expectProfileError(await api(t, 'POST', `/profile/${ABSENT}/update`, { email: 'a@b.c' }), 404, 'NO_SUCH_PROFILE');
       expectProfileError(await api(t, 'POST', '/profile/zzz/update', { email: 'a@b.c' }), 404, 'NO_SUCH_PROFILE');
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       expectProfileError(
         await api(t, 'POST', `/profile/${p.id}/update`, { email: 'nope' }),
         400,
@@ -280,7 +282,7 @@ describe('profiles', () => {
 
   describe('POST /profile/{id}/enable and /disable', () => {
     it('toggle enabled', async () => {
-      const p = await createProfile(t, { enabled: false });
+      const p = await apiCreateProfile(t, { enabled: false });
       expect(ok<ProfileJson>(await api(t, 'POST', `/profile/${p.id}/enable`)).enabled).toBe(true);
       ok(await authenticate(t, p.username, p.password));
       expect(ok<ProfileJson>(await api(t, 'POST', `/profile/${p.id}/disable`)).enabled).toBe(false);
@@ -297,7 +299,7 @@ describe('profiles', () => {
 
   describe('POST /profile/{id}/change_password', () => {
     it('sets the new password', async () => {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       const got = ok<ProfileJson>(await api(t, 'POST', `/profile/${p.id}/change_password`, { newPassword: 'n3w' }));
       expect(got.id).toBe(p.id);
       ok(await authenticate(t, p.username, 'n3w'));
@@ -305,7 +307,7 @@ describe('profiles', () => {
     });
 
     it('errors: missing newPassword 400, unknown id 404', async () => {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       expectProfileError(await api(t, 'POST', `/profile/${p.id}/change_password`), 400, 'PARAM_DESERIALIZATION_ERROR');
       expectProfileError(
         await api(t, 'POST', `/profile/${ABSENT}/change_password`, { newPassword: 'x' }),
@@ -322,13 +324,13 @@ describe('profiles', () => {
 
   describe('POST /profile/{id}/delete', () => {
     it('removes the profile and answers it as it was', async () => {
-      const p = await createProfile(t);
+      const p = await apiCreateProfile(t);
       const { password: _, ...expected } = p;
       expect(ok(await api(t, 'POST', `/profile/${p.id}/delete`))).toEqual(expected);
       expectProfileError(await api(t, 'GET', `/profile/${p.id}`), 404, 'NO_SUCH_PROFILE');
       expectProfileError(await api(t, 'POST', `/profile/${p.id}/delete`), 404, 'NO_SUCH_PROFILE');
       // The username is free again.
-      expect((await createProfile(t, { username: p.username })).username).toBe(p.username);
+      expect((await apiCreateProfile(t, { username: p.username })).username).toBe(p.username);
     });
 
     it('malformed id: 404 NO_SUCH_PROFILE', async () => {

@@ -4,39 +4,38 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { createTicketd } from '../../src/wire.js';
 import {
   api,
+  apiCreateProfile,
   apiJson,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   expectProfileError,
   MASTER,
   ok,
   type PersistentLoginJson,
-  type ProfileTicketd,
   type Reply,
-  startProfileTicketd,
+  startTestTicketd,
   TEST_SCRYPT,
+  type TestTicketd,
   type TicketJson,
 } from './support.js';
 
 describe('secrets never leave', () => {
   it('passwords, hashes, ticket ids, tokens: in no log line; hashes in no answer', async () => {
-    const t = await startProfileTicketd();
+    const t = await startTestTicketd();
     try {
       const bodies: string[] = [];
       const keep = (r: Reply) => {
         bodies.push(r.body);
         return r;
       };
-      const token = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }]);
-      const p = await createProfile(t, { password: 'Very-Secret-Password-1' }, token);
+      const token = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }] });
+      const p = await apiCreateProfile(t, { password: 'Very-Secret-Password-1' }, token);
       const ticket = ok<TicketJson>(keep(await authenticate(t, p.username, p.password, 'default', token)));
       keep(await authenticate(t, p.username, 'Wrong-Secret-Password-2'));
       keep(await authenticate(t, p.username, 'x'.repeat(2000)));
@@ -52,7 +51,7 @@ describe('secrets never leave', () => {
       keep(await api(t, 'GET', `/profile/${p.id}`));
       keep(await api(t, 'GET', '/profile/x', {}, { accessTokenId: 'unknown-token-value-1234' }));
 
-      const stored = await t.store.getProfile(p.id);
+      const stored = await t.store.profiles.get(p.id);
       const hash = stored?.passwordHash as string;
       expect(hash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/);
       for (const body of bodies) {
@@ -85,18 +84,18 @@ describe('secrets never leave', () => {
 });
 
 describe('tenant isolation', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let tokenA: string;
-  let b: Awaited<ReturnType<typeof createProfile>>;
+  let b: Awaited<ReturnType<typeof apiCreateProfile>>;
   let ticketB: TicketJson;
   let loginB: PersistentLoginJson;
 
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
     await createTenant(t, 'tenant-a');
     await createTenant(t, 'tenant-b');
-    tokenA = await createToken(t, [{ tenant: 'tenant-a', allowedActions: ['*'] }]);
-    b = await createProfile(t, { tenantName: 'tenant-b' });
+    tokenA = await createToken(t, { tenantPermissions: [{ tenant: 'tenant-a', allowedActions: ['*'] }] });
+    b = await apiCreateProfile(t, { tenantName: 'tenant-b' });
     ticketB = ok<TicketJson>(await authenticate(t, b.username, b.password, 'tenant-b'));
     loginB = ok<PersistentLoginJson>(
       await api(t, 'POST', '/authentication/persistent_login/create', { profileId: b.id }),
@@ -107,7 +106,7 @@ describe('tenant isolation', () => {
   });
 
   it('a token for tenant A works in A', async () => {
-    const a = await createProfile(t, { tenantName: 'tenant-a' }, tokenA);
+    const a = await apiCreateProfile(t, { tenantName: 'tenant-a' }, tokenA);
     ok(await authenticate(t, a.username, a.password, 'tenant-a', tokenA));
     ok(await api(t, 'GET', `/profile/${a.id}`, {}, { accessTokenId: tokenA }));
   });
@@ -163,7 +162,7 @@ describe('master token bootstrap', () => {
     loadConfig({ env: {}, flags: { store: `sqlite:${path}`, log_level: 'silent', ...extra } });
 
   it('without TICKETD_MASTER_TOKEN: one is generated and printed once', async () => {
-    const t = await startProfileTicketd({ noMasterToken: true });
+    const t = await startTestTicketd({ noMasterToken: true });
     try {
       expect(t.printed).toHaveLength(1);
       const token = /([0-9a-f-]{36})$/.exec(t.printed[0] as string)?.[1] as string;
@@ -192,7 +191,7 @@ describe('master token bootstrap', () => {
     );
     try {
       expect(printed).toHaveLength(1);
-      const masters = (await instances[0]?.store.listAccessTokens())?.filter((x) => x.master);
+      const masters = (await instances[0]?.store.accessTokens.list())?.filter((x) => x.master);
       expect(masters).toHaveLength(1);
       const token = /([0-9a-f-]{36})$/.exec(printed[0] as string)?.[1] as string;
       for (const inst of instances) {
@@ -260,16 +259,16 @@ describe('master token bootstrap', () => {
 describe('server errors', () => {
   it('a bug is 500 OTHER with an error id that is in the log; a store outage is 503', async () => {
     let mode: 'bug' | 'down' = 'bug';
-    class Failing extends MemoryStore {
-      override async getProfile(id: string) {
-        if (id === 'aaaaaaaaaaaaaaaaaaaaaaaa') {
-          if (mode === 'bug') throw new TypeError('boom');
-          throw new StoreUnavailableError('down');
-        }
-        return super.getProfile(id);
+    const failing = new SqliteStore(':memory:');
+    const get = failing.profiles.get.bind(failing.profiles);
+    failing.profiles.get = async (id: string) => {
+      if (id === 'aaaaaaaaaaaaaaaaaaaaaaaa') {
+        if (mode === 'bug') throw new TypeError('boom');
+        throw new StoreUnavailableError('down');
       }
-    }
-    const t = await startProfileTicketd({ store: new Failing() });
+      return get(id);
+    };
+    const t = await startTestTicketd({ store: failing });
     try {
       const res = await api(t, 'GET', '/profile/aaaaaaaaaaaaaaaaaaaaaaaa');
       expect(res.statusCode).toBe(500);
@@ -288,7 +287,7 @@ describe('server errors', () => {
 
 describe('OpenAPI', () => {
   it('documents the profile routes', async () => {
-    const t = await startProfileTicketd();
+    const t = await startTestTicketd();
     try {
       const doc = ok<{ paths: Record<string, unknown> }>(
         await t.server.inject({ method: 'GET', url: '/openapi.json' }),

@@ -1,99 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { expect } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { ManualClock } from '../../src/core/clock.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
 import type { Store } from '../../src/store/types.js';
-import { createTicketd, type Ticketd } from '../../src/wire.js';
+import { ok } from '../helpers/fixtures.js';
+import { MASTER, type TestTicketd } from '../helpers/ticketd.js';
 
 /**
- * A real ticketd for the profile surface: SQLite in a temp dir (or the memory
- * store with TICKETD_TEST_STORE=memory), a manual clock, cheap scrypt, a
- * lockout sleep that records instead of waiting, a captured log, and a known
- * master token.
+ * Helpers of the profile surface's tests, on the one in-process ticketd of
+ * test/helpers/ticketd.ts: calls to /api/1 with an access token, the
+ * records they make.
  */
 
-export const MASTER = 'test-master-token-0123456789abcdef';
-/** scrypt cost for tests: same code path, a fraction of the time. */
-export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+export { createToken, ok } from '../helpers/fixtures.js';
+export { MASTER, startTestTicketd, TEST_SCRYPT, type TestOptions, type TestTicketd } from '../helpers/ticketd.js';
 
-export interface ProfileTicketd extends Ticketd {
-  clock: ManualClock;
-  /** Delays the lockout asked for, in ms, in order. */
-  sleeps: number[];
-  /** Lines printed on "stdout" (the generated master token). */
-  printed: string[];
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-export interface ProfileTestOptions {
-  /** Settings as in a config file (snake_case keys). */
-  config?: Record<string, unknown>;
-  /** No master_token in the config. */
-  noMasterToken?: boolean;
-  store?: Store;
-  /** Real sleeps (timing tests). */
-  realSleep?: boolean;
-  scrypt?: { N: number; r: number; p: number };
-}
-
-export async function startProfileTicketd(options: ProfileTestOptions = {}): Promise<ProfileTicketd> {
-  const dir = mkdtempSync(join(tmpdir(), 'ticketd-profile-'));
-  const useMemory = process.env.TICKETD_TEST_STORE === 'memory';
-  const config = loadConfig({
-    env: {},
-    flags: {
-      store: useMemory ? 'memory:' : `sqlite:${join(dir, 'ticketd.db')}`,
-      log_level: 'info',
-      ...(options.noMasterToken ? {} : { master_token: MASTER }),
-      ...options.config,
-    },
-  });
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const sleeps: number[] = [];
-  const printed: string[] = [];
-  const t = await createTicketd(config, {
-    clock,
-    logger: pino({ level: 'info' }, sink),
-    store: options.store ?? (useMemory ? new MemoryStore() : undefined),
-    print: (line) => printed.push(line),
-    identity: {
-      scrypt: options.scrypt ?? TEST_SCRYPT,
-      ...(options.realSleep
-        ? {}
-        : {
-            sleep: async (ms: number) => {
-              sleeps.push(ms);
-            },
-          }),
-    },
-  });
-  await t.server.ready();
-  return Object.assign(t, {
-    clock,
-    sleeps,
-    printed,
-    logs: () => lines.join(''),
-    stop: async () => {
-      await t.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
-}
-
-export type Reply = Awaited<ReturnType<ProfileTicketd['server']['inject']>>;
+export type Reply = Awaited<ReturnType<TestTicketd['server']['inject']>>;
 export type Encoding = 'form' | 'query' | 'json';
 type ParamValue = string | number | boolean | string[] | undefined;
 
@@ -103,7 +22,7 @@ type ParamValue = string | number | boolean | string[] | undefined;
  * The master token is sent unless `accessTokenId` is given (null: none).
  */
 export async function api(
-  t: ProfileTicketd,
+  t: TestTicketd,
   method: 'GET' | 'POST',
   path: string,
   params: Record<string, ParamValue> = {},
@@ -140,7 +59,7 @@ export async function api(
 
 /** A JSON-body call (tenant/create, access_token/create); the token goes in the query string. */
 export async function apiJson(
-  t: ProfileTicketd,
+  t: TestTicketd,
   path: string,
   body: unknown,
   accessTokenId: string | null = MASTER,
@@ -164,11 +83,6 @@ export function expectProfileError(res: Reply, status: number, errorCode: string
   expect(body.errorCode).toBe(errorCode);
   if (typeof message === 'string') expect(body.message).toBe(message);
   else if (message) expect(body.message).toMatch(message);
-}
-
-export function ok<T = Record<string, unknown>>(res: Reply): T {
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json() as T;
 }
 
 export interface ProfileJson {
@@ -202,8 +116,9 @@ export interface PersistentLoginJson {
 let seq = 0;
 
 /** Creates a profile (default tenant, password "secret-<n>") and returns it with its password. */
-export async function createProfile(
-  t: ProfileTicketd,
+/** A profile made through POST /api/1/profile/create, with Crafter's parameters; with its password. */
+export async function apiCreateProfile(
+  t: TestTicketd,
   params: Record<string, ParamValue> = {},
   accessTokenId?: string,
 ): Promise<ProfileJson & { password: string }> {
@@ -227,7 +142,7 @@ export async function createProfile(
 }
 
 export async function authenticate(
-  t: ProfileTicketd,
+  t: TestTicketd,
   username: string,
   password: string,
   tenantName = 'default',
@@ -237,16 +152,8 @@ export async function authenticate(
 }
 
 /** Creates an access token with these permissions and returns its id. */
-export async function createToken(
-  t: ProfileTicketd,
-  tenantPermissions: { tenant: string; allowedActions: string[] }[],
-  extra: Record<string, unknown> = {},
-): Promise<string> {
-  const res = await apiJson(t, '/access_token/create', { application: 'test-app', tenantPermissions, ...extra });
-  return ok<{ id: string }>(res).id;
-}
 
-export async function createTenant(t: ProfileTicketd, name: string, settings: Record<string, unknown> = {}) {
+export async function createTenant(t: TestTicketd, name: string, settings: Record<string, unknown> = {}) {
   return ok(await apiJson(t, '/tenant/create', { name, ...settings }));
 }
 
@@ -257,17 +164,18 @@ export async function createTenant(t: ProfileTicketd, name: string, settings: Re
  * between a read and a write. Returns the undo.
  */
 export function delayTenantCalls(store: Store, ms = 5): () => void {
-  const { getTenant, putTenant, createTenant } = store;
+  const tenants = store.tenants;
+  const { get, put, create } = tenants;
   const later = async <T>(call: () => Promise<T>): Promise<T> => {
     await new Promise((resolve) => setTimeout(resolve, ms));
     return call();
   };
-  store.getTenant = (name) => later(() => getTenant.call(store, name));
-  store.putTenant = (tenant) => later(() => putTenant.call(store, tenant));
-  store.createTenant = (tenant) => later(() => createTenant.call(store, tenant));
+  tenants.get = (name) => later(() => get.call(tenants, name));
+  tenants.put = (tenant) => later(() => put.call(tenants, tenant));
+  tenants.create = (tenant) => later(() => create.call(tenants, tenant));
   return () => {
-    store.getTenant = getTenant;
-    store.putTenant = putTenant;
-    store.createTenant = createTenant;
+    tenants.get = get;
+    tenants.put = put;
+    tenants.create = create;
   };
 }

@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokenHash } from '../../src/core/access-tokens.js';
 import {
   api,
+  apiCreateProfile,
   apiJson,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   delayTenantCalls,
   expectProfileError,
   MASTER,
   ok,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
 } from './support.js';
 
 const TENANT_KEYS = [
@@ -38,9 +38,9 @@ interface TokenJson {
 }
 
 describe('tenants', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
   });
   afterAll(async () => {
     await t.stop();
@@ -91,7 +91,7 @@ describe('tenants', () => {
     ]) {
       expectProfileError(await apiJson(t, '/tenant/create', body), 400, 'PARAM_DESERIALIZATION_ERROR');
     }
-    const token = await createToken(t, [{ tenant: 'mine', allowedActions: ['CREATE_TENANT'] }]);
+    const token = await createToken(t, { tenantPermissions: [{ tenant: 'mine', allowedActions: ['CREATE_TENANT'] }] });
     ok(await apiJson(t, '/tenant/create', { name: 'mine' }, token));
     expectProfileError(await apiJson(t, '/tenant/create', { name: 'yours' }, token), 403, 'ACTION_DENIED');
   });
@@ -114,7 +114,9 @@ describe('tenants', () => {
   it('GET /tenant/{name}', async () => {
     expect(ok(await api(t, 'GET', '/tenant/default'))).toMatchObject({ name: 'default', loginTicketMaxAge: 900 });
     expectProfileError(await api(t, 'GET', '/tenant/nope'), 404, 'NO_SUCH_TENANT', 'No tenant with name "nope" found');
-    const token = await createToken(t, [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }]);
+    const token = await createToken(t, {
+      tenantPermissions: [{ tenant: 'default', allowedActions: ['MANAGE_PROFILES'] }],
+    });
     expectProfileError(await api(t, 'GET', '/tenant/default', {}, { accessTokenId: token }), 403, 'ACTION_DENIED');
   });
 
@@ -123,7 +125,7 @@ describe('tenants', () => {
     const names = all.map((x) => x.name);
     expect(names).toEqual([...names].sort());
     expect(names).toContain('default');
-    const token = await createToken(t, [{ tenant: 'shop', allowedActions: ['READ_TENANT'] }]);
+    const token = await createToken(t, { tenantPermissions: [{ tenant: 'shop', allowedActions: ['READ_TENANT'] }] });
     expect(
       ok<{ name: string }[]>(await api(t, 'GET', '/tenant/all', {}, { accessTokenId: token })).map((x) => x.name),
     ).toEqual(['shop']);
@@ -131,7 +133,7 @@ describe('tenants', () => {
 
   it('POST /tenant/{name}/delete removes it with its profiles and sessions', async () => {
     await createTenant(t, 'doomed');
-    const p = await createProfile(t, { tenantName: 'doomed' });
+    const p = await apiCreateProfile(t, { tenantName: 'doomed' });
     const ticket = ok<{ id: string }>(await authenticate(t, p.username, p.password, 'doomed'));
     expect(ok(await api(t, 'POST', '/tenant/doomed/delete'))).toMatchObject({ name: 'doomed' });
     expectProfileError(await api(t, 'GET', '/tenant/doomed'), 404, 'NO_SUCH_TENANT');
@@ -143,15 +145,15 @@ describe('tenants', () => {
   it('tenant delete: default stays; needs DELETE_TENANT', async () => {
     expectProfileError(await api(t, 'POST', '/tenant/default/delete'), 403, 'ACTION_DENIED');
     await createTenant(t, 'kept');
-    const token = await createToken(t, [{ tenant: 'kept', allowedActions: ['READ_TENANT'] }]);
+    const token = await createToken(t, { tenantPermissions: [{ tenant: 'kept', allowedActions: ['READ_TENANT'] }] });
     expectProfileError(await api(t, 'POST', '/tenant/kept/delete', {}, { accessTokenId: token }), 403, 'ACTION_DENIED');
   });
 });
 
 describe('access tokens', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   beforeAll(async () => {
-    t = await startProfileTicketd();
+    t = await startTestTicketd();
   });
   afterAll(async () => {
     await t.stop();
@@ -177,10 +179,10 @@ describe('access tokens', () => {
   });
 
   it('ids are stored hashed (SHA-256)', async () => {
-    const id = await createToken(t, []);
+    const id = await createToken(t, { tenantPermissions: [] });
     const { store } = t;
-    expect(await store.getAccessToken(accessTokenHash(id))).not.toBeNull();
-    const all = await store.listAccessTokens();
+    expect(await store.accessTokens.get(accessTokenHash(id))).not.toBeNull();
+    const all = await store.accessTokens.list();
     for (const r of all) expect(r.id.toString('utf8')).not.toContain(id);
   });
 
@@ -209,7 +211,10 @@ describe('access tokens', () => {
   });
 
   it('GET /access_token/{id}, /all, and delete', async () => {
-    const id = await createToken(t, [{ tenant: '*', allowedActions: ['READ_TENANT'] }], { application: 'listed' });
+    const id = await createToken(t, {
+      tenantPermissions: [{ tenant: '*', allowedActions: ['READ_TENANT'] }],
+      application: 'listed',
+    });
     expect(ok<TokenJson>(await api(t, 'GET', `/access_token/${id}`))).toMatchObject({ id, application: 'listed' });
     const all = ok<TokenJson[]>(await api(t, 'GET', '/access_token/all'));
     expect(all.find((x) => x.application === 'listed')).toMatchObject({ id: null, idPrefix: id.slice(0, 8) });
@@ -225,7 +230,7 @@ describe('access tokens', () => {
   });
 
   it('a master token created through the API manages tokens too', async () => {
-    const master = await createToken(t, [], { master: true });
+    const master = await createToken(t, { tenantPermissions: [], master: true });
     ok(await api(t, 'GET', '/access_token/all', {}, { accessTokenId: master }));
   });
 });

@@ -1,22 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createTenant, createToken, MASTER, type ProfileTicketd, startProfileTicketd } from './support.js';
+import { createTenant, createToken, MASTER, startTestTicketd, type TestTicketd } from './support.js';
 
 /** `tickets.require_token`: the ticket surface wants a bearer access token with MANAGE_TICKETS on the tenant. */
 describe('ticket surface with tickets.require_token', () => {
-  let t: ProfileTicketd;
+  let t: TestTicketd;
   let good: string;
   let otherTenant: string;
   let profilesOnly: string;
   let expired: string;
 
   beforeAll(async () => {
-    t = await startProfileTicketd({ config: { tickets: { require_token: true }, multi_tenancy: true } });
+    t = await startTestTicketd({ config: { tickets: { require_token: true }, multi_tenancy: true } });
     await createTenant(t, 'shop');
-    good = await createToken(t, [{ tenant: 'shop', allowedActions: ['MANAGE_TICKETS'] }]);
-    otherTenant = await createToken(t, [{ tenant: 'default', allowedActions: ['*'] }]);
-    profilesOnly = await createToken(t, [{ tenant: '*', allowedActions: ['MANAGE_PROFILES'] }]);
-    expired = await createToken(t, [{ tenant: '*', allowedActions: ['*'] }], { expiresOn: t.clock.now() + 1000 });
+    good = await createToken(t, { tenantPermissions: [{ tenant: 'shop', allowedActions: ['MANAGE_TICKETS'] }] });
+    otherTenant = await createToken(t, { tenantPermissions: [{ tenant: 'default', allowedActions: ['*'] }] });
+    profilesOnly = await createToken(t, { tenantPermissions: [{ tenant: '*', allowedActions: ['MANAGE_PROFILES'] }] });
+    expired = await createToken(t, {
+      tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }],
+      expiresOn: t.clock.now() + 1000,
+    });
     t.clock.advance(1000);
   });
   afterAll(async () => {
@@ -85,7 +88,7 @@ describe('ticket surface with tickets.require_token', () => {
 
 describe('ticket surface without tickets.require_token', () => {
   it('stays open, as Authen’s', async () => {
-    const t = await startProfileTicketd();
+    const t = await startTestTicketd();
     try {
       const res = await t.server.inject({ method: 'POST', url: '/v1/tickets', payload: '{}' });
       expect(res.statusCode).toBe(200);

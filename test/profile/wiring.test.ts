@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { MemoryStore } from '../../src/store/memory/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createTicketd } from '../../src/wire.js';
 
 describe('wiring', () => {
   it('mounts every surface on the store it is given: tickets, /api/1, /admin/v1 and Oz', async () => {
     const config = loadConfig({ env: {}, flags: { store: 'memory:', log_level: 'silent' } });
     const t = await createTicketd(config, {
-      store: new MemoryStore(),
+      store: new SqliteStore(':memory:'),
       print: () => {},
       identity: { scrypt: { N: 1024, r: 8, p: 1 }, sleep: async () => {} },
     });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
+import type { OzAppRecord } from '../../src/store/types.js';
 import {
   appCredentials,
   createApp,
   hawkHeader,
   type OzReply,
-  type OzTicketd,
   post,
-  startOzTicketd,
+  startTestTicketd,
+  type TestTicketd,
   tamper,
   ticketCredentials,
   userTicket,
@@ -23,13 +23,13 @@ import {
  * each refusal is down to the one thing changed.
  */
 describe('Hawk refusals, each with its own message', () => {
-  let t: OzTicketd;
+  let t: TestTicketd;
   let app: OzAppRecord;
   let other: OzAppRecord;
   let ticket: Record<string, unknown>;
 
   beforeAll(async () => {
-    t = await startOzTicketd();
+    t = await startTestTicketd();
     app = await createApp(t);
     other = await createApp(t);
     ticket = (await userTicket(t, app)).ticket;

@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OzAppRecord } from '../../src/store/oz-types.js';
-import {
-  appCredentials,
-  createApp,
-  type OzReply,
-  type OzTicketd,
-  post,
-  ticketCredentials,
-  userTicket,
-} from '../oz/support.js';
+import type { OzAppRecord } from '../../src/store/types.js';
+import { appCredentials, createApp, type OzReply, post, ticketCredentials, userTicket } from '../oz/support.js';
 import {
   api,
+  apiCreateProfile,
   authenticate,
-  createProfile,
   createTenant,
   createToken,
   ok,
-  type ProfileTicketd,
-  startProfileTicketd,
+  startTestTicketd,
+  type TestTicketd,
   type TicketJson,
 } from '../profile/support.js';
 
@@ -31,8 +23,8 @@ import {
  * access token of A tried on every surface that takes one.
  */
 describe('tenant isolation across surfaces', () => {
-  let t: ProfileTicketd;
-  let oz: OzTicketd;
+  let t: TestTicketd;
+  let oz: TestTicketd;
   let appA: OzAppRecord;
   let appB: OzAppRecord;
   let tokenA: string;
@@ -40,15 +32,15 @@ describe('tenant isolation across surfaces', () => {
   let userTicketB: Record<string, unknown>;
 
   beforeAll(async () => {
-    t = await startProfileTicketd({ config: { multi_tenancy: true, tickets: { require_token: true } } });
+    t = await startTestTicketd({ config: { multi_tenancy: true, tickets: { require_token: true } } });
     oz = t;
     await createTenant(t, 'tenant-a');
     await createTenant(t, 'tenant-b');
-    tokenA = await createToken(t, [{ tenant: 'tenant-a', allowedActions: ['*'] }]);
+    tokenA = await createToken(t, { tenantPermissions: [{ tenant: 'tenant-a', allowedActions: ['*'] }] });
     appA = await createApp(oz, { tenant: 'tenant-a' });
     // B may delegate: only the tenant stands between B's tickets and A.
     appB = await createApp(oz, { tenant: 'tenant-b', delegate: true });
-    const b = await createProfile(t, { tenantName: 'tenant-b' });
+    const b = await apiCreateProfile(t, { tenantName: 'tenant-b' });
     sessionB = ok<TicketJson>(await authenticate(t, b.username, b.password, 'tenant-b'));
     userTicketB = (await userTicket(oz, appB, b.id)).ticket;
   });

@@ -89,20 +89,20 @@ export function runStoreConformance(target: ConformanceTarget): void {
     });
 
     const putTenant = (name: string, settings: Partial<TenantSettings> = {}, createdAt = t0) =>
-      store.putTenant({ name, settings: withDefaults(settings), createdAt });
+      store.tenants.put({ name, settings: withDefaults(settings), createdAt });
 
     const ticket = (tenant: string, fields: Partial<Omit<TicketRecord, 'tenant'>> = {}): TicketRecord =>
       ticketRecord(tenant, t0, fields);
 
     /** Creates the ticket without a limit and checks that it was created. */
     const create = async (t: TicketRecord, now = t0): Promise<TicketRecord> => {
-      expect(await store.createTicket(t, 0, now)).toBe('created');
+      expect(await store.tickets.create(t, 0, now)).toBe('created');
       return t;
     };
 
     /** Whether the record is still stored, looked at from a time when it was alive. */
     const stored = async (t: TicketRecord): Promise<boolean> =>
-      (await store.peekTicket(t.tenant, t.id, t.createdAt)) !== null;
+      (await store.tickets.peek(t.tenant, t.id, t.createdAt)) !== null;
 
     // ---- schema ------------------------------------------------------------
 
@@ -119,9 +119,9 @@ export function runStoreConformance(target: ConformanceTarget): void {
         expect(await fresh.schemaVersion()).toBe(version);
         await fresh.ping();
         // A migrated store works after migrating again.
-        await fresh.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+        await fresh.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: t0 });
         await fresh.migrate();
-        expect((await fresh.getTenant('a'))?.name).toBe('a');
+        expect((await fresh.tenants.get('a'))?.name).toBe('a');
       } finally {
         await target.destroy(fresh);
       }
@@ -130,24 +130,24 @@ export function runStoreConformance(target: ConformanceTarget): void {
     // ---- tenants -----------------------------------------------------------
 
     it('tenants: put, get, list', async () => {
-      expect(await store.getTenant('a')).toBeNull();
-      expect(await store.listTenants()).toEqual([]);
+      expect(await store.tenants.get('a')).toBeNull();
+      expect(await store.tenants.list()).toEqual([]);
 
       await putTenant('a', { ticketMax: 3 }, t0);
       await putTenant('b', { ticketMaxPayloadLength: 100 }, t0 + 1);
 
-      expect(await store.getTenant('a')).toEqual({
+      expect(await store.tenants.get('a')).toEqual({
         name: 'a',
         settings: withDefaults({ ticketMax: 3 }),
         createdAt: t0,
       });
-      expect(await store.getTenant('b')).toEqual({
+      expect(await store.tenants.get('b')).toEqual({
         name: 'b',
         settings: withDefaults({ ticketMaxPayloadLength: 100 }),
         createdAt: t0 + 1,
       });
-      expect(await store.getTenant('c')).toBeNull();
-      const list = (await store.listTenants()).sort((x, y) => x.name.localeCompare(y.name));
+      expect(await store.tenants.get('c')).toBeNull();
+      const list = (await store.tenants.list()).sort((x, y) => x.name.localeCompare(y.name));
       expect(list).toEqual([
         { name: 'a', settings: withDefaults({ ticketMax: 3 }), createdAt: t0 },
         { name: 'b', settings: withDefaults({ ticketMaxPayloadLength: 100 }), createdAt: t0 + 1 },
@@ -160,89 +160,93 @@ export function runStoreConformance(target: ConformanceTarget): void {
 
       await putTenant('a', { ticketMax: 7 }, t0 + 5 * MINUTE);
 
-      expect(await store.getTenant('a')).toEqual({
+      expect(await store.tenants.get('a')).toEqual({
         name: 'a',
         settings: withDefaults({ ticketMax: 7 }),
         createdAt: t0,
       });
-      expect(await store.listTenants()).toHaveLength(1);
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.peekTicket('a', t.id, t0)).toEqual({ usesLeft: 2, expiresAt: null, createdAt: t0 });
+      expect(await store.tenants.list()).toHaveLength(1);
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.peek('a', t.id, t0)).toEqual({ usesLeft: 2, expiresAt: null, createdAt: t0 });
     });
 
     it('createTenant creates a tenant with no tickets', async () => {
       const record = { name: 'a', settings: withDefaults({ ticketMax: 3 }), createdAt: t0 };
-      expect(await store.createTenant(record)).toBe('created');
-      expect(await store.getTenant('a')).toEqual(record);
-      expect(await store.listTenants()).toEqual([record]);
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tenants.create(record)).toBe('created');
+      expect(await store.tenants.get('a')).toEqual(record);
+      expect(await store.tenants.list()).toEqual([record]);
+      expect(await store.tickets.count('a')).toBe(0);
       // The tenant works for tickets, its counter starting at 0.
       const t = await create(ticket('a'));
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('created');
-      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('limit');
-      expect(await store.deleteTicket('a', t.id, t0)).toEqual({ usesLeft: null });
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.create(ticket('a'), 2, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('a'), 2, t0)).toBe('limit');
+      expect(await store.tickets.delete('a', t.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.tickets.count('a')).toBe(1);
     });
 
     it('createTenant of an existing name answers exists and changes nothing', async () => {
       expect(
-        await store.createTenant({ name: 'a', settings: withDefaults({ ticketMax: 3, lockTime: 10 }), createdAt: t0 }),
+        await store.tenants.create({
+          name: 'a',
+          settings: withDefaults({ ticketMax: 3, lockTime: 10 }),
+          createdAt: t0,
+        }),
       ).toBe('created');
       await create(ticket('a'));
 
       expect(
-        await store.createTenant({ name: 'a', settings: withDefaults({ ticketMax: 7 }), createdAt: t0 + MINUTE }),
+        await store.tenants.create({ name: 'a', settings: withDefaults({ ticketMax: 7 }), createdAt: t0 + MINUTE }),
       ).toBe('exists');
-      expect(await store.getTenant('a')).toEqual({
+      expect(await store.tenants.get('a')).toEqual({
         name: 'a',
         settings: withDefaults({ ticketMax: 3, lockTime: 10 }),
         createdAt: t0,
       });
-      expect(await store.listTenants()).toHaveLength(1);
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tenants.list()).toHaveLength(1);
+      expect(await store.tickets.count('a')).toBe(1);
 
       // A tenant made by putTenant exists too.
       await putTenant('b', { ticketMax: 5 });
-      expect(await store.createTenant({ name: 'b', settings: withDefaults({}), createdAt: t0 + MINUTE })).toBe(
+      expect(await store.tenants.create({ name: 'b', settings: withDefaults({}), createdAt: t0 + MINUTE })).toBe(
         'exists',
       );
-      expect((await store.getTenant('b'))?.settings).toEqual(withDefaults({ ticketMax: 5 }));
+      expect((await store.tenants.get('b'))?.settings).toEqual(withDefaults({ ticketMax: 5 }));
     });
 
     it('createTenant: of 20 concurrent creates of one name exactly one is created', async () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          store.createTenant({ name: 'race', settings: withDefaults({ ticketMax: i + 1 }), createdAt: t0 + i }),
+          store.tenants.create({ name: 'race', settings: withDefaults({ ticketMax: i + 1 }), createdAt: t0 + i }),
         ),
       );
       expect(results.filter((r) => r === 'created')).toHaveLength(1);
       expect(results.filter((r) => r === 'exists')).toHaveLength(19);
       const winner = results.indexOf('created');
-      expect(await store.getTenant('race')).toEqual({
+      expect(await store.tenants.get('race')).toEqual({
         name: 'race',
         settings: withDefaults({ ticketMax: winner + 1 }),
         createdAt: t0 + winner,
       });
-      expect(await store.listTenants()).toHaveLength(1);
-      expect(await store.countTickets('race')).toBe(0);
+      expect(await store.tenants.list()).toHaveLength(1);
+      expect(await store.tickets.count('race')).toBe(0);
     });
 
     it('a record handed to or returned by the store is a copy', async () => {
       const settings = withDefaults({ ticketMax: 3 });
-      await store.putTenant({ name: 'a', settings, createdAt: t0 });
+      await store.tenants.put({ name: 'a', settings, createdAt: t0 });
       settings.ticketMax = 99;
-      const got = await store.getTenant('a');
+      const got = await store.tenants.get('a');
       if (got) got.settings.ticketMax = 42;
-      expect((await store.getTenant('a'))?.settings.ticketMax).toBe(3);
+      expect((await store.tenants.get('a'))?.settings.ticketMax).toBe(3);
 
       const payload = Buffer.from('sealed payload');
       const t = await create(ticket('a', { payload, usesLeft: 3 }));
       payload.fill(0);
-      const first = await store.useTicket('a', t.id, t0);
+      const first = await store.tickets.use('a', t.id, t0);
       expect(first?.payload).toEqual(Buffer.from('sealed payload'));
       first?.payload?.fill(0);
-      expect((await store.useTicket('a', t.id, t0))?.payload).toEqual(Buffer.from('sealed payload'));
+      expect((await store.tickets.use('a', t.id, t0))?.payload).toEqual(Buffer.from('sealed payload'));
     });
 
     // ---- create / use / delete / peek --------------------------------------
@@ -251,27 +255,27 @@ export function runStoreConformance(target: ConformanceTarget): void {
       await putTenant('a');
       const payload = Buffer.from('p');
       const t = await create(ticket('a', { usesLeft: 3, payload }));
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(1);
 
-      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 2, payload });
-      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
-      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 1, payload });
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 0, payload });
+      expect(await store.tickets.use('a', t.id, t0)).toEqual({ usesLeft: 2, payload });
+      expect(await store.tickets.peek('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
+      expect(await store.tickets.use('a', t.id, t0)).toEqual({ usesLeft: 1, payload });
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.use('a', t.id, t0)).toEqual({ usesLeft: 0, payload });
 
-      expect(await store.countTickets('a')).toBe(0);
-      expect(await store.peekTicket('a', t.id, t0)).toBeNull();
-      expect(await store.useTicket('a', t.id, t0)).toBeNull();
-      expect(await store.deleteTicket('a', t.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
+      expect(await store.tickets.peek('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.use('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.delete('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('a ticket with one use is removed by that use', async () => {
       await putTenant('a');
       const t = await create(ticket('a', { usesLeft: 1 }));
-      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 0, payload: null });
-      expect(await store.useTicket('a', t.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.use('a', t.id, t0)).toEqual({ usesLeft: 0, payload: null });
+      expect(await store.tickets.use('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('an unlimited ticket (usesLeft null) is never used up', async () => {
@@ -279,47 +283,47 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const payload = Buffer.from('unlimited');
       const t = await create(ticket('a', { payload }));
       for (let i = 0; i < 20; i++) {
-        expect(await store.useTicket('a', t.id, t0 + i)).toEqual({ usesLeft: null, payload });
+        expect(await store.tickets.use('a', t.id, t0 + i)).toEqual({ usesLeft: null, payload });
       }
-      expect(await store.peekTicket('a', t.id, t0)).toEqual({ usesLeft: null, expiresAt: null, createdAt: t0 });
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.peek('a', t.id, t0)).toEqual({ usesLeft: null, expiresAt: null, createdAt: t0 });
+      expect(await store.tickets.count('a')).toBe(1);
     });
 
     it('deleteTicket returns the uses left, then null', async () => {
       await putTenant('a');
       const limited = await create(ticket('a', { usesLeft: 5 }));
       const unlimited = await create(ticket('a'));
-      expect(await store.countTickets('a')).toBe(2);
+      expect(await store.tickets.count('a')).toBe(2);
 
-      expect(await store.useTicket('a', limited.id, t0)).toMatchObject({ usesLeft: 4 });
-      expect(await store.deleteTicket('a', limited.id, t0)).toEqual({ usesLeft: 4 });
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.deleteTicket('a', limited.id, t0)).toBeNull();
-      expect(await store.useTicket('a', limited.id, t0)).toBeNull();
-      expect(await store.peekTicket('a', limited.id, t0)).toBeNull();
+      expect(await store.tickets.use('a', limited.id, t0)).toMatchObject({ usesLeft: 4 });
+      expect(await store.tickets.delete('a', limited.id, t0)).toEqual({ usesLeft: 4 });
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.delete('a', limited.id, t0)).toBeNull();
+      expect(await store.tickets.use('a', limited.id, t0)).toBeNull();
+      expect(await store.tickets.peek('a', limited.id, t0)).toBeNull();
 
-      expect(await store.deleteTicket('a', unlimited.id, t0)).toEqual({ usesLeft: null });
-      expect(await store.deleteTicket('a', unlimited.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.delete('a', unlimited.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.tickets.delete('a', unlimited.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
 
-      expect(await store.deleteTicket('a', randomBytes(32), t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.delete('a', randomBytes(32), t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('peekTicket does not take a use', async () => {
       await putTenant('a');
       const t = await create(ticket('a', { usesLeft: 2, expiresAt: t0 + 10 * MINUTE, createdAt: t0 - 1 }));
       for (let i = 0; i < 5; i++) {
-        expect(await store.peekTicket('a', t.id, t0)).toEqual({
+        expect(await store.tickets.peek('a', t.id, t0)).toEqual({
           usesLeft: 2,
           expiresAt: t0 + 10 * MINUTE,
           createdAt: t0 - 1,
         });
       }
-      expect(await store.useTicket('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
-      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
-      expect(await store.peekTicket('a', randomBytes(32), t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.use('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
+      expect(await store.tickets.peek('a', t.id, t0)).toMatchObject({ usesLeft: 1 });
+      expect(await store.tickets.peek('a', randomBytes(32), t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(1);
     });
 
     // ---- expiry ------------------------------------------------------------
@@ -329,17 +333,17 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const exp = t0 + 5 * MINUTE;
       const t = await create(ticket('a', { usesLeft: 10, expiresAt: exp }));
 
-      expect(await store.peekTicket('a', t.id, exp - 1)).toEqual({ usesLeft: 10, expiresAt: exp, createdAt: t0 });
-      expect(await store.useTicket('a', t.id, exp - 1)).toEqual({ usesLeft: 9, payload: null });
+      expect(await store.tickets.peek('a', t.id, exp - 1)).toEqual({ usesLeft: 10, expiresAt: exp, createdAt: t0 });
+      expect(await store.tickets.use('a', t.id, exp - 1)).toEqual({ usesLeft: 9, payload: null });
 
       for (const now of [exp, exp + 1, exp + 60 * MINUTE]) {
-        expect(await store.useTicket('a', t.id, now)).toBeNull();
-        expect(await store.peekTicket('a', t.id, now)).toBeNull();
-        expect(await store.deleteTicket('a', t.id, now)).toBeNull();
+        expect(await store.tickets.use('a', t.id, now)).toBeNull();
+        expect(await store.tickets.peek('a', t.id, now)).toBeNull();
+        expect(await store.tickets.delete('a', t.id, now)).toBeNull();
       }
       // Expired but not purged: still counted, still stored, and not touched by the calls above.
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.peekTicket('a', t.id, exp - 1)).toMatchObject({ usesLeft: 9 });
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.peek('a', t.id, exp - 1)).toMatchObject({ usesLeft: 9 });
     });
 
     it('expiry holds for each operation alone, exactly at expiresAt', async () => {
@@ -348,10 +352,10 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const forUse = await create(ticket('a', { usesLeft: 3, expiresAt: exp }));
       const forPeek = await create(ticket('a', { expiresAt: exp }));
       const forDelete = await create(ticket('a', { usesLeft: 3, expiresAt: exp }));
-      expect(await store.useTicket('a', forUse.id, exp)).toBeNull();
-      expect(await store.peekTicket('a', forPeek.id, exp)).toBeNull();
-      expect(await store.deleteTicket('a', forDelete.id, exp)).toBeNull();
-      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.tickets.use('a', forUse.id, exp)).toBeNull();
+      expect(await store.tickets.peek('a', forPeek.id, exp)).toBeNull();
+      expect(await store.tickets.delete('a', forDelete.id, exp)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(3);
     });
 
     // ---- tenancy -----------------------------------------------------------
@@ -361,15 +365,15 @@ export function runStoreConformance(target: ConformanceTarget): void {
       await putTenant('b');
       const t = await create(ticket('a', { usesLeft: 2, payload: Buffer.from('secret') }));
 
-      expect(await store.useTicket('b', t.id, t0)).toBeNull();
-      expect(await store.peekTicket('b', t.id, t0)).toBeNull();
-      expect(await store.deleteTicket('b', t.id, t0)).toBeNull();
-      expect(await store.useTicket('nobody', t.id, t0)).toBeNull();
-      expect(await store.countTickets('b')).toBe(0);
+      expect(await store.tickets.use('b', t.id, t0)).toBeNull();
+      expect(await store.tickets.peek('b', t.id, t0)).toBeNull();
+      expect(await store.tickets.delete('b', t.id, t0)).toBeNull();
+      expect(await store.tickets.use('nobody', t.id, t0)).toBeNull();
+      expect(await store.tickets.count('b')).toBe(0);
 
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.peekTicket('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
-      expect(await store.useTicket('a', t.id, t0)).toEqual({ usesLeft: 1, payload: Buffer.from('secret') });
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.peek('a', t.id, t0)).toMatchObject({ usesLeft: 2 });
+      expect(await store.tickets.use('a', t.id, t0)).toEqual({ usesLeft: 1, payload: Buffer.from('secret') });
     });
 
     // ---- limits ------------------------------------------------------------
@@ -379,33 +383,33 @@ export function runStoreConformance(target: ConformanceTarget): void {
       await putTenant('b');
       const max = 3;
       const one = await create(ticket('a', { usesLeft: 1 }));
-      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('a'), max, t0)).toBe('created');
       const three = ticket('a');
-      expect(await store.createTicket(three, max, t0)).toBe('created');
+      expect(await store.tickets.create(three, max, t0)).toBe('created');
       const refused = ticket('a');
-      expect(await store.createTicket(refused, max, t0)).toBe('limit');
-      expect(await store.peekTicket('a', refused.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.tickets.create(refused, max, t0)).toBe('limit');
+      expect(await store.tickets.peek('a', refused.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(3);
 
       // Another tenant is not limited by A's tickets.
-      expect(await store.createTicket(ticket('b'), max, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('b'), max, t0)).toBe('created');
 
       // A used-up ticket frees its slot...
-      expect(await store.useTicket('a', one.id, t0)).toMatchObject({ usesLeft: 0 });
-      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
-      expect(await store.createTicket(ticket('a'), max, t0)).toBe('limit');
+      expect(await store.tickets.use('a', one.id, t0)).toMatchObject({ usesLeft: 0 });
+      expect(await store.tickets.create(ticket('a'), max, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('a'), max, t0)).toBe('limit');
       // ...so does a deleted one.
-      expect(await store.deleteTicket('a', three.id, t0)).toEqual({ usesLeft: null });
-      expect(await store.createTicket(ticket('a'), max, t0)).toBe('created');
-      expect(await store.createTicket(ticket('a'), max, t0)).toBe('limit');
-      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.tickets.delete('a', three.id, t0)).toEqual({ usesLeft: null });
+      expect(await store.tickets.create(ticket('a'), max, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('a'), max, t0)).toBe('limit');
+      expect(await store.tickets.count('a')).toBe(3);
 
       // A limit of 1 and no limit at all.
       await putTenant('c');
-      expect(await store.createTicket(ticket('c'), 1, t0)).toBe('created');
-      expect(await store.createTicket(ticket('c'), 1, t0)).toBe('limit');
-      for (let i = 0; i < 25; i++) expect(await store.createTicket(ticket('c'), 0, t0)).toBe('created');
-      expect(await store.countTickets('c')).toBe(26);
+      expect(await store.tickets.create(ticket('c'), 1, t0)).toBe('created');
+      expect(await store.tickets.create(ticket('c'), 1, t0)).toBe('limit');
+      for (let i = 0; i < 25; i++) expect(await store.tickets.create(ticket('c'), 0, t0)).toBe('created');
+      expect(await store.tickets.count('c')).toBe(26);
     });
 
     it('expired-but-unpurged tickets are reclaimed at the limit, and the limit still holds exactly', async () => {
@@ -417,64 +421,64 @@ export function runStoreConformance(target: ConformanceTarget): void {
         await create(ticket('a', { usesLeft: 2, expiresAt: exp - 1 })),
       ];
       const forever = await create(ticket('a'));
-      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.tickets.count('a')).toBe(3);
 
       // Before they expire they count.
-      expect(await store.createTicket(ticket('a'), max, exp - 2)).toBe('limit');
-      expect(await store.countTickets('a')).toBe(3);
+      expect(await store.tickets.create(ticket('a'), max, exp - 2)).toBe('limit');
+      expect(await store.tickets.count('a')).toBe(3);
 
       // At expiresAt they are dead: they do not count against the limit.
       const now = exp;
       const fresh = [ticket('a'), ticket('a')];
-      for (const t of fresh) expect(await store.createTicket(t, max, now)).toBe('created');
-      expect(await store.createTicket(ticket('a'), max, now)).toBe('limit');
-      expect(await store.countTickets('a')).toBe(3);
+      for (const t of fresh) expect(await store.tickets.create(t, max, now)).toBe('created');
+      expect(await store.tickets.create(ticket('a'), max, now)).toBe('limit');
+      expect(await store.tickets.count('a')).toBe(3);
 
       // Reclaimed records are not revived, and the purge has nothing left to count twice.
       for (const t of expiring) {
-        expect(await store.useTicket('a', t.id, t0)).toBeNull();
-        expect(await store.peekTicket('a', t.id, t0)).toBeNull();
+        expect(await store.tickets.use('a', t.id, t0)).toBeNull();
+        expect(await store.tickets.peek('a', t.id, t0)).toBeNull();
       }
-      expect((await store.purgeTickets(now, 100)).removed).toBe(0);
-      expect(await store.countTickets('a')).toBe(3);
-      for (const t of [forever, ...fresh]) expect(await store.peekTicket('a', t.id, now)).not.toBeNull();
+      expect((await store.tickets.purge(now, 100)).removed).toBe(0);
+      expect(await store.tickets.count('a')).toBe(3);
+      for (const t of [forever, ...fresh]) expect(await store.tickets.peek('a', t.id, now)).not.toBeNull();
     });
 
     // ---- counting and purging ----------------------------------------------
 
     it('countTickets follows creates, uses, deletes and purges', async () => {
-      expect(await store.countTickets('nobody')).toBe(0);
+      expect(await store.tickets.count('nobody')).toBe(0);
       await putTenant('a');
       await putTenant('b');
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
 
       const once = await create(ticket('a', { usesLeft: 1 }));
       const twice = await create(ticket('a', { usesLeft: 2 }));
       const expiring = await create(ticket('a', { expiresAt: t0 + MINUTE }));
       const deleted = await create(ticket('a'));
       await create(ticket('b', { expiresAt: t0 + MINUTE }));
-      expect(await store.countTickets('a')).toBe(4);
-      expect(await store.countTickets('b')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(4);
+      expect(await store.tickets.count('b')).toBe(1);
 
-      await store.useTicket('a', once.id, t0);
-      expect(await store.countTickets('a')).toBe(3);
-      await store.useTicket('a', twice.id, t0);
-      expect(await store.countTickets('a')).toBe(3);
-      await store.deleteTicket('a', deleted.id, t0);
-      expect(await store.countTickets('a')).toBe(2);
+      await store.tickets.use('a', once.id, t0);
+      expect(await store.tickets.count('a')).toBe(3);
+      await store.tickets.use('a', twice.id, t0);
+      expect(await store.tickets.count('a')).toBe(3);
+      await store.tickets.delete('a', deleted.id, t0);
+      expect(await store.tickets.count('a')).toBe(2);
       // A failed use, delete or create changes nothing.
-      await store.useTicket('a', once.id, t0);
-      await store.deleteTicket('a', deleted.id, t0);
-      await store.deleteTicket('b', twice.id, t0);
-      expect(await store.createTicket(ticket('a'), 2, t0)).toBe('limit');
-      expect(await store.countTickets('a')).toBe(2);
+      await store.tickets.use('a', once.id, t0);
+      await store.tickets.delete('a', deleted.id, t0);
+      await store.tickets.delete('b', twice.id, t0);
+      expect(await store.tickets.create(ticket('a'), 2, t0)).toBe('limit');
+      expect(await store.tickets.count('a')).toBe(2);
 
-      expect((await store.purgeTickets(t0 + MINUTE, 100)).removed).toBe(2);
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.countTickets('b')).toBe(0);
+      expect((await store.tickets.purge(t0 + MINUTE, 100)).removed).toBe(2);
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.count('b')).toBe(0);
       expect(await stored(expiring)).toBe(false);
-      await store.useTicket('a', twice.id, t0);
-      expect(await store.countTickets('a')).toBe(0);
+      await store.tickets.use('a', twice.id, t0);
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('purgeTickets removes only expired tickets, at most `limit` per call, oldest expiry first', async () => {
@@ -491,36 +495,36 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const never = await create(ticket('b'));
       // Used up or deleted before they expired: nothing left to purge.
       const usedUp = await create(ticket('a', { expiresAt: at(0.5), usesLeft: 1 }));
-      await store.useTicket('a', usedUp.id, t0);
+      await store.tickets.use('a', usedUp.id, t0);
       const gone = await create(ticket('b', { expiresAt: at(0.5) }));
-      await store.deleteTicket('b', gone.id, t0);
+      await store.tickets.delete('b', gone.id, t0);
 
-      expect((await store.purgeTickets(t0, 100)).removed).toBe(0);
-      expect((await store.purgeTickets(at(1) - 1, 100)).removed).toBe(0);
+      expect((await store.tickets.purge(t0, 100)).removed).toBe(0);
+      expect((await store.tickets.purge(at(1) - 1, 100)).removed).toBe(0);
 
       const now = at(5); // e1..e5 are expired (e5 exactly at now)
-      expect((await store.purgeTickets(now, 2)).removed).toBe(2);
+      expect((await store.tickets.purge(now, 2)).removed).toBe(2);
       expect([await stored(e1), await stored(e2), await stored(e3)]).toEqual([false, false, true]);
-      expect(await store.countTickets('a')).toBe(3);
-      expect(await store.countTickets('b')).toBe(2);
+      expect(await store.tickets.count('a')).toBe(3);
+      expect(await store.tickets.count('b')).toBe(2);
 
-      expect((await store.purgeTickets(now, 2)).removed).toBe(2);
+      expect((await store.tickets.purge(now, 2)).removed).toBe(2);
       expect([await stored(e3), await stored(e4), await stored(e5)]).toEqual([false, false, true]);
-      expect(await store.countTickets('a')).toBe(2);
-      expect(await store.countTickets('b')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(2);
+      expect(await store.tickets.count('b')).toBe(1);
 
-      expect((await store.purgeTickets(now, 2)).removed).toBe(1);
+      expect((await store.tickets.purge(now, 2)).removed).toBe(1);
       expect(await stored(e5)).toBe(false);
-      expect((await store.purgeTickets(now, 2)).removed).toBe(0);
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.countTickets('b')).toBe(1);
+      expect((await store.tickets.purge(now, 2)).removed).toBe(0);
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.count('b')).toBe(1);
 
       expect(await stored(e10)).toBe(true);
       expect(await stored(never)).toBe(true);
-      expect((await store.purgeTickets(at(1000), 100)).removed).toBe(1);
+      expect((await store.tickets.purge(at(1000), 100)).removed).toBe(1);
       expect(await stored(never)).toBe(true);
-      expect(await store.countTickets('a')).toBe(0);
-      expect(await store.countTickets('b')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(0);
+      expect(await store.tickets.count('b')).toBe(1);
     });
 
     it('purgeTickets with a large backlog: batches add up, counters stay right', async () => {
@@ -534,7 +538,7 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const batches: number[] = [];
       const perTenant: Record<string, number> = {};
       for (;;) {
-        const { removed, byTenant } = await store.purgeTickets(now, 7);
+        const { removed, byTenant } = await store.tickets.purge(now, 7);
         batches.push(removed);
         expect(Object.values(byTenant).reduce((x, y) => x + y, 0)).toBe(removed);
         for (const [tenant, n] of Object.entries(byTenant)) perTenant[tenant] = (perTenant[tenant] ?? 0) + n;
@@ -543,8 +547,8 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(batches).toEqual([7, 7, 7, 7, 2]);
       // Every third ticket was b's: the purge says whose it removed.
       expect(perTenant).toEqual({ a: 20, b: 10 });
-      expect(await store.countTickets('a')).toBe(1);
-      expect(await store.countTickets('b')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(1);
+      expect(await store.tickets.count('b')).toBe(0);
     });
 
     // ---- payloads ----------------------------------------------------------
@@ -566,7 +570,7 @@ export function runStoreConformance(target: ConformanceTarget): void {
         const limited = await create(ticket('a', { usesLeft: 2, payload }));
         const unlimited = await create(ticket('a', { payload }));
         for (const t of [limited, unlimited, limited]) {
-          const used = (await store.useTicket('a', t.id, t0)) as UsedTicket;
+          const used = (await store.tickets.use('a', t.id, t0)) as UsedTicket;
           if (copy === null) {
             expect(used.payload).toBeNull();
           } else {
@@ -583,23 +587,23 @@ export function runStoreConformance(target: ConformanceTarget): void {
       await putTenant('a');
       const payload = Buffer.from('raced');
       const t = await create(ticket('a', { usesLeft: 5, payload }));
-      const results = await Promise.all(Array.from({ length: 200 }, () => store.useTicket('a', t.id, t0)));
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.tickets.use('a', t.id, t0)));
       const ok = results.filter((r): r is UsedTicket => r !== null);
       expect(ok).toHaveLength(5);
       expect(ok.map((r) => r.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
       for (const r of ok) expect(r.payload).toEqual(payload);
-      expect(await store.peekTicket('a', t.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.peek('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('race: 50 concurrent creates against ticketMax 10 leave exactly 10 tickets', async () => {
       await putTenant('a', { ticketMax: 10 });
       const tickets = Array.from({ length: 50 }, () => ticket('a'));
-      const results = await Promise.all(tickets.map((t) => store.createTicket(t, 10, t0)));
+      const results = await Promise.all(tickets.map((t) => store.tickets.create(t, 10, t0)));
       expect(results.filter((r) => r === 'created')).toHaveLength(10);
       expect(results.filter((r) => r === 'limit')).toHaveLength(40);
-      expect(await store.countTickets('a')).toBe(10);
-      const alive = await Promise.all(tickets.map((t) => store.peekTicket('a', t.id, t0)));
+      expect(await store.tickets.count('a')).toBe(10);
+      const alive = await Promise.all(tickets.map((t) => store.tickets.peek('a', t.id, t0)));
       expect(alive.map((p) => p !== null)).toEqual(results.map((r) => r === 'created'));
     });
 
@@ -608,25 +612,25 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const old = [];
       for (let i = 0; i < 10; i++) old.push(await create(ticket('a', { expiresAt: t0 + MINUTE })));
       const now = t0 + MINUTE;
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.createTicket(ticket('a'), 10, now)));
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.tickets.create(ticket('a'), 10, now)));
       expect(results.filter((r) => r === 'created')).toHaveLength(10);
-      expect(await store.countTickets('a')).toBe(10);
-      for (const t of old) expect(await store.peekTicket('a', t.id, now)).toBeNull();
-      await store.purgeTickets(now, 100);
-      expect(await store.countTickets('a')).toBe(10);
+      expect(await store.tickets.count('a')).toBe(10);
+      for (const t of old) expect(await store.tickets.peek('a', t.id, now)).toBeNull();
+      await store.tickets.purge(now, 100);
+      expect(await store.tickets.count('a')).toBe(10);
     });
 
     it('race: of concurrent deletes exactly one returns a result', async () => {
       await putTenant('a');
       const t = await create(ticket('a', { usesLeft: 3 }));
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.deleteTicket('a', t.id, t0)));
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.tickets.delete('a', t.id, t0)));
       expect(results.filter((r) => r !== null)).toEqual([{ usesLeft: 3 }]);
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
 
       const unlimited = await create(ticket('a'));
-      const again = await Promise.all(Array.from({ length: 20 }, () => store.deleteTicket('a', unlimited.id, t0)));
+      const again = await Promise.all(Array.from({ length: 20 }, () => store.tickets.delete('a', unlimited.id, t0)));
       expect(again.filter((r) => r !== null)).toEqual([{ usesLeft: null }]);
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('race: concurrent uses and deletes; every successful use happened before the one delete', async () => {
@@ -636,8 +640,8 @@ export function runStoreConformance(target: ConformanceTarget): void {
       for (let i = 0; i < 40; i++) {
         calls.push(
           i % 4 === 3
-            ? store.deleteTicket('a', t.id, t0).then((r) => r && { kind: 'delete', left: r.usesLeft })
-            : store.useTicket('a', t.id, t0).then((r) => r && { kind: 'use', left: r.usesLeft }),
+            ? store.tickets.delete('a', t.id, t0).then((r) => r && { kind: 'delete', left: r.usesLeft })
+            : store.tickets.use('a', t.id, t0).then((r) => r && { kind: 'use', left: r.usesLeft }),
         );
       }
       const done = (await Promise.all(calls)).filter((r) => r !== null);
@@ -647,7 +651,7 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(uses.sort().reverse()).toEqual([4, 3, 2, 1, 0].slice(0, uses.length));
       if (deletes.length === 1) expect(deletes[0]).toBe(5 - uses.length);
       else expect(uses).toHaveLength(5);
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     it('race: concurrent purges remove each expired ticket once', async () => {
@@ -655,13 +659,13 @@ export function runStoreConformance(target: ConformanceTarget): void {
       for (let i = 0; i < 30; i++) await create(ticket('a', { expiresAt: t0 + MINUTE + i }));
       await create(ticket('a'));
       const now = t0 + 2 * MINUTE;
-      const removed = (await Promise.all(Array.from({ length: 6 }, () => store.purgeTickets(now, 10)))).map(
+      const removed = (await Promise.all(Array.from({ length: 6 }, () => store.tickets.purge(now, 10)))).map(
         (r) => r.removed,
       );
-      const more = (await store.purgeTickets(now, 100)).removed;
+      const more = (await store.tickets.purge(now, 100)).removed;
       expect(removed.reduce((a, b) => a + b, 0) + more).toBe(30);
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.count('a')).toBe(1);
     });
   });
 }

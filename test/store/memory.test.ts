@@ -1,11 +1,12 @@
-import { MemoryStore } from '../../src/store/memory/index.js';
+import { openStore } from '../../src/store/open.js';
 import { type ConformanceTarget, runStoreConformance } from './conformance.js';
 import { runOzStoreConformance } from './oz-conformance.js';
 import { runProfileStoreConformance } from './profile-conformance.js';
 
+/** `memory:` is SQLite in memory: the same code as a file, each store a database of its own. */
 const target: ConformanceTarget = {
   name: 'memory',
-  open: async () => new MemoryStore(),
+  open: () => openStore('memory:'),
   destroy: async (store) => store.close(),
 };
 

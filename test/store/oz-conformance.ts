@@ -23,8 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
-import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
-import type { Store } from '../../src/store/types.js';
+import type { OzAppRecord, OzGrantRecord, Store } from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
 import { appRecord, grantRecord } from './records.js';
 
@@ -39,7 +38,7 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       t0 = Date.now();
       store = await target.open();
       await store.migrate();
-      for (const name of ['a', 'b']) await store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
+      for (const name of ['a', 'b']) await store.tenants.put({ name, settings: withDefaults({}), createdAt: t0 });
     });
 
     afterEach(async () => {
@@ -50,7 +49,7 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       appRecord(tenant, id, t0, fields);
 
     const createApp = async (a: OzAppRecord): Promise<OzAppRecord> => {
-      expect(await store.createApp(a)).toBe('created');
+      expect(await store.apps.create(a)).toBe('created');
       return a;
     };
 
@@ -61,12 +60,12 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       grantRecord(of, userId, t0, fields);
 
     const createGrant = async (g: OzGrantRecord): Promise<OzGrantRecord> => {
-      await store.createGrant(g);
+      await store.grants.create(g);
       return g;
     };
 
     /** Whether the grant is still stored, looked at from a time when it was alive. */
-    const grantStored = async (g: OzGrantRecord): Promise<boolean> => (await store.getGrant(g.id, t0)) !== null;
+    const grantStored = async (g: OzGrantRecord): Promise<boolean> => (await store.grants.get(g.id, t0)) !== null;
 
     const ids = (gs: OzGrantRecord[]) => gs.map((g) => g.id);
 
@@ -77,31 +76,31 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
         app('a', 'com.example.mymylet', { delegate: true, scope: ['a', 'b:c', 'ünï'], extAttributes: ['dbs', 'x'] }),
       );
       const bare = await createApp(app('a', 'bare', { scope: [], extAttributes: [], createdOn: t0 + 1 }));
-      expect(await store.getApp(full.id)).toEqual(full);
-      expect(await store.getApp(bare.id)).toEqual(bare);
-      expect(await store.getApp('unknown')).toBeNull();
-      expect(await store.getApp('COM.EXAMPLE.MYMYLET')).toBeNull();
+      expect(await store.apps.get(full.id)).toEqual(full);
+      expect(await store.apps.get(bare.id)).toEqual(bare);
+      expect(await store.apps.get('unknown')).toBeNull();
+      expect(await store.apps.get('COM.EXAMPLE.MYMYLET')).toBeNull();
 
       // Ids are global: taken in tenant a means taken in tenant b, and the first app stays as it was.
-      expect(await store.createApp(app('b', full.id, { key: 'k'.repeat(40), delegate: false }))).toBe('exists');
-      expect(await store.createApp(app('a', full.id))).toBe('exists');
-      expect(await store.getApp(full.id)).toEqual(full);
-      expect(await store.listApps('b')).toEqual([]);
+      expect(await store.apps.create(app('b', full.id, { key: 'k'.repeat(40), delegate: false }))).toBe('exists');
+      expect(await store.apps.create(app('a', full.id))).toBe('exists');
+      expect(await store.apps.get(full.id)).toEqual(full);
+      expect(await store.apps.list('b')).toEqual([]);
     });
 
     it('race: 20 concurrent creates of one app id: exactly one is created and it is the one stored', async () => {
       const candidates = Array.from({ length: 20 }, (_, i) =>
         app(i % 2 ? 'a' : 'b', 'contested', { createdOn: t0 + i }),
       );
-      const results = await Promise.all(candidates.map((c) => store.createApp(c)));
+      const results = await Promise.all(candidates.map((c) => store.apps.create(c)));
       expect(results.filter((r) => r === 'created')).toHaveLength(1);
-      expect(await store.getApp('contested')).toEqual(candidates[results.indexOf('created')]);
-      expect(await store.listApps(null)).toHaveLength(1);
+      expect(await store.apps.get('contested')).toEqual(candidates[results.indexOf('created')]);
+      expect(await store.apps.list(null)).toHaveLength(1);
     });
 
     it('listApps: one tenant, or every tenant with null, ordered by id (byte order)', async () => {
-      expect(await store.listApps(null)).toEqual([]);
-      expect(await store.listApps('a')).toEqual([]);
+      expect(await store.apps.list(null)).toEqual([]);
+      expect(await store.apps.list('a')).toEqual([]);
       const inA = ['com.example.b', 'Zed', 'com.example.a', 'com.example-x', 'alpha', 'com.example.a.sub'];
       const inB = ['beta', 'com.example.ab', 'Alpha'];
       const byId = new Map<string, OzAppRecord>();
@@ -110,11 +109,11 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
 
       const sortedA = [...inA].sort(); // UTF-16 order equals byte order for these ASCII ids
       expect(sortedA[0]).toBe('Zed');
-      expect(await store.listApps('a')).toEqual(sortedA.map((id) => byId.get(id)));
-      expect((await store.listApps('b')).map((a) => a.id)).toEqual(['Alpha', 'beta', 'com.example.ab']);
+      expect(await store.apps.list('a')).toEqual(sortedA.map((id) => byId.get(id)));
+      expect((await store.apps.list('b')).map((a) => a.id)).toEqual(['Alpha', 'beta', 'com.example.ab']);
       const all = [...inA, ...inB].sort();
-      expect(await store.listApps(null)).toEqual(all.map((id) => byId.get(id)));
-      expect(await store.listApps('c')).toEqual([]);
+      expect(await store.apps.list(null)).toEqual(all.map((id) => byId.get(id)));
+      expect(await store.apps.list('c')).toEqual([]);
     });
 
     it('setAppKey replaces the key only and returns the app; null for an unknown app', async () => {
@@ -122,11 +121,11 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const other = await createApp(app('a', 'other'));
       const key = randomBytes(30).toString('base64url');
       const rotated = { ...a, key };
-      expect(await store.setAppKey(a.id, key)).toEqual(rotated);
-      expect(await store.getApp(a.id)).toEqual(rotated);
-      expect(await store.listApps('a')).toEqual([other, rotated]);
-      expect(await store.setAppKey('unknown', key)).toBeNull();
-      expect(await store.getApp('unknown')).toBeNull();
+      expect(await store.apps.setKey(a.id, key)).toEqual(rotated);
+      expect(await store.apps.get(a.id)).toEqual(rotated);
+      expect(await store.apps.list('a')).toEqual([other, rotated]);
+      expect(await store.apps.setKey('unknown', key)).toBeNull();
+      expect(await store.apps.get('unknown')).toBeNull();
     });
 
     it('deleteApp removes the app with all its grants (expired ones too) and nothing of other apps', async () => {
@@ -140,24 +139,24 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       ];
       const stays = await createGrant(grant(kept, u, { createdOn: t0 + 3 }));
 
-      expect(await store.deleteApp(doomed.id)).toBe(true);
-      expect(await store.getApp(doomed.id)).toBeNull();
-      for (const g of gone) expect(await store.getGrant(g.id, t0)).toBeNull();
-      expect(await store.listGrants({ app: doomed.id }, t0, 10)).toEqual([]);
-      expect(await store.listGrants({ user: u }, t0, 10)).toEqual([stays]);
-      expect(await store.listGrants({ user: v }, t0, 10)).toEqual([]);
-      expect(await store.getApp(kept.id)).toEqual(kept);
-      expect(await store.listApps(null)).toEqual([kept]);
+      expect(await store.apps.delete(doomed.id)).toBe(true);
+      expect(await store.apps.get(doomed.id)).toBeNull();
+      for (const g of gone) expect(await store.grants.get(g.id, t0)).toBeNull();
+      expect(await store.grants.list({ app: doomed.id }, t0, 10)).toEqual([]);
+      expect(await store.grants.list({ user: u }, t0, 10)).toEqual([stays]);
+      expect(await store.grants.list({ user: v }, t0, 10)).toEqual([]);
+      expect(await store.apps.get(kept.id)).toEqual(kept);
+      expect(await store.apps.list(null)).toEqual([kept]);
 
-      expect(await store.deleteApp(doomed.id)).toBe(false);
-      expect(await store.deleteApp('unknown')).toBe(false);
+      expect(await store.apps.delete(doomed.id)).toBe(false);
+      expect(await store.apps.delete('unknown')).toBe(false);
       // Nothing of the deleted app's grants is left for the purge either.
-      expect(await store.purgeGrants(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect(await store.grants.purge(t0 + 1000 * MINUTE, 100)).toBe(1);
 
       // The id is free again, and the new app starts without grants.
       const again = await createApp(app('b', doomed.id, { createdOn: t0 + 5 }));
-      expect(await store.getApp(doomed.id)).toEqual(again);
-      expect(await store.listGrants({ app: doomed.id }, t0, 10)).toEqual([]);
+      expect(await store.apps.get(doomed.id)).toEqual(again);
+      expect(await store.grants.list({ app: doomed.id }, t0, 10)).toEqual([]);
     });
 
     it('apps: a record handed to or returned by the store is a copy', async () => {
@@ -167,16 +166,16 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       a.scope.push('admin');
       a.extAttributes.push('password');
       a.key = 'changed';
-      const got = (await store.getApp(original.id)) as OzAppRecord;
+      const got = (await store.apps.get(original.id)) as OzAppRecord;
       expect(got).toEqual(original);
       got.scope.push('admin');
       got.extAttributes.length = 0;
-      const listed = await store.listApps('a');
+      const listed = await store.apps.list('a');
       expect(listed).toEqual([original]);
       listed[0]?.scope.push('admin');
-      const rotated = (await store.setAppKey(original.id, 'n'.repeat(32))) as OzAppRecord;
+      const rotated = (await store.apps.setKey(original.id, 'n'.repeat(32))) as OzAppRecord;
       rotated.scope.push('admin');
-      expect(await store.getApp(original.id)).toEqual({ ...original, key: 'n'.repeat(32) });
+      expect(await store.apps.get(original.id)).toEqual({ ...original, key: 'n'.repeat(32) });
     });
 
     it("deleteTenant removes the tenant's apps and their grants, nothing else", async () => {
@@ -188,15 +187,15 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const kept = await createGrant(grant(b1, u, { createdOn: t0 + 1 }));
 
       expect(await store.deleteTenant('a')).toBe(true);
-      expect(await store.listApps('a')).toEqual([]);
-      expect(await store.getApp(a1.id)).toBeNull();
-      expect(await store.listApps(null)).toEqual([b1]);
-      expect(await store.listGrants({ user: u }, t0, 10)).toEqual([kept]);
-      expect(await store.purgeGrants(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect(await store.apps.list('a')).toEqual([]);
+      expect(await store.apps.get(a1.id)).toBeNull();
+      expect(await store.apps.list(null)).toEqual([b1]);
+      expect(await store.grants.list({ user: u }, t0, 10)).toEqual([kept]);
+      expect(await store.grants.purge(t0 + 1000 * MINUTE, 100)).toBe(1);
       // A tenant of the same name starts without apps; the ids are free again.
-      await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
-      expect(await store.listApps('a')).toEqual([]);
-      expect(await store.createApp(app('a', a1.id))).toBe('created');
+      await store.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+      expect(await store.apps.list('a')).toEqual([]);
+      expect(await store.apps.create(app('a', a1.id))).toBe('created');
     });
 
     // ---- grants ------------------------------------------------------------
@@ -206,11 +205,11 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const allBytes = Buffer.from(Array.from({ length: 32 }, (_, i) => 255 - i * 7));
       const g = await createGrant(grant(a, user(), { session: allBytes, scope: ['mylet', 'ünï'], createdOn: t0 - 5 }));
       const bare = await createGrant(grant(a, user(), { session: null, scope: [] }));
-      const got = await store.getGrant(g.id, t0);
+      const got = await store.grants.get(g.id, t0);
       expect(got).toEqual(g);
       expect(Buffer.isBuffer(got?.session)).toBe(true);
-      expect(await store.getGrant(bare.id, t0)).toEqual(bare);
-      expect(await store.getGrant('unknown', t0)).toBeNull();
+      expect(await store.grants.get(bare.id, t0)).toEqual(bare);
+      expect(await store.grants.get('unknown', t0)).toBeNull();
     });
 
     it('grants: dead at now >= exp for get and list, still stored until purged', async () => {
@@ -218,18 +217,18 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const u = user();
       const g = await createGrant(grant(a, u, { exp: t0 + 5 * MINUTE }));
       const longer = await createGrant(grant(a, u, { exp: t0 + 6 * MINUTE, createdOn: t0 + 1 }));
-      expect(await store.getGrant(g.id, g.exp - 1)).toEqual(g);
-      expect(ids(await store.listGrants({ app: a.id }, g.exp - 1, 10))).toEqual([longer.id, g.id]);
+      expect(await store.grants.get(g.id, g.exp - 1)).toEqual(g);
+      expect(ids(await store.grants.list({ app: a.id }, g.exp - 1, 10))).toEqual([longer.id, g.id]);
       for (const now of [g.exp, g.exp + 1, g.exp + 1000 * MINUTE]) {
-        expect(await store.getGrant(g.id, now)).toBeNull();
+        expect(await store.grants.get(g.id, now)).toBeNull();
       }
-      expect(await store.listGrants({ app: a.id }, g.exp, 10)).toEqual([longer]);
-      expect(await store.listGrants({ user: u }, g.exp, 10)).toEqual([longer]);
-      expect(await store.listGrants({ app: a.id, user: u }, g.exp, 10)).toEqual([longer]);
-      expect(await store.listGrants({ app: a.id }, longer.exp, 10)).toEqual([]);
+      expect(await store.grants.list({ app: a.id }, g.exp, 10)).toEqual([longer]);
+      expect(await store.grants.list({ user: u }, g.exp, 10)).toEqual([longer]);
+      expect(await store.grants.list({ app: a.id, user: u }, g.exp, 10)).toEqual([longer]);
+      expect(await store.grants.list({ app: a.id }, longer.exp, 10)).toEqual([]);
       // Reads do not remove it: looked at from before, it is still there until the purge.
       expect(await grantStored(g)).toBe(true);
-      expect(await store.purgeGrants(g.exp, 10)).toBe(1);
+      expect(await store.grants.purge(g.exp, 10)).toBe(1);
       expect(await grantStored(g)).toBe(false);
       expect(await grantStored(longer)).toBe(true);
     });
@@ -249,23 +248,23 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       for (const g of [g3, g5, g0, g4, g2, g1]) await createGrant(g);
       const now = t0 + 2 * MINUTE;
 
-      expect(await store.listGrants({ app: A.id }, now, 10)).toEqual([g3, g1, g0]);
-      expect(await store.listGrants({ app: B.id }, now, 10)).toEqual([g5, g2]);
-      expect(await store.listGrants({ user: u }, now, 10)).toEqual([g3, g2, g0]);
-      expect(await store.listGrants({ user: v }, now, 10)).toEqual([g5, g1]);
-      expect(await store.listGrants({ app: A.id, user: u }, now, 10)).toEqual([g3, g0]);
-      expect(await store.listGrants({ app: B.id, user: u }, now, 10)).toEqual([g2]);
-      expect(await store.listGrants({ app: B.id, user: user() }, now, 10)).toEqual([]);
-      expect(await store.listGrants({ app: 'unknown' }, now, 10)).toEqual([]);
-      expect(await store.listGrants({ user: user() }, now, 10)).toEqual([]);
+      expect(await store.grants.list({ app: A.id }, now, 10)).toEqual([g3, g1, g0]);
+      expect(await store.grants.list({ app: B.id }, now, 10)).toEqual([g5, g2]);
+      expect(await store.grants.list({ user: u }, now, 10)).toEqual([g3, g2, g0]);
+      expect(await store.grants.list({ user: v }, now, 10)).toEqual([g5, g1]);
+      expect(await store.grants.list({ app: A.id, user: u }, now, 10)).toEqual([g3, g0]);
+      expect(await store.grants.list({ app: B.id, user: u }, now, 10)).toEqual([g2]);
+      expect(await store.grants.list({ app: B.id, user: user() }, now, 10)).toEqual([]);
+      expect(await store.grants.list({ app: 'unknown' }, now, 10)).toEqual([]);
+      expect(await store.grants.list({ user: user() }, now, 10)).toEqual([]);
 
       // The limit keeps the newest.
-      expect(ids(await store.listGrants({ app: A.id }, now, 2))).toEqual(ids([g3, g1]));
-      expect(ids(await store.listGrants({ user: u }, now, 1))).toEqual(ids([g3]));
-      expect(ids(await store.listGrants({ app: A.id, user: u }, now, 1))).toEqual(ids([g3]));
+      expect(ids(await store.grants.list({ app: A.id }, now, 2))).toEqual(ids([g3, g1]));
+      expect(ids(await store.grants.list({ user: u }, now, 1))).toEqual(ids([g3]));
+      expect(ids(await store.grants.list({ app: A.id, user: u }, now, 1))).toEqual(ids([g3]));
       // While g4 lives it leads, and it counts against the limit.
-      expect(ids(await store.listGrants({ app: A.id, user: u }, t0, 10))).toEqual(ids([g4, g3, g0]));
-      expect(ids(await store.listGrants({ user: u }, t0, 2))).toEqual(ids([g4, g3]));
+      expect(ids(await store.grants.list({ app: A.id, user: u }, t0, 10))).toEqual(ids([g4, g3, g0]));
+      expect(ids(await store.grants.list({ user: u }, t0, 2))).toEqual(ids([g4, g3]));
     });
 
     it('deleteGrant revokes one grant; false when there was none', async () => {
@@ -273,22 +272,22 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const u = user();
       const g = await createGrant(grant(a, u));
       const other = await createGrant(grant(a, u, { createdOn: t0 + 1 }));
-      expect(await store.deleteGrant(g.id)).toBe(true);
-      expect(await store.getGrant(g.id, t0)).toBeNull();
-      expect(await store.listGrants({ app: a.id, user: u }, t0, 10)).toEqual([other]);
-      expect(await store.deleteGrant(g.id)).toBe(false);
-      expect(await store.deleteGrant('unknown')).toBe(false);
-      expect(await store.getGrant(other.id, t0)).toEqual(other);
+      expect(await store.grants.delete(g.id)).toBe(true);
+      expect(await store.grants.get(g.id, t0)).toBeNull();
+      expect(await store.grants.list({ app: a.id, user: u }, t0, 10)).toEqual([other]);
+      expect(await store.grants.delete(g.id)).toBe(false);
+      expect(await store.grants.delete('unknown')).toBe(false);
+      expect(await store.grants.get(other.id, t0)).toEqual(other);
       // An expired grant not yet purged is still stored, so it can be revoked.
       const expired = await createGrant(grant(a, u, { exp: t0 + MINUTE }));
-      expect(await store.deleteGrant(expired.id)).toBe(true);
-      expect(await store.purgeGrants(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect(await store.grants.delete(expired.id)).toBe(true);
+      expect(await store.grants.purge(t0 + 1000 * MINUTE, 100)).toBe(1);
     });
 
     it('race: 20 concurrent deletes of one grant: exactly one returns true', async () => {
       const a = await createApp(app('a', 'app'));
       const g = await createGrant(grant(a, user()));
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.deleteGrant(g.id)));
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.grants.delete(g.id)));
       expect(results.filter((r) => r)).toHaveLength(1);
     });
 
@@ -304,13 +303,13 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       ];
       const ofV = await createGrant(grant(A, v, { createdOn: t0 + 4 }));
 
-      expect(await store.deleteGrantsOfUser(u)).toBe(4);
-      for (const g of ofU) expect(await store.getGrant(g.id, t0)).toBeNull();
-      expect(await store.listGrants({ user: u }, t0, 10)).toEqual([]);
-      expect(await store.listGrants({ app: A.id }, t0, 10)).toEqual([ofV]);
-      expect(await store.deleteGrantsOfUser(u)).toBe(0);
-      expect(await store.deleteGrantsOfUser(user())).toBe(0);
-      expect(await store.purgeGrants(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect(await store.grants.deleteOfUser(u)).toBe(4);
+      for (const g of ofU) expect(await store.grants.get(g.id, t0)).toBeNull();
+      expect(await store.grants.list({ user: u }, t0, 10)).toEqual([]);
+      expect(await store.grants.list({ app: A.id }, t0, 10)).toEqual([ofV]);
+      expect(await store.grants.deleteOfUser(u)).toBe(0);
+      expect(await store.grants.deleteOfUser(user())).toBe(0);
+      expect(await store.grants.purge(t0 + 1000 * MINUTE, 100)).toBe(1);
     });
 
     it('purgeGrants: only expired, at most `limit` per call, oldest exp first', async () => {
@@ -324,26 +323,26 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const e4 = await createGrant(grant(A, user(), { exp: at(4) }));
       const later = await createGrant(grant(B, user(), { exp: at(10) }));
       const revoked = await createGrant(grant(A, user(), { exp: at(0.5) }));
-      expect(await store.deleteGrant(revoked.id)).toBe(true);
+      expect(await store.grants.delete(revoked.id)).toBe(true);
 
-      expect(await store.purgeGrants(t0, 100)).toBe(0);
-      expect(await store.purgeGrants(at(1) - 1, 100)).toBe(0);
+      expect(await store.grants.purge(t0, 100)).toBe(0);
+      expect(await store.grants.purge(at(1) - 1, 100)).toBe(0);
       expect(await grantStored(e1)).toBe(true);
 
       const now = at(5); // all but `later` expired, e5 exactly at now
       const stored = (gs: OzGrantRecord[]) => Promise.all(gs.map(grantStored));
-      expect(await store.purgeGrants(now, 2)).toBe(2);
+      expect(await store.grants.purge(now, 2)).toBe(2);
       expect(await stored([e1, e2, e3])).toEqual([false, false, true]);
-      expect(await store.purgeGrants(now, 2)).toBe(2);
+      expect(await store.grants.purge(now, 2)).toBe(2);
       expect(await stored([e3, e4, e5])).toEqual([false, false, true]);
-      expect(await store.purgeGrants(now, 5)).toBe(1);
+      expect(await store.grants.purge(now, 5)).toBe(1);
       expect(await grantStored(e5)).toBe(false);
-      expect(await store.purgeGrants(now, 5)).toBe(0);
+      expect(await store.grants.purge(now, 5)).toBe(0);
       expect(await grantStored(later)).toBe(true);
-      expect(await store.purgeGrants(at(1000), 0)).toBe(0);
-      expect(await store.purgeGrants(at(1000), 100)).toBe(1);
-      expect(await store.listGrants({ app: A.id }, t0, 10)).toEqual([]);
-      expect(await store.listGrants({ app: B.id }, t0, 10)).toEqual([]);
+      expect(await store.grants.purge(at(1000), 0)).toBe(0);
+      expect(await store.grants.purge(at(1000), 100)).toBe(1);
+      expect(await store.grants.list({ app: A.id }, t0, 10)).toEqual([]);
+      expect(await store.grants.list({ app: B.id }, t0, 10)).toEqual([]);
     });
 
     it('purgeGrants with a backlog: batches add up; concurrent purges remove each grant once', async () => {
@@ -354,7 +353,7 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       const now = t0 + 2 * MINUTE - 1;
       const batches: number[] = [];
       for (;;) {
-        const n = await store.purgeGrants(now, 7);
+        const n = await store.grants.purge(now, 7);
         batches.push(n);
         if (n < 7) break;
       }
@@ -362,10 +361,10 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       expect(await grantStored(keep)).toBe(true);
 
       for (let i = 0; i < 30; i++) await createGrant(grant(a, u, { exp: t0 + MINUTE + i }));
-      const removed = await Promise.all(Array.from({ length: 6 }, () => store.purgeGrants(now, 10)));
+      const removed = await Promise.all(Array.from({ length: 6 }, () => store.grants.purge(now, 10)));
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
-      expect(removed.reduce((x, y) => x + y, 0) + (await store.purgeGrants(now, 100))).toBe(30);
-      expect(await store.listGrants({ user: u }, t0, 100)).toEqual([keep]);
+      expect(removed.reduce((x, y) => x + y, 0) + (await store.grants.purge(now, 100))).toBe(30);
+      expect(await store.grants.list({ user: u }, t0, 100)).toEqual([keep]);
     });
 
     it('grants: a record handed to or returned by the store is a copy', async () => {
@@ -376,39 +375,39 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
       g.scope.push('admin');
       g.session?.fill(0);
       g.exp += MINUTE;
-      const got = (await store.getGrant(original.id, t0)) as OzGrantRecord;
+      const got = (await store.grants.get(original.id, t0)) as OzGrantRecord;
       expect(got).toEqual(original);
       got.scope.push('admin');
       got.session?.fill(1);
-      const listed = await store.listGrants({ app: a.id }, t0, 10);
+      const listed = await store.grants.list({ app: a.id }, t0, 10);
       expect(listed).toEqual([original]);
       listed[0]?.scope.pop();
       listed[0]?.session?.fill(2);
-      expect(await store.getGrant(original.id, t0)).toEqual(original);
-      expect(await store.listGrants({ user: original.user }, t0, 10)).toEqual([original]);
+      expect(await store.grants.get(original.id, t0)).toEqual(original);
+      expect(await store.grants.list({ user: original.user }, t0, 10)).toEqual([original]);
     });
 
     // ---- Hawk nonces -------------------------------------------------------
 
     it('useNonce: true once, false while unexpired, true again from expiresAt on', async () => {
       const [c, n] = ['com.example.mymylet', 'j4h3g2'];
-      expect(await store.useNonce(c, n, t0, t0 + MINUTE)).toBe(true);
-      expect(await store.useNonce(c, n, t0, t0 + MINUTE)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + MINUTE - 1, t0 + 2 * MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0, t0 + MINUTE)).toBe(true);
+      expect(await store.nonces.use(c, n, t0, t0 + MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + MINUTE - 1, t0 + 2 * MINUTE)).toBe(false);
       // now == expiresAt: the record is dead, the pair is accepted again and lives to the new expiresAt.
-      expect(await store.useNonce(c, n, t0 + MINUTE, t0 + 3 * MINUTE)).toBe(true);
-      expect(await store.useNonce(c, n, t0 + MINUTE, t0 + 3 * MINUTE)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + 3 * MINUTE - 1, t0 + 4 * MINUTE)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + 3 * MINUTE + 1, t0 + 4 * MINUTE)).toBe(true);
+      expect(await store.nonces.use(c, n, t0 + MINUTE, t0 + 3 * MINUTE)).toBe(true);
+      expect(await store.nonces.use(c, n, t0 + MINUTE, t0 + 3 * MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + 3 * MINUTE - 1, t0 + 4 * MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + 3 * MINUTE + 1, t0 + 4 * MINUTE)).toBe(true);
     });
 
     it('useNonce: a refused use neither extends nor shortens the record', async () => {
       const [c, n] = ['app', 'nonce'];
-      expect(await store.useNonce(c, n, t0, t0 + 2 * MINUTE)).toBe(true);
-      expect(await store.useNonce(c, n, t0 + MINUTE, t0 + 10 * MINUTE)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + MINUTE, t0 + MINUTE + 1)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + MINUTE + 2, t0 + 10 * MINUTE)).toBe(false);
-      expect(await store.useNonce(c, n, t0 + 2 * MINUTE, t0 + 10 * MINUTE)).toBe(true);
+      expect(await store.nonces.use(c, n, t0, t0 + 2 * MINUTE)).toBe(true);
+      expect(await store.nonces.use(c, n, t0 + MINUTE, t0 + 10 * MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + MINUTE, t0 + MINUTE + 1)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + MINUTE + 2, t0 + 10 * MINUTE)).toBe(false);
+      expect(await store.nonces.use(c, n, t0 + 2 * MINUTE, t0 + 10 * MINUTE)).toBe(true);
     });
 
     it('useNonce: the pair is the key; other credentials, other nonces and look-alike pairs do not collide', async () => {
@@ -437,62 +436,62 @@ export function runOzStoreConformance(target: ConformanceTarget): void {
         [`${sealed}x`, 'n'],
         [sealed, randomBytes(48).toString('base64')],
       ];
-      for (const [c, n] of pairs) expect(await store.useNonce(c, n, t0, exp), `${c} ${n}`).toBe(true);
-      for (const [c, n] of pairs) expect(await store.useNonce(c, n, t0, exp), `${c} ${n}`).toBe(false);
+      for (const [c, n] of pairs) expect(await store.nonces.use(c, n, t0, exp), `${c} ${n}`).toBe(true);
+      for (const [c, n] of pairs) expect(await store.nonces.use(c, n, t0, exp), `${c} ${n}`).toBe(false);
     });
 
     it('race: 50 concurrent useNonce calls with one pair: exactly one is true, also once the pair expired', async () => {
       const [c, n] = ['raced', randomBytes(6).toString('base64url')];
-      const first = await Promise.all(Array.from({ length: 50 }, () => store.useNonce(c, n, t0, t0 + MINUTE)));
+      const first = await Promise.all(Array.from({ length: 50 }, () => store.nonces.use(c, n, t0, t0 + MINUTE)));
       expect(first.filter((r) => r)).toHaveLength(1);
       // Expired but not purged: of 50 concurrent reuses one wins again.
       const again = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.useNonce(c, n, t0 + MINUTE + (i % 3), t0 + 2 * MINUTE)),
+        Array.from({ length: 50 }, (_, i) => store.nonces.use(c, n, t0 + MINUTE + (i % 3), t0 + 2 * MINUTE)),
       );
       expect(again.filter((r) => r)).toHaveLength(1);
       // 50 concurrent calls with distinct nonces all succeed.
       const distinct = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.useNonce(c, `${n}-${i}`, t0, t0 + MINUTE)),
+        Array.from({ length: 50 }, (_, i) => store.nonces.use(c, `${n}-${i}`, t0, t0 + MINUTE)),
       );
       expect(distinct.every((r) => r)).toBe(true);
     });
 
     it('purgeNonces: only expired, at most `limit` per call; a purged pair is accepted again', async () => {
-      for (let i = 0; i < 10; i++) expect(await store.useNonce('c', `old${i}`, t0, t0 + MINUTE + i)).toBe(true);
-      for (let i = 0; i < 3; i++) expect(await store.useNonce('c', `new${i}`, t0, t0 + 10 * MINUTE)).toBe(true);
+      for (let i = 0; i < 10; i++) expect(await store.nonces.use('c', `old${i}`, t0, t0 + MINUTE + i)).toBe(true);
+      for (let i = 0; i < 3; i++) expect(await store.nonces.use('c', `new${i}`, t0, t0 + 10 * MINUTE)).toBe(true);
 
-      expect(await store.purgeNonces(t0, 100)).toBe(0);
-      expect(await store.purgeNonces(t0 + MINUTE - 1, 100)).toBe(0);
+      expect(await store.nonces.purge(t0, 100)).toBe(0);
+      expect(await store.nonces.purge(t0 + MINUTE - 1, 100)).toBe(0);
       const now = t0 + MINUTE + 9;
-      expect(await store.purgeNonces(now, 0)).toBe(0);
-      expect(await store.purgeNonces(now, 4)).toBe(4);
-      expect(await store.purgeNonces(now, 4)).toBe(4);
-      expect(await store.purgeNonces(now, 4)).toBe(2);
-      expect(await store.purgeNonces(now, 4)).toBe(0);
+      expect(await store.nonces.purge(now, 0)).toBe(0);
+      expect(await store.nonces.purge(now, 4)).toBe(4);
+      expect(await store.nonces.purge(now, 4)).toBe(4);
+      expect(await store.nonces.purge(now, 4)).toBe(2);
+      expect(await store.nonces.purge(now, 4)).toBe(0);
       // The live ones stayed and are still refused; the purged ones are accepted again.
-      for (let i = 0; i < 3; i++) expect(await store.useNonce('c', `new${i}`, now, now + MINUTE)).toBe(false);
-      for (let i = 0; i < 10; i++) expect(await store.useNonce('c', `old${i}`, now, now + MINUTE)).toBe(true);
-      for (let i = 0; i < 10; i++) expect(await store.useNonce('c', `old${i}`, now, now + MINUTE)).toBe(false);
+      for (let i = 0; i < 3; i++) expect(await store.nonces.use('c', `new${i}`, now, now + MINUTE)).toBe(false);
+      for (let i = 0; i < 10; i++) expect(await store.nonces.use('c', `old${i}`, now, now + MINUTE)).toBe(true);
+      for (let i = 0; i < 10; i++) expect(await store.nonces.use('c', `old${i}`, now, now + MINUTE)).toBe(false);
     });
 
     it('purgeNonces: a pair reused after it expired lives to its new expiry, and the purge respects it', async () => {
-      expect(await store.useNonce('c', 'n', t0, t0 + MINUTE)).toBe(true);
-      expect(await store.useNonce('c', 'n', t0 + MINUTE, t0 + 5 * MINUTE)).toBe(true);
-      expect(await store.purgeNonces(t0 + 2 * MINUTE, 100)).toBe(0);
-      expect(await store.useNonce('c', 'n', t0 + 2 * MINUTE, t0 + 6 * MINUTE)).toBe(false);
-      expect(await store.purgeNonces(t0 + 5 * MINUTE, 100)).toBe(1);
-      expect(await store.purgeNonces(t0 + 5 * MINUTE, 100)).toBe(0);
-      expect(await store.useNonce('c', 'n', t0 + 5 * MINUTE, t0 + 6 * MINUTE)).toBe(true);
+      expect(await store.nonces.use('c', 'n', t0, t0 + MINUTE)).toBe(true);
+      expect(await store.nonces.use('c', 'n', t0 + MINUTE, t0 + 5 * MINUTE)).toBe(true);
+      expect(await store.nonces.purge(t0 + 2 * MINUTE, 100)).toBe(0);
+      expect(await store.nonces.use('c', 'n', t0 + 2 * MINUTE, t0 + 6 * MINUTE)).toBe(false);
+      expect(await store.nonces.purge(t0 + 5 * MINUTE, 100)).toBe(1);
+      expect(await store.nonces.purge(t0 + 5 * MINUTE, 100)).toBe(0);
+      expect(await store.nonces.use('c', 'n', t0 + 5 * MINUTE, t0 + 6 * MINUTE)).toBe(true);
     });
 
     it('purgeNonces with a backlog: concurrent purges remove each nonce once', async () => {
-      for (let i = 0; i < 30; i++) expect(await store.useNonce(`c${i % 3}`, `n${i}`, t0, t0 + MINUTE + i)).toBe(true);
-      expect(await store.useNonce('c0', 'keep', t0, t0 + 2 * MINUTE)).toBe(true);
+      for (let i = 0; i < 30; i++) expect(await store.nonces.use(`c${i % 3}`, `n${i}`, t0, t0 + MINUTE + i)).toBe(true);
+      expect(await store.nonces.use('c0', 'keep', t0, t0 + 2 * MINUTE)).toBe(true);
       const now = t0 + 2 * MINUTE - 1;
-      const removed = await Promise.all(Array.from({ length: 6 }, () => store.purgeNonces(now, 10)));
+      const removed = await Promise.all(Array.from({ length: 6 }, () => store.nonces.purge(now, 10)));
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
-      expect(removed.reduce((x, y) => x + y, 0) + (await store.purgeNonces(now, 100))).toBe(30);
-      expect(await store.useNonce('c0', 'keep', now, now + MINUTE)).toBe(false);
+      expect(removed.reduce((x, y) => x + y, 0) + (await store.nonces.purge(now, 100))).toBe(30);
+      expect(await store.nonces.use('c0', 'keep', now, now + MINUTE)).toBe(false);
     });
   });
 }

@@ -41,27 +41,27 @@ export function runPairConformance(target: PairTarget): void {
     });
 
     it('200 uses of a uses:5 ticket raced from both give exactly 5', async () => {
-      await a.putTenant({ name: 't', settings: withDefaults({}), createdAt: t0 });
+      await a.tenants.put({ name: 't', settings: withDefaults({}), createdAt: t0 });
       const t = ticketRecord('t', t0, { usesLeft: 5, payload: Buffer.from('raced') });
-      expect(await a.createTicket(t, 0, t0)).toBe('created');
+      expect(await a.tickets.create(t, 0, t0)).toBe('created');
       const results = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).useTicket('t', t.id, t0)),
+        Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).tickets.use('t', t.id, t0)),
       );
       const ok = results.filter((r) => r !== null);
       expect(ok.map((r) => r.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
       for (const r of ok) expect(r.payload).toEqual(Buffer.from('raced'));
-      expect(await a.countTickets('t')).toBe(0);
-      expect(await b.peekTicket('t', t.id, t0)).toBeNull();
+      expect(await a.tickets.count('t')).toBe(0);
+      expect(await b.tickets.peek('t', t.id, t0)).toBeNull();
     });
 
     it('50 creates against ticketMax 10 raced from both leave exactly 10', async () => {
-      await b.putTenant({ name: 't', settings: withDefaults({ ticketMax: 10 }), createdAt: t0 });
+      await b.tenants.put({ name: 't', settings: withDefaults({ ticketMax: 10 }), createdAt: t0 });
       const tickets = Array.from({ length: 50 }, () => ticketRecord('t', t0));
-      const results = await Promise.all(tickets.map((t, i) => (i % 2 ? a : b).createTicket(t, 10, t0)));
+      const results = await Promise.all(tickets.map((t, i) => (i % 2 ? a : b).tickets.create(t, 10, t0)));
       expect(results.filter((r) => r === 'created')).toHaveLength(10);
-      expect(await a.countTickets('t')).toBe(10);
-      expect(await b.countTickets('t')).toBe(10);
-      const alive = await Promise.all(tickets.map((t) => b.peekTicket('t', t.id, t0)));
+      expect(await a.tickets.count('t')).toBe(10);
+      expect(await b.tickets.count('t')).toBe(10);
+      const alive = await Promise.all(tickets.map((t) => b.tickets.peek('t', t.id, t0)));
       expect(alive.filter((x) => x !== null)).toHaveLength(10);
     });
 
@@ -69,7 +69,7 @@ export function runPairConformance(target: PairTarget): void {
       const pairs = Array.from({ length: 50 }, (_, i) => [`app${i % 5}`, randomBytes(6).toString('base64url')]);
       const results = await Promise.all(
         pairs.flatMap(([c, n]) =>
-          [a, b, b, a].map((store) => store.useNonce(c as string, n as string, t0, t0 + MINUTE)),
+          [a, b, b, a].map((store) => store.nonces.use(c as string, n as string, t0, t0 + MINUTE)),
         ),
       );
       for (let i = 0; i < pairs.length; i++) {
@@ -78,7 +78,7 @@ export function runPairConformance(target: PairTarget): void {
       // Once expired (by the callers' clock; records may still be there), each is accepted exactly once again.
       const again = await Promise.all(
         pairs.flatMap(([c, n]) =>
-          [b, a, a, b].map((store) => store.useNonce(c as string, n as string, t0 + MINUTE, t0 + 2 * MINUTE)),
+          [b, a, a, b].map((store) => store.nonces.use(c as string, n as string, t0 + MINUTE, t0 + 2 * MINUTE)),
         ),
       );
       for (let i = 0; i < pairs.length; i++) {

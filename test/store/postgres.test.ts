@@ -14,10 +14,9 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { openStore } from '../../src/store/open.js';
-import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { LATEST_VERSION, migrations } from '../../src/store/postgres/migrations.js';
-import type { ProfileRecord } from '../../src/store/profile-types.js';
+import type { OzAppRecord, OzGrantRecord, ProfileRecord } from '../../src/store/types.js';
 import { type Store, StoreUnavailableError, type TicketRecord } from '../../src/store/types.js';
 import { freshPostgres, serverUrl, withPostgresClient } from '../helpers/backends.js';
 import { freshTarget, runStoreConformance } from './conformance.js';
@@ -83,7 +82,7 @@ function definePostgresTests(base: string): void {
       // Both start at once: each migration is applied once, under the advisory lock.
       await Promise.all([a.migrate(), b.migrate(), a.migrate(), b.migrate()]);
       expect(await a.schemaVersion()).toBe(await b.schemaVersion());
-      await a.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+      await a.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: t0 });
     });
 
     afterAll(async () => {
@@ -102,48 +101,52 @@ function definePostgresTests(base: string): void {
     });
 
     it('50 creates against ticketMax 10 held by expired tickets, raced from two instances, leave exactly 10', async () => {
-      await a.putTenant({ name: 'race-reclaim', settings: withDefaults({ ticketMax: 10 }), createdAt: t0 });
+      await a.tenants.put({ name: 'race-reclaim', settings: withDefaults({ ticketMax: 10 }), createdAt: t0 });
       for (let i = 0; i < 10; i++) {
-        expect(await a.createTicket(ticket('race-reclaim', { expiresAt: t0 + 1000 + i }), 10, t0)).toBe('created');
+        expect(await a.tickets.create(ticket('race-reclaim', { expiresAt: t0 + 1000 + i }), 10, t0)).toBe('created');
       }
       const now = t0 + 2000;
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).createTicket(ticket('race-reclaim'), 10, now)),
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).tickets.create(ticket('race-reclaim'), 10, now)),
       );
       expect(results.filter((r) => r === 'created')).toHaveLength(10);
-      expect(await b.countTickets('race-reclaim')).toBe(10);
+      expect(await b.tickets.count('race-reclaim')).toBe(10);
     });
 
     it('two concurrent purgers remove each expired ticket once and keep the counters right', async () => {
       const tenants = ['purge-x', 'purge-y', 'purge-z'];
-      for (const name of tenants) await a.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
+      for (const name of tenants) await a.tenants.put({ name, settings: withDefaults({}), createdAt: t0 });
       const expired = 300;
       await Promise.all(
         Array.from({ length: expired }, (_, i) =>
-          (i % 2 ? a : b).createTicket(ticket(tenants[i % 3] ?? 'purge-x', { expiresAt: t0 + 1000 + (i % 17) }), 0, t0),
+          (i % 2 ? a : b).tickets.create(
+            ticket(tenants[i % 3] ?? 'purge-x', { expiresAt: t0 + 1000 + (i % 17) }),
+            0,
+            t0,
+          ),
         ),
       );
-      for (const name of tenants) await a.createTicket(ticket(name), 0, t0);
+      for (const name of tenants) await a.tickets.create(ticket(name), 0, t0);
       const now = t0 + 5000;
 
       const purger = async (store: Store): Promise<number> => {
         let total = 0;
         for (;;) {
-          const n = (await store.purgeTickets(now, 7)).removed;
+          const n = (await store.tickets.purge(now, 7)).removed;
           total += n;
           if (n === 0) return total;
         }
       };
       const removed = await Promise.all([purger(a), purger(b), purger(a), purger(b)]);
       expect(removed.reduce((x, y) => x + y, 0)).toBe(expired);
-      for (const name of tenants) expect(await b.countTickets(name)).toBe(1);
-      expect((await a.purgeTickets(now, 1000)).removed).toBe(0);
+      for (const name of tenants) expect(await b.tickets.count(name)).toBe(1);
+      expect((await a.tickets.purge(now, 1000)).removed).toBe(0);
     });
 
     it('a mixed load from two instances keeps every count equal to the rows stored and the limit exact', async () => {
       const tenants = ['mix-limited', 'mix-free'];
-      await a.putTenant({ name: 'mix-limited', settings: withDefaults({ ticketMax: 40 }), createdAt: t0 });
-      await a.putTenant({ name: 'mix-free', settings: withDefaults({}), createdAt: t0 });
+      await a.tenants.put({ name: 'mix-limited', settings: withDefaults({ ticketMax: 40 }), createdAt: t0 });
+      await a.tenants.put({ name: 'mix-free', settings: withDefaults({}), createdAt: t0 });
       const made: TicketRecord[] = [];
       const ops: Promise<unknown>[] = [];
       let over = false;
@@ -157,22 +160,22 @@ function definePostgresTests(base: string): void {
           case 1: {
             const t = ticket(tenant, { usesLeft: 1 + (i % 3), expiresAt: i % 4 === 0 ? t0 + 300 : null });
             made.push(t);
-            ops.push(store.createTicket(t, tenant === 'mix-limited' ? 40 : 0, now));
+            ops.push(store.tickets.create(t, tenant === 'mix-limited' ? 40 : 0, now));
             break;
           }
           case 2:
           case 3:
-            if (pick) ops.push(store.useTicket(pick.tenant, pick.id, now));
+            if (pick) ops.push(store.tickets.use(pick.tenant, pick.id, now));
             break;
           case 4:
-            if (pick) ops.push(store.deleteTicket(pick.tenant, pick.id, now));
+            if (pick) ops.push(store.tickets.delete(pick.tenant, pick.id, now));
             break;
           default:
-            ops.push(store.purgeTickets(now, 5));
+            ops.push(store.tickets.purge(now, 5));
         }
         if (i % 50 === 49) {
           await Promise.all(ops.splice(0));
-          if ((await a.countTickets('mix-limited')) > 40) over = true;
+          if ((await a.tickets.count('mix-limited')) > 40) over = true;
         }
       }
       await Promise.all(ops);
@@ -182,7 +185,7 @@ function definePostgresTests(base: string): void {
         const rows = await withClient((c) =>
           c.query(`SELECT count(*)::int AS n FROM "${schema}".tickets WHERE tenant = $1`, [name]),
         );
-        expect(await b.countTickets(name)).toBe(rows.rows[0].n);
+        expect(await b.tickets.count(name)).toBe(rows.rows[0].n);
       }
     });
 
@@ -190,15 +193,15 @@ function definePostgresTests(base: string): void {
 
     it('60 recordLoginFailure calls raced from both add exactly 60; the lock is set once, at lockAfter', async () => {
       const p = profile('a', 'target');
-      expect(await a.createProfile(p)).toBe('created');
+      expect(await a.profiles.create(p)).toBe('created');
       const lockMs = 600_000;
       const results = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).recordLoginFailure(p.id, t0, 25, lockMs)),
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).profiles.recordLoginFailure(p.id, t0, 25, lockMs)),
       );
       const counts = results.map((r) => r?.failedLoginAttempts ?? 0).sort((x, y) => x - y);
       expect(counts).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       for (const r of results) expect(r?.lockedUntil).toBe((r?.failedLoginAttempts ?? 0) >= 25 ? t0 + lockMs : null);
-      expect(await b.getProfile(p.id)).toMatchObject({
+      expect(await b.profiles.get(p.id)).toMatchObject({
         failedLoginAttempts: 60,
         lastFailedLogin: t0,
         lockedUntil: t0 + lockMs,
@@ -209,50 +212,50 @@ function definePostgresTests(base: string): void {
       const rounds = await Promise.all(
         Array.from({ length: 20 }, async (_, n) => {
           const candidates = Array.from({ length: 6 }, (_, i) => profile('a', `racer${n}`, { email: `c${i}@x.org` }));
-          const results = await Promise.all(candidates.map((p, i) => (i % 2 ? a : b).createProfile(p)));
+          const results = await Promise.all(candidates.map((p, i) => (i % 2 ? a : b).profiles.create(p)));
           return { candidates, results };
         }),
       );
       for (const [n, { candidates, results }] of rounds.entries()) {
         expect(results.filter((r) => r === 'created')).toHaveLength(1);
         const winner = candidates[results.indexOf('created')];
-        expect(await a.getProfileByUsername('a', `racer${n}`)).toEqual(winner);
+        expect(await a.profiles.getByUsername('a', `racer${n}`)).toEqual(winner);
       }
       // 20 racers and the profile of the test before.
-      expect(await b.countProfiles('a')).toBe(21);
+      expect(await b.profiles.count('a')).toBe(21);
     });
 
     it('renames to one username raced from both: exactly one wins', async () => {
       const ps = [];
       for (let i = 0; i < 10; i++) {
         const p = profile('a', `renamer${i}`);
-        expect(await a.createProfile(p)).toBe('created');
+        expect(await a.profiles.create(p)).toBe('created');
         ps.push(p);
       }
       const results = await Promise.all(
-        ps.map((p, i) => (i % 2 ? a : b).updateProfile(p.id, { username: 'renamed' }, t0 + 1)),
+        ps.map((p, i) => (i % 2 ? a : b).profiles.update(p.id, { username: 'renamed' }, t0 + 1)),
       );
       expect(results.filter((r) => r === 'exists')).toHaveLength(9);
       const won = results.find((r) => r !== 'exists');
       expect(won).toMatchObject({ username: 'renamed', lastModified: t0 + 1 });
-      expect(await b.getProfileByUsername('a', 'renamed')).toEqual(won);
+      expect(await b.profiles.getByUsername('a', 'renamed')).toEqual(won);
     });
 
     it('putMetaIfAbsent raced from both: one value wins and every caller gets it', async () => {
       const values = Array.from({ length: 20 }, (_, i) => `v${i}`);
-      const results = await Promise.all(values.map((v, i) => (i % 2 ? a : b).putMetaIfAbsent('race', v)));
+      const results = await Promise.all(values.map((v, i) => (i % 2 ? a : b).meta.putIfAbsent('race', v)));
       const winner = results[0];
       expect(values).toContain(winner);
       expect(results).toEqual(values.map(() => winner));
-      expect(await b.getMeta('race')).toBe(winner);
+      expect(await b.meta.get('race')).toBe(winner);
     });
 
     it('deleteTenant racing ticket creates from the other instance leaves no ticket of the tenant behind', async () => {
       for (const max of [0, 1000]) {
         const tenant = `doomed-${max}`;
-        await a.putTenant({ name: tenant, settings: withDefaults({}), createdAt: t0 });
+        await a.tenants.put({ name: tenant, settings: withDefaults({}), createdAt: t0 });
         const creates = Array.from({ length: 40 }, (_, i) =>
-          (i % 2 ? a : b).createTicket(ticket(tenant), max, t0).catch(() => 'failed' as const),
+          (i % 2 ? a : b).tickets.create(ticket(tenant), max, t0).catch(() => 'failed' as const),
         );
         // Let some creates land first, then delete while the rest are in flight.
         await creates[5];
@@ -265,11 +268,11 @@ function definePostgresTests(base: string): void {
         );
         expect(left.rows[0].n).toBe(0);
         // A tenant of the same name starts from nothing, with right counters.
-        await b.putTenant({ name: tenant, settings: withDefaults({}), createdAt: t0 });
-        expect(await a.countTickets(tenant)).toBe(0);
-        expect(await a.createTicket(ticket(tenant), 1, t0)).toBe('created');
-        expect(await a.createTicket(ticket(tenant), 1, t0)).toBe('limit');
-        expect(await b.countTickets(tenant)).toBe(1);
+        await b.tenants.put({ name: tenant, settings: withDefaults({}), createdAt: t0 });
+        expect(await a.tickets.count(tenant)).toBe(0);
+        expect(await a.tickets.create(ticket(tenant), 1, t0)).toBe('created');
+        expect(await a.tickets.create(ticket(tenant), 1, t0)).toBe('limit');
+        expect(await b.tickets.count(tenant)).toBe(1);
       }
     });
 
@@ -277,41 +280,43 @@ function definePostgresTests(base: string): void {
 
     it('useNonce raced from both while both purge: each pair accepted once per life', async () => {
       const pairs = Array.from({ length: 50 }, (_, i) => [`c${i}`, 'n']);
-      for (const [c, n] of pairs) expect(await a.useNonce(c as string, n as string, t0, t0 + MINUTE)).toBe(true);
+      for (const [c, n] of pairs) expect(await a.nonces.use(c as string, n as string, t0, t0 + MINUTE)).toBe(true);
       const now = t0 + MINUTE;
       const [uses, purged] = await Promise.all([
         Promise.all(
-          pairs.flatMap(([c, n]) => [a, b].map((store) => store.useNonce(c as string, n as string, now, now + MINUTE))),
+          pairs.flatMap(([c, n]) =>
+            [a, b].map((store) => store.nonces.use(c as string, n as string, now, now + MINUTE)),
+          ),
         ),
-        Promise.all([a.purgeNonces(now, 20), b.purgeNonces(now, 20), a.purgeNonces(now, 20)]),
+        Promise.all([a.nonces.purge(now, 20), b.nonces.purge(now, 20), a.nonces.purge(now, 20)]),
       ]);
       for (let i = 0; i < pairs.length; i++) expect(uses.slice(2 * i, 2 * i + 2).filter((r) => r)).toHaveLength(1);
       // Whatever the purges took, every pair now lives to now + MINUTE.
       for (const n of purged) expect(n).toBeLessThanOrEqual(20);
-      expect(await b.purgeNonces(now, 1000)).toBe(0);
-      for (const [c, n] of pairs) expect(await b.useNonce(c as string, n as string, now, now + MINUTE)).toBe(false);
+      expect(await b.nonces.purge(now, 1000)).toBe(0);
+      for (const [c, n] of pairs) expect(await b.nonces.use(c as string, n as string, now, now + MINUTE)).toBe(false);
     });
 
     it('20 creates of one app id raced from both: exactly one is created', async () => {
       const candidates = Array.from({ length: 20 }, (_, i) => ({ ...app('a', 'raced'), createdOn: t0 + i }));
-      const results = await Promise.all(candidates.map((c, i) => (i % 2 ? a : b).createApp(c)));
+      const results = await Promise.all(candidates.map((c, i) => (i % 2 ? a : b).apps.create(c)));
       expect(results.filter((r) => r === 'created')).toHaveLength(1);
-      expect(await b.getApp('raced')).toEqual(candidates[results.indexOf('created')]);
+      expect(await b.apps.get('raced')).toEqual(candidates[results.indexOf('created')]);
     });
 
     it('deleteApp from one instance while the other creates grants: nothing of the app is listed after', async () => {
       const doomed = app('a', 'doomed');
-      expect(await a.createApp(doomed)).toBe('created');
+      expect(await a.apps.create(doomed)).toBe('created');
       const u = 'u'.repeat(24);
-      const creates = Array.from({ length: 30 }, (_, i) => b.createGrant(grant(doomed, u, { createdOn: t0 + i })));
+      const creates = Array.from({ length: 30 }, (_, i) => b.grants.create(grant(doomed, u, { createdOn: t0 + i })));
       await creates[3];
-      expect(await a.deleteApp(doomed.id)).toBe(true);
+      expect(await a.apps.delete(doomed.id)).toBe(true);
       await Promise.all(creates);
       // Grants that committed after the delete may remain (the core refuses a grant of an unknown
       // app); a second deleteApp takes them and finds no app.
-      await a.deleteApp(doomed.id);
-      expect(await b.listGrants({ app: doomed.id }, t0, 100)).toEqual([]);
-      expect(await b.getApp(doomed.id)).toBeNull();
+      await a.apps.delete(doomed.id);
+      expect(await b.grants.list({ app: doomed.id }, t0, 100)).toEqual([]);
+      expect(await b.apps.get(doomed.id)).toBeNull();
     });
   });
 
@@ -360,8 +365,8 @@ function definePostgresTests(base: string): void {
 
     it('nonces are stored as two SHA-256 digests: long, NUL-holding pairs fit the key', async () => {
       const long = `Fe26.2**${randomBytes(3000).toString('base64url')}`;
-      expect(await store.useNonce(long, `n\u0000${'x'.repeat(4000)}`, t0, t0 + MINUTE)).toBe(true);
-      expect(await store.useNonce(long, `n\u0000${'x'.repeat(4000)}`, t0, t0 + MINUTE)).toBe(false);
+      expect(await store.nonces.use(long, `n\u0000${'x'.repeat(4000)}`, t0, t0 + MINUTE)).toBe(true);
+      expect(await store.nonces.use(long, `n\u0000${'x'.repeat(4000)}`, t0, t0 + MINUTE)).toBe(false);
       const rows = await withClient((c) =>
         c.query<{ c: number; n: number }>(
           `SELECT length(credential_id) AS c, length(nonce) AS n FROM "${schema}".oz_nonces`,
@@ -371,19 +376,19 @@ function definePostgresTests(base: string): void {
     });
 
     it('deleteTenant removes the tenant’s apps with their grants, and nothing of other tenants', async () => {
-      for (const name of ['gone', 'kept']) await store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
+      for (const name of ['gone', 'kept']) await store.tenants.put({ name, settings: withDefaults({}), createdAt: t0 });
       const [g1, g2, k] = [app('gone', 'gone.one'), app('gone', 'gone.two'), app('kept', 'kept.one')];
-      for (const x of [g1, g2, k]) expect(await store.createApp(x)).toBe('created');
+      for (const x of [g1, g2, k]) expect(await store.apps.create(x)).toBe('created');
       const u = 'a'.repeat(24);
       const ofGone = [grant(g1, u), grant(g2, u, { createdOn: t0 + 1 })];
       const ofKept = grant(k, u, { createdOn: t0 + 2 });
-      for (const g of [...ofGone, ofKept]) await store.createGrant(g);
+      for (const g of [...ofGone, ofKept]) await store.grants.create(g);
 
       expect(await store.deleteTenant('gone')).toBe(true);
-      expect(await store.listApps('gone')).toEqual([]);
-      expect(await store.listApps(null)).toEqual([k]);
-      for (const g of ofGone) expect(await store.getGrant(g.id, t0)).toBeNull();
-      expect(await store.listGrants({ user: u }, t0, 10)).toEqual([ofKept]);
+      expect(await store.apps.list('gone')).toEqual([]);
+      expect(await store.apps.list(null)).toEqual([k]);
+      for (const g of ofGone) expect(await store.grants.get(g.id, t0)).toBeNull();
+      expect(await store.grants.list({ user: u }, t0, 10)).toEqual([ofKept]);
     });
   });
 
@@ -392,7 +397,7 @@ function definePostgresTests(base: string): void {
       const { store, schema } = openFresh();
       try {
         await store.migrate();
-        await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+        await store.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: t0 });
         const plain = profile('a', 'plain', { roles: ['ADMIN'], attributes: { firstName: 'Ada', n: [1, 2.5] } });
         const odd = profile('a', 'odd', {
           roles: ['nul\u0000role', '\uffff'],
@@ -404,9 +409,9 @@ function definePostgresTests(base: string): void {
           },
         });
         expect(Object.keys(odd.attributes)).toContain('__proto__');
-        for (const p of [plain, odd]) expect(await store.createProfile(p)).toBe('created');
-        for (const p of [plain, odd]) expect(await store.getProfile(p.id)).toEqual(p);
-        const listed = await store.listProfiles('a', 0, 10);
+        for (const p of [plain, odd]) expect(await store.profiles.create(p)).toBe('created');
+        for (const p of [plain, odd]) expect(await store.profiles.get(p.id)).toEqual(p);
+        const listed = await store.profiles.list('a', 0, 10);
         expect(listed).toEqual([odd, plain]);
 
         const token = {
@@ -418,8 +423,8 @@ function definePostgresTests(base: string): void {
           expiresOn: null,
           createdOn: t0,
         };
-        expect(await store.createAccessToken(token)).toBe('created');
-        expect(await store.getAccessToken(token.id)).toEqual(token);
+        expect(await store.accessTokens.create(token)).toBe('created');
+        expect(await store.accessTokens.get(token.id)).toEqual(token);
 
         // Plain values are plain jsonb, which SQL can query.
         const res = await withClient((c) =>
@@ -450,20 +455,20 @@ function definePostgresTests(base: string): void {
       });
       try {
         expect(await old.schemaVersion()).toBe(1);
-        await old.putTenant({ name: 'a', settings: withDefaults({}), createdAt: t0 });
+        await old.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: t0 });
         const t = ticket('a');
-        expect(await old.createTicket(t, 0, t0)).toBe('created');
+        expect(await old.tickets.create(t, 0, t0)).toBe('created');
 
         await Promise.all([store.migrate(), old.migrate()]);
         expect(await store.schemaVersion()).toBe(LATEST_VERSION);
-        expect(await store.peekTicket('a', t.id, t0)).not.toBeNull();
-        expect(await store.countTickets('a')).toBe(1);
+        expect(await store.tickets.peek('a', t.id, t0)).not.toBeNull();
+        expect(await store.tickets.count('a')).toBe(1);
         const p = profile('a', 'ada');
-        expect(await store.createProfile(p)).toBe('created');
-        expect(await old.getProfile(p.id)).toEqual(p);
+        expect(await store.profiles.create(p)).toBe('created');
+        expect(await old.profiles.get(p.id)).toEqual(p);
         expect(await store.deleteTenant('a')).toBe(true);
-        expect(await store.peekTicket('a', t.id, t0)).toBeNull();
-        expect(await store.getProfile(p.id)).toBeNull();
+        expect(await store.tickets.peek('a', t.id, t0)).toBeNull();
+        expect(await store.profiles.get(p.id)).toBeNull();
       } finally {
         await old.close();
         await target.destroy(store);
@@ -484,15 +489,15 @@ function definePostgresTests(base: string): void {
       });
       try {
         expect(await upgraded.schemaVersion()).toBe(2);
-        await upgraded.putTenant({ name: 't', settings: withDefaults({}), createdAt: t0 });
+        await upgraded.tenants.put({ name: 't', settings: withDefaults({}), createdAt: t0 });
         await upgraded.migrate();
         expect(await upgraded.schemaVersion()).toBe(LATEST_VERSION);
-        expect(await upgraded.getTenant('t')).not.toBeNull();
+        expect(await upgraded.tenants.get('t')).not.toBeNull();
         const x = app('t', 'x');
-        expect(await upgraded.createApp(x)).toBe('created');
-        expect(await upgraded.useNonce('x', 'n', t0, t0 + MINUTE)).toBe(true);
+        expect(await upgraded.apps.create(x)).toBe('created');
+        expect(await upgraded.nonces.use('x', 'n', t0, t0 + MINUTE)).toBe(true);
         expect(await upgraded.deleteTenant('t')).toBe(true);
-        expect(await upgraded.getApp('x')).toBeNull();
+        expect(await upgraded.apps.get('x')).toBeNull();
       } finally {
         await target.destroy(upgraded);
       }
@@ -527,7 +532,7 @@ function definePostgresTests(base: string): void {
       const store = new PostgresStore(url.toString());
       try {
         await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-        await expect(store.useTicket('default', randomBytes(32), Date.now())).rejects.toBeInstanceOf(
+        await expect(store.tickets.use('default', randomBytes(32), Date.now())).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
         await expect(store.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -542,15 +547,15 @@ function definePostgresTests(base: string): void {
       stores.push(victim);
 
       await victim.migrate();
-      await victim.putTenant({ name: 'a', settings: withDefaults({}), createdAt: Date.now() });
+      await victim.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: Date.now() });
       const t = plainTicket('a', 3);
-      expect(await victim.createTicket(t, 0, Date.now())).toBe('created');
+      expect(await victim.tickets.create(t, 0, Date.now())).toBe('created');
 
       await withClient(async (admin) => {
         // Hold the ticket row so that the store's use waits on the server, then kill its connection.
         await admin.query('BEGIN');
         await admin.query(`SELECT 1 FROM "${schema}".tickets WHERE id = $1 FOR UPDATE`, [t.id]);
-        const pending = victim.useTicket('a', t.id, Date.now());
+        const pending = victim.tickets.use('a', t.id, Date.now());
         pending.catch(() => {});
         await waitFor(async () => {
           const res = await admin.query(
@@ -567,7 +572,7 @@ function definePostgresTests(base: string): void {
       });
 
       // The pool opens new connections by itself: the ticket is still there, with its 3 uses.
-      expect(await victim.useTicket('a', t.id, Date.now())).toEqual({ usesLeft: 2, payload: null });
+      expect(await victim.tickets.use('a', t.id, Date.now())).toEqual({ usesLeft: 2, payload: null });
       await victim.ping();
     });
 
@@ -585,30 +590,30 @@ function definePostgresTests(base: string): void {
       stores.push(target.track(store, fresh.cleanup));
       try {
         await store.migrate();
-        await store.putTenant({ name: 'a', settings: withDefaults({}), createdAt: Date.now() });
+        await store.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: Date.now() });
         const t = plainTicket('a', 10);
-        expect(await store.createTicket(t, 0, Date.now())).toBe('created');
+        expect(await store.tickets.create(t, 0, Date.now())).toBe('created');
 
         // Stopped: open connections are cut and new ones refused.
         await proxy.stop();
         await waitFor(async () => idleErrors.length > 0);
-        await expect(store.useTicket('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.tickets.use('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
 
         // Back: the next calls work, without anyone touching the store.
         await proxy.resume();
-        expect(await store.useTicket('a', t.id, Date.now())).toEqual({ usesLeft: 9, payload: null });
+        expect(await store.tickets.use('a', t.id, Date.now())).toEqual({ usesLeft: 9, payload: null });
 
         // Hanging (the connection stays open, nothing comes back): the call fails after the query timeout.
         proxy.freeze();
         const started = Date.now();
-        await expect(store.useTicket('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.tickets.use('a', t.id, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
         expect(Date.now() - started).toBeLessThan(5_000);
         proxy.thaw();
         await proxy.stop();
         await proxy.resume();
-        await waitFor(async () => (await store.peekTicket('a', t.id, Date.now()).catch(() => null)) !== null);
-        expect(await store.countTickets('a')).toBe(1);
+        await waitFor(async () => (await store.tickets.peek('a', t.id, Date.now()).catch(() => null)) !== null);
+        expect(await store.tickets.count('a')).toBe(1);
       } finally {
         await proxy.stop();
       }

@@ -14,14 +14,14 @@ import { withDefaults } from '../../src/core/tenant-settings.js';
 import type {
   AccessTokenRecord,
   LoginFailure,
-  LoginTicketRecord,
-  PersistentLoginRecord,
   ProfileRecord,
   ProfileStore,
-} from '../../src/store/profile-types.js';
-import type { Store, TicketRecord } from '../../src/store/types.js';
+  SessionRecord,
+  Store,
+  TicketRecord,
+} from '../../src/store/types.js';
 import type { ConformanceTarget } from './conformance.js';
-import { profileRecord, ticketRecord } from './records.js';
+import { profileRecord, sessionRecord, ticketRecord } from './records.js';
 
 const MINUTE = 60_000;
 
@@ -40,45 +40,31 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await target.destroy(store);
     });
 
-    const putTenant = (name: string) => store.putTenant({ name, settings: withDefaults({}), createdAt: t0 });
+    const putTenant = (name: string) => store.tenants.put({ name, settings: withDefaults({}), createdAt: t0 });
 
     const profile = (tenant: string, username: string, fields: Partial<ProfileRecord> = {}): ProfileRecord =>
       profileRecord(tenant, username, t0, fields);
 
     /** Creates the profile and checks that it was created. */
     const createProfile = async (p: ProfileRecord): Promise<ProfileRecord> => {
-      expect(await store.createProfile(p)).toBe('created');
+      expect(await store.profiles.create(p)).toBe('created');
       return p;
     };
 
-    const loginTicket = (p: ProfileRecord, fields: Partial<LoginTicketRecord> = {}): LoginTicketRecord => ({
-      id: randomBytes(32),
-      tenant: p.tenant,
-      profileId: p.id,
-      lastRequestTime: t0,
-      expiresAt: t0 + 15 * MINUTE,
-      ...fields,
-    });
+    /** A login ticket of the profile, live for 15 minutes. */
+    const loginTicket = (p: ProfileRecord, fields: Partial<SessionRecord> = {}): SessionRecord =>
+      sessionRecord('login', p, t0, fields);
 
-    const createLoginTicket = async (t: LoginTicketRecord): Promise<LoginTicketRecord> => {
-      await store.createLoginTicket(t);
+    /** A persistent login of the profile, with a token, live for an hour. */
+    const persistentLogin = (p: ProfileRecord, fields: Partial<SessionRecord> = {}): SessionRecord =>
+      sessionRecord('persistent', p, t0, { expiresAt: t0 + 60 * MINUTE, ...fields });
+
+    const createSession = async (t: SessionRecord): Promise<SessionRecord> => {
+      await store.sessions.create(t);
       return t;
     };
-
-    const persistentLogin = (p: ProfileRecord, fields: Partial<PersistentLoginRecord> = {}): PersistentLoginRecord => ({
-      id: randomBytes(32),
-      tenant: p.tenant,
-      profileId: p.id,
-      token: randomBytes(48),
-      timestamp: t0,
-      expiresAt: t0 + 60 * MINUTE,
-      ...fields,
-    });
-
-    const createPersistentLogin = async (l: PersistentLoginRecord): Promise<PersistentLoginRecord> => {
-      await store.createPersistentLogin(l);
-      return l;
-    };
+    const createLoginTicket = createSession;
+    const createPersistentLogin = createSession;
 
     const accessToken = (fields: Partial<AccessTokenRecord> = {}): AccessTokenRecord => {
       const id = randomBytes(32);
@@ -100,17 +86,17 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
     const opaqueTicket = (tenant: string): TicketRecord => ticketRecord(tenant, t0, { payload: Buffer.from('p') });
 
     /** Whether a session record is still stored, looked at from a time when it was alive. */
-    const ticketStored = async (t: LoginTicketRecord): Promise<boolean> =>
-      (await store.getLoginTicket(t.id, t.lastRequestTime)) !== null;
-    const loginStored = async (l: PersistentLoginRecord): Promise<boolean> =>
-      (await store.getPersistentLogin(l.id, l.timestamp)) !== null;
+    const sessionStored = async (t: SessionRecord): Promise<boolean> =>
+      (await store.sessions.get(t.kind, t.id, t.touchedAt)) !== null;
+    const ticketStored = sessionStored;
+    const loginStored = sessionStored;
 
     // ---- profiles ----------------------------------------------------------
 
     it('profiles: create, get by id and by username; every field round-trips', async () => {
       await putTenant('a');
-      expect(await store.getProfile(randomBytes(12).toString('hex'))).toBeNull();
-      expect(await store.getProfileByUsername('a', 'ada')).toBeNull();
+      expect(await store.profiles.get(randomBytes(12).toString('hex'))).toBeNull();
+      expect(await store.profiles.getByUsername('a', 'ada')).toBeNull();
 
       const ada = await createProfile(profile('a', 'ada'));
       const bare = await createProfile(
@@ -136,12 +122,12 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       );
 
       for (const p of [ada, bare, unicode]) {
-        expect(await store.getProfile(p.id)).toEqual(p);
-        expect(await store.getProfileByUsername('a', p.username)).toEqual(p);
+        expect(await store.profiles.get(p.id)).toEqual(p);
+        expect(await store.profiles.getByUsername('a', p.username)).toEqual(p);
       }
-      expect(await store.getProfileByUsername('b', 'ada')).toBeNull();
-      expect(await store.getProfileByUsername('a', 'ADA')).toBeNull();
-      expect(await store.countProfiles('a')).toBe(3);
+      expect(await store.profiles.getByUsername('b', 'ada')).toBeNull();
+      expect(await store.profiles.getByUsername('a', 'ADA')).toBeNull();
+      expect(await store.profiles.count('a')).toBe(3);
     });
 
     it('profiles: a record handed to or returned by the store is a copy', async () => {
@@ -152,11 +138,11 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       p.roles.push('ADMIN');
       (p.attributes as { firstName: string }).firstName = 'changed';
       p.username = 'changed';
-      const got = (await store.getProfile(p.id)) as ProfileRecord;
+      const got = (await store.profiles.get(p.id)) as ProfileRecord;
       expect(got).toEqual(original);
       got.roles.push('ADMIN');
       (got.attributes.nested as { list: unknown[] }).list.push('x');
-      expect(await store.getProfile(p.id)).toEqual(original);
+      expect(await store.profiles.get(p.id)).toEqual(original);
     });
 
     it('profiles: a username is unique per tenant; the same username is allowed in another tenant', async () => {
@@ -164,19 +150,19 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await putTenant('b');
       const first = await createProfile(profile('a', 'ada'));
       const again = profile('a', 'ada', { email: 'other@example.com' });
-      expect(await store.createProfile(again)).toBe('exists');
-      expect(await store.getProfile(again.id)).toBeNull();
-      expect(await store.getProfileByUsername('a', 'ada')).toEqual(first);
-      expect(await store.countProfiles('a')).toBe(1);
+      expect(await store.profiles.create(again)).toBe('exists');
+      expect(await store.profiles.get(again.id)).toBeNull();
+      expect(await store.profiles.getByUsername('a', 'ada')).toEqual(first);
+      expect(await store.profiles.count('a')).toBe(1);
 
       const inB = await createProfile(profile('b', 'ada'));
-      expect(await store.getProfileByUsername('b', 'ada')).toEqual(inB);
-      expect(await store.getProfileByUsername('a', 'ada')).toEqual(first);
+      expect(await store.profiles.getByUsername('b', 'ada')).toEqual(inB);
+      expect(await store.profiles.getByUsername('a', 'ada')).toEqual(first);
       // Usernames are compared exactly.
       await createProfile(profile('a', 'Ada'));
       await createProfile(profile('a', 'ada '));
-      expect(await store.countProfiles('a')).toBe(3);
-      expect(await store.countProfiles('b')).toBe(1);
+      expect(await store.profiles.count('a')).toBe(3);
+      expect(await store.profiles.count('b')).toBe(1);
     });
 
     it('race: 20 concurrent creates of one username in one tenant: exactly one is created', async () => {
@@ -184,24 +170,24 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await putTenant('b');
       const candidates = Array.from({ length: 20 }, (_, i) => profile('a', 'ada', { email: `ada${i}@example.com` }));
       const others = Array.from({ length: 5 }, () => profile('b', 'ada'));
-      const results = await Promise.all([...candidates, ...others].map((p) => store.createProfile(p)));
+      const results = await Promise.all([...candidates, ...others].map((p) => store.profiles.create(p)));
       const mine = results.slice(0, 20);
       expect(mine.filter((r) => r === 'created')).toHaveLength(1);
       expect(mine.filter((r) => r === 'exists')).toHaveLength(19);
       expect(results.slice(20).filter((r) => r === 'created')).toHaveLength(1);
 
       const winner = candidates[mine.indexOf('created')] as ProfileRecord;
-      expect(await store.getProfileByUsername('a', 'ada')).toEqual(winner);
-      for (const p of candidates) if (p !== winner) expect(await store.getProfile(p.id)).toBeNull();
-      expect(await store.countProfiles('a')).toBe(1);
-      expect(await store.countProfiles('b')).toBe(1);
+      expect(await store.profiles.getByUsername('a', 'ada')).toEqual(winner);
+      for (const p of candidates) if (p !== winner) expect(await store.profiles.get(p.id)).toBeNull();
+      expect(await store.profiles.count('a')).toBe(1);
+      expect(await store.profiles.count('b')).toBe(1);
     });
 
     it('listProfiles: one tenant, ordered by username, with offset and limit; countProfiles', async () => {
       await putTenant('a');
       await putTenant('b');
-      expect(await store.listProfiles('a', 0, 10)).toEqual([]);
-      expect(await store.countProfiles('a')).toBe(0);
+      expect(await store.profiles.list('a', 0, 10)).toEqual([]);
+      expect(await store.profiles.count('a')).toBe(0);
       const names = ['mallory', 'alice', 'carol', 'Bob', 'bob', 'dave', 'alice2', 'zed'];
       const byName = new Map<string, ProfileRecord>();
       for (const n of names) byName.set(n, await createProfile(profile('a', n)));
@@ -210,19 +196,19 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
 
       const sorted = [...names].sort(); // ASCII: upper case first, as a binary collation orders them
       expect(sorted[0]).toBe('Bob');
-      const all = await store.listProfiles('a', 0, 100);
+      const all = await store.profiles.list('a', 0, 100);
       expect(all.map((p) => p.username)).toEqual(sorted);
       expect(all).toEqual(sorted.map((n) => byName.get(n)));
-      expect((await store.listProfiles('a', 0, 3)).map((p) => p.username)).toEqual(sorted.slice(0, 3));
-      expect((await store.listProfiles('a', 3, 3)).map((p) => p.username)).toEqual(sorted.slice(3, 6));
-      expect((await store.listProfiles('a', 6, 3)).map((p) => p.username)).toEqual(sorted.slice(6));
-      expect(await store.listProfiles('a', 8, 3)).toEqual([]);
-      expect(await store.listProfiles('a', 0, 0)).toEqual([]);
-      expect((await store.listProfiles('b', 0, 10)).map((p) => p.username)).toEqual(['aaron', 'carol']);
-      expect(await store.listProfiles('c', 0, 10)).toEqual([]);
-      expect(await store.countProfiles('a')).toBe(names.length);
-      expect(await store.countProfiles('b')).toBe(2);
-      expect(await store.countProfiles('c')).toBe(0);
+      expect((await store.profiles.list('a', 0, 3)).map((p) => p.username)).toEqual(sorted.slice(0, 3));
+      expect((await store.profiles.list('a', 3, 3)).map((p) => p.username)).toEqual(sorted.slice(3, 6));
+      expect((await store.profiles.list('a', 6, 3)).map((p) => p.username)).toEqual(sorted.slice(6));
+      expect(await store.profiles.list('a', 8, 3)).toEqual([]);
+      expect(await store.profiles.list('a', 0, 0)).toEqual([]);
+      expect((await store.profiles.list('b', 0, 10)).map((p) => p.username)).toEqual(['aaron', 'carol']);
+      expect(await store.profiles.list('c', 0, 10)).toEqual([]);
+      expect(await store.profiles.count('a')).toBe(names.length);
+      expect(await store.profiles.count('b')).toBe(2);
+      expect(await store.profiles.count('c')).toBe(0);
     });
 
     it('updateProfile applies the patch, keeps absent fields and sets lastModified', async () => {
@@ -231,10 +217,10 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
         profile('a', 'ada', { failedLoginAttempts: 3, lastFailedLogin: t0 - 1, lockedUntil: null }),
       );
       const now = t0 + MINUTE;
-      const updated = await store.updateProfile(p.id, { email: 'new@example.com', roles: ['ADMIN'] }, now);
+      const updated = await store.profiles.update(p.id, { email: 'new@example.com', roles: ['ADMIN'] }, now);
       const expected = { ...p, email: 'new@example.com', roles: ['ADMIN'], lastModified: now };
       expect(updated).toEqual(expected);
-      expect(await store.getProfile(p.id)).toEqual(expected);
+      expect(await store.profiles.get(p.id)).toEqual(expected);
 
       const full = {
         email: 'x@example.com',
@@ -246,22 +232,22 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       };
       const later = now + MINUTE;
       const expected2 = { ...expected, ...full, lastModified: later };
-      expect(await store.updateProfile(p.id, full, later)).toEqual(expected2);
-      expect(await store.getProfile(p.id)).toEqual(expected2);
+      expect(await store.profiles.update(p.id, full, later)).toEqual(expected2);
+      expect(await store.profiles.get(p.id)).toEqual(expected2);
 
       // An empty patch still marks the profile modified; a patch with undefined values changes nothing else.
-      expect(await store.updateProfile(p.id, {}, later + 1)).toEqual({ ...expected2, lastModified: later + 1 });
-      expect(await store.updateProfile(p.id, { email: undefined, username: undefined }, later + 2)).toEqual({
+      expect(await store.profiles.update(p.id, {}, later + 1)).toEqual({ ...expected2, lastModified: later + 1 });
+      expect(await store.profiles.update(p.id, { email: undefined, username: undefined }, later + 2)).toEqual({
         ...expected2,
         lastModified: later + 2,
       });
       // The counters and identity are not patchable.
       const sneaky = { failedLoginAttempts: 0, id: 'x', tenant: 'b', createdOn: 0 } as unknown as Parameters<
-        ProfileStore['updateProfile']
+        ProfileStore['update']
       >[1];
-      expect(await store.updateProfile(p.id, sneaky, later + 3)).toEqual({ ...expected2, lastModified: later + 3 });
+      expect(await store.profiles.update(p.id, sneaky, later + 3)).toEqual({ ...expected2, lastModified: later + 3 });
 
-      expect(await store.updateProfile(randomBytes(12).toString('hex'), { email: 'y' }, now)).toBeNull();
+      expect(await store.profiles.update(randomBytes(12).toString('hex'), { email: 'y' }, now)).toBeNull();
     });
 
     it('updateProfile renames: a taken username gives `exists` and changes nothing; the old name is freed', async () => {
@@ -272,38 +258,40 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await createProfile(profile('b', 'carol'));
       const now = t0 + MINUTE;
 
-      expect(await store.updateProfile(ada.id, { username: 'bob', email: 'changed@example.com' }, now)).toBe('exists');
-      expect(await store.getProfile(ada.id)).toEqual(ada);
-      expect(await store.getProfileByUsername('a', 'bob')).toEqual(bob);
+      expect(await store.profiles.update(ada.id, { username: 'bob', email: 'changed@example.com' }, now)).toBe(
+        'exists',
+      );
+      expect(await store.profiles.get(ada.id)).toEqual(ada);
+      expect(await store.profiles.getByUsername('a', 'bob')).toEqual(bob);
 
       // Renaming to its own name is no conflict.
-      expect(await store.updateProfile(ada.id, { username: 'ada' }, now)).toEqual({ ...ada, lastModified: now });
+      expect(await store.profiles.update(ada.id, { username: 'ada' }, now)).toEqual({ ...ada, lastModified: now });
 
       // A name taken only in another tenant is free here.
-      const renamed = await store.updateProfile(ada.id, { username: 'carol' }, now + 1);
+      const renamed = await store.profiles.update(ada.id, { username: 'carol' }, now + 1);
       expect(renamed).toEqual({ ...ada, username: 'carol', lastModified: now + 1 });
-      expect(await store.getProfileByUsername('a', 'carol')).toEqual(renamed);
-      expect(await store.getProfileByUsername('a', 'ada')).toBeNull();
-      expect(await store.getProfileByUsername('b', 'carol')).not.toBeNull();
+      expect(await store.profiles.getByUsername('a', 'carol')).toEqual(renamed);
+      expect(await store.profiles.getByUsername('a', 'ada')).toBeNull();
+      expect(await store.profiles.getByUsername('b', 'carol')).not.toBeNull();
 
       // The old name can be taken again, by a create or by a rename.
       const newAda = await createProfile(profile('a', 'ada'));
-      expect(await store.updateProfile(newAda.id, { username: 'ada2' }, now + 2)).toMatchObject({ username: 'ada2' });
-      expect(await store.updateProfile(bob.id, { username: 'ada' }, now + 3)).toMatchObject({ username: 'ada' });
-      expect((await store.listProfiles('a', 0, 10)).map((p) => p.username)).toEqual(['ada', 'ada2', 'carol']);
-      expect(await store.countProfiles('a')).toBe(3);
+      expect(await store.profiles.update(newAda.id, { username: 'ada2' }, now + 2)).toMatchObject({ username: 'ada2' });
+      expect(await store.profiles.update(bob.id, { username: 'ada' }, now + 3)).toMatchObject({ username: 'ada' });
+      expect((await store.profiles.list('a', 0, 10)).map((p) => p.username)).toEqual(['ada', 'ada2', 'carol']);
+      expect(await store.profiles.count('a')).toBe(3);
     });
 
     it('race: concurrent renames to one free username: exactly one wins', async () => {
       await putTenant('a');
       const ps: ProfileRecord[] = [];
       for (let i = 0; i < 10; i++) ps.push(await createProfile(profile('a', `user${i}`)));
-      const results = await Promise.all(ps.map((p) => store.updateProfile(p.id, { username: 'wanted' }, t0 + 1)));
+      const results = await Promise.all(ps.map((p) => store.profiles.update(p.id, { username: 'wanted' }, t0 + 1)));
       const won = results.filter((r) => r !== 'exists');
       expect(won).toHaveLength(1);
       expect(results.filter((r) => r === 'exists')).toHaveLength(9);
-      expect(await store.getProfileByUsername('a', 'wanted')).toEqual(won[0]);
-      expect(await store.countProfiles('a')).toBe(10);
+      expect(await store.profiles.getByUsername('a', 'wanted')).toEqual(won[0]);
+      expect(await store.profiles.count('a')).toBe(10);
     });
 
     it('deleteProfile removes the profile with its login tickets and persistent logins', async () => {
@@ -315,26 +303,24 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       const bobTicket = await createLoginTicket(loginTicket(bob));
       const bobLogin = await createPersistentLogin(persistentLogin(bob));
 
-      expect(await store.deleteProfile(ada.id)).toBe(true);
-      expect(await store.getProfile(ada.id)).toBeNull();
-      expect(await store.getProfileByUsername('a', 'ada')).toBeNull();
+      expect(await store.profiles.delete(ada.id)).toBe(true);
+      expect(await store.profiles.get(ada.id)).toBeNull();
+      expect(await store.profiles.getByUsername('a', 'ada')).toBeNull();
       for (const t of adaTickets) expect(await ticketStored(t)).toBe(false);
       for (const l of adaLogins) expect(await loginStored(l)).toBe(false);
-      expect(await store.deleteLoginTicketsOfProfile(ada.id)).toBe(0);
-      expect(await store.deletePersistentLoginsOfProfile(ada.id)).toBe(0);
+      expect(await store.sessions.deleteOfProfile(ada.id)).toBe(0);
 
-      expect(await store.getProfile(bob.id)).toEqual(bob);
+      expect(await store.profiles.get(bob.id)).toEqual(bob);
       expect(await ticketStored(bobTicket)).toBe(true);
       expect(await loginStored(bobLogin)).toBe(true);
-      expect(await store.countProfiles('a')).toBe(1);
+      expect(await store.profiles.count('a')).toBe(1);
 
-      expect(await store.deleteProfile(ada.id)).toBe(false);
-      expect(await store.deleteProfile(randomBytes(12).toString('hex'))).toBe(false);
+      expect(await store.profiles.delete(ada.id)).toBe(false);
+      expect(await store.profiles.delete(randomBytes(12).toString('hex'))).toBe(false);
       // The username is free again.
       await createProfile(profile('a', 'ada'));
       // Nothing of the deleted profile is left for the purge either.
-      expect(await store.purgeLoginTickets(t0 + 1000 * MINUTE, 100)).toBe(1);
-      expect(await store.purgePersistentLogins(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect(await store.sessions.purge(t0 + 1000 * MINUTE, 100)).toBe(2);
     });
 
     // ---- lockout counters --------------------------------------------------
@@ -344,12 +330,12 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       const p = await createProfile(profile('a', 'ada'));
       const lockMs = 10 * MINUTE;
       for (let i = 1; i <= 2; i++) {
-        expect(await store.recordLoginFailure(p.id, t0 + i, 3, lockMs)).toEqual({
+        expect(await store.profiles.recordLoginFailure(p.id, t0 + i, 3, lockMs)).toEqual({
           failedLoginAttempts: i,
           lockedUntil: null,
         });
       }
-      expect(await store.getProfile(p.id)).toMatchObject({
+      expect(await store.profiles.get(p.id)).toMatchObject({
         failedLoginAttempts: 2,
         lastFailedLogin: t0 + 2,
         lockedUntil: null,
@@ -357,17 +343,20 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       });
       // The third reaches lockAfter: locked until now + lockMs.
       const lockedUntil = t0 + 3 + lockMs;
-      expect(await store.recordLoginFailure(p.id, t0 + 3, 3, lockMs)).toEqual({ failedLoginAttempts: 3, lockedUntil });
+      expect(await store.profiles.recordLoginFailure(p.id, t0 + 3, 3, lockMs)).toEqual({
+        failedLoginAttempts: 3,
+        lockedUntil,
+      });
       // While locked, failures still count but the lock stays where it is.
-      expect(await store.recordLoginFailure(p.id, t0 + MINUTE, 3, lockMs)).toEqual({
+      expect(await store.profiles.recordLoginFailure(p.id, t0 + MINUTE, 3, lockMs)).toEqual({
         failedLoginAttempts: 4,
         lockedUntil,
       });
-      expect(await store.recordLoginFailure(p.id, lockedUntil - 1, 3, lockMs)).toEqual({
+      expect(await store.profiles.recordLoginFailure(p.id, lockedUntil - 1, 3, lockMs)).toEqual({
         failedLoginAttempts: 5,
         lockedUntil,
       });
-      expect(await store.getProfile(p.id)).toMatchObject({
+      expect(await store.profiles.get(p.id)).toMatchObject({
         failedLoginAttempts: 5,
         lastFailedLogin: lockedUntil - 1,
         lockedUntil,
@@ -378,31 +367,31 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await putTenant('a');
       const lockMs = 10 * MINUTE;
       const p = await createProfile(profile('a', 'ada'));
-      for (let i = 0; i < 3; i++) await store.recordLoginFailure(p.id, t0, 3, lockMs);
+      for (let i = 0; i < 3; i++) await store.profiles.recordLoginFailure(p.id, t0, 3, lockMs);
       const lockedUntil = t0 + lockMs;
-      expect(await store.getProfile(p.id)).toMatchObject({ failedLoginAttempts: 3, lockedUntil });
+      expect(await store.profiles.get(p.id)).toMatchObject({ failedLoginAttempts: 3, lockedUntil });
 
       // Exactly at lockedUntil the lock has ended: the count starts over at 1.
-      expect(await store.recordLoginFailure(p.id, lockedUntil, 3, lockMs)).toEqual({
+      expect(await store.profiles.recordLoginFailure(p.id, lockedUntil, 3, lockMs)).toEqual({
         failedLoginAttempts: 1,
         lockedUntil: null,
       });
-      expect(await store.getProfile(p.id)).toMatchObject({
+      expect(await store.profiles.get(p.id)).toMatchObject({
         failedLoginAttempts: 1,
         lastFailedLogin: lockedUntil,
         lockedUntil: null,
       });
       // And it can lock again.
-      await store.recordLoginFailure(p.id, lockedUntil + 1, 3, lockMs);
-      expect(await store.recordLoginFailure(p.id, lockedUntil + 2, 3, lockMs)).toEqual({
+      await store.profiles.recordLoginFailure(p.id, lockedUntil + 1, 3, lockMs);
+      expect(await store.profiles.recordLoginFailure(p.id, lockedUntil + 2, 3, lockMs)).toEqual({
         failedLoginAttempts: 3,
         lockedUntil: lockedUntil + 2 + lockMs,
       });
 
       // Long after a lock ended, the same.
       const q = await createProfile(profile('a', 'bob'));
-      for (let i = 0; i < 3; i++) await store.recordLoginFailure(q.id, t0, 3, lockMs);
-      expect(await store.recordLoginFailure(q.id, t0 + 1000 * MINUTE, 3, lockMs)).toEqual({
+      for (let i = 0; i < 3; i++) await store.profiles.recordLoginFailure(q.id, t0, 3, lockMs);
+      expect(await store.profiles.recordLoginFailure(q.id, t0 + 1000 * MINUTE, 3, lockMs)).toEqual({
         failedLoginAttempts: 1,
         lockedUntil: null,
       });
@@ -412,34 +401,34 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await putTenant('a');
       const p = await createProfile(profile('a', 'ada'));
       for (let i = 1; i <= 12; i++) {
-        expect(await store.recordLoginFailure(p.id, t0 + i, 0, MINUTE)).toEqual({
+        expect(await store.profiles.recordLoginFailure(p.id, t0 + i, 0, MINUTE)).toEqual({
           failedLoginAttempts: i,
           lockedUntil: null,
         });
       }
       // Already past the threshold when it is lowered: the next failure locks.
-      expect(await store.recordLoginFailure(p.id, t0 + 100, 5, MINUTE)).toEqual({
+      expect(await store.profiles.recordLoginFailure(p.id, t0 + 100, 5, MINUTE)).toEqual({
         failedLoginAttempts: 13,
         lockedUntil: t0 + 100 + MINUTE,
       });
-      expect(await store.recordLoginFailure(randomBytes(12).toString('hex'), t0, 3, MINUTE)).toBeNull();
+      expect(await store.profiles.recordLoginFailure(randomBytes(12).toString('hex'), t0, 3, MINUTE)).toBeNull();
     });
 
     it('resetLoginFailures clears the count and any lock; unknown ids are a no-op', async () => {
       await putTenant('a');
       const p = await createProfile(profile('a', 'ada'));
-      for (let i = 0; i < 4; i++) await store.recordLoginFailure(p.id, t0, 3, MINUTE);
-      expect(await store.getProfile(p.id)).toMatchObject({ failedLoginAttempts: 4, lockedUntil: t0 + MINUTE });
-      await store.resetLoginFailures(p.id);
-      const after = (await store.getProfile(p.id)) as ProfileRecord;
+      for (let i = 0; i < 4; i++) await store.profiles.recordLoginFailure(p.id, t0, 3, MINUTE);
+      expect(await store.profiles.get(p.id)).toMatchObject({ failedLoginAttempts: 4, lockedUntil: t0 + MINUTE });
+      await store.profiles.resetLoginFailures(p.id);
+      const after = (await store.profiles.get(p.id)) as ProfileRecord;
       expect(after).toMatchObject({ failedLoginAttempts: 0, lockedUntil: null });
       // Everything else stays as it was.
       expect({ ...after, lastFailedLogin: null }).toEqual({ ...p, failedLoginAttempts: 0, lastFailedLogin: null });
-      expect(await store.recordLoginFailure(p.id, t0 + 1, 3, MINUTE)).toEqual({
+      expect(await store.profiles.recordLoginFailure(p.id, t0 + 1, 3, MINUTE)).toEqual({
         failedLoginAttempts: 1,
         lockedUntil: null,
       });
-      await store.resetLoginFailures(randomBytes(12).toString('hex'));
+      await store.profiles.resetLoginFailures(randomBytes(12).toString('hex'));
     });
 
     it('race: 30 concurrent recordLoginFailure calls add exactly 30; the lock is set once, at lockAfter', async () => {
@@ -447,7 +436,7 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       const p = await createProfile(profile('a', 'ada'));
       const lockMs = 10 * MINUTE;
       const results = (await Promise.all(
-        Array.from({ length: 30 }, () => store.recordLoginFailure(p.id, t0, 10, lockMs)),
+        Array.from({ length: 30 }, () => store.profiles.recordLoginFailure(p.id, t0, 10, lockMs)),
       )) as LoginFailure[];
       expect(results.map((r) => r.failedLoginAttempts).sort((x, y) => x - y)).toEqual(
         Array.from({ length: 30 }, (_, i) => i + 1),
@@ -455,72 +444,110 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       for (const r of results) {
         expect(r.lockedUntil).toBe(r.failedLoginAttempts >= 10 ? t0 + lockMs : null);
       }
-      expect(await store.getProfile(p.id)).toMatchObject({ failedLoginAttempts: 30, lockedUntil: t0 + lockMs });
+      expect(await store.profiles.get(p.id)).toMatchObject({ failedLoginAttempts: 30, lockedUntil: t0 + lockMs });
 
       // Without a lock threshold: the count only grows.
       const q = await createProfile(profile('a', 'bob'));
-      await Promise.all(Array.from({ length: 30 }, () => store.recordLoginFailure(q.id, t0, 0, lockMs)));
-      expect(await store.getProfile(q.id)).toMatchObject({ failedLoginAttempts: 30, lockedUntil: null });
+      await Promise.all(Array.from({ length: 30 }, () => store.profiles.recordLoginFailure(q.id, t0, 0, lockMs)));
+      expect(await store.profiles.get(q.id)).toMatchObject({ failedLoginAttempts: 30, lockedUntil: null });
     });
 
-    // ---- login tickets -----------------------------------------------------
+    // ---- sessions (login tickets and persistent logins) --------------------
 
-    it('login tickets: create, get (does not slide), delete; copies in and out', async () => {
+    it('sessions: create, get (does not slide), delete; every field round-trips; copies in and out', async () => {
       await putTenant('a');
       const p = await createProfile(profile('a', 'ada'));
-      const t = loginTicket(p, { lastRequestTime: t0 - 1, expiresAt: t0 + 10 * MINUTE });
+      const t = loginTicket(p, { createdAt: t0 - 2, touchedAt: t0 - 1, expiresAt: t0 + 10 * MINUTE });
       const original = { ...t, id: Buffer.from(t.id) };
-      await store.createLoginTicket(t);
+      await store.sessions.create(t);
       const lookup = Buffer.from(t.id);
       t.id.fill(0);
       t.expiresAt = 0;
 
-      expect(await store.getLoginTicket(lookup, t0)).toEqual(original);
-      const got = (await store.getLoginTicket(lookup, t0 + 5 * MINUTE)) as LoginTicketRecord;
+      expect(await store.sessions.get('login', lookup, t0)).toEqual(original);
+      const got = (await store.sessions.get('login', lookup, t0 + 5 * MINUTE)) as SessionRecord;
       expect(got).toEqual(original);
       got.id.fill(1);
       got.expiresAt = t0 + 1000 * MINUTE;
       // Reads do not move the expiry.
-      expect(await store.getLoginTicket(lookup, t0 + 10 * MINUTE - 1)).toEqual(original);
-      expect(await store.getLoginTicket(lookup, t0 + 10 * MINUTE)).toBeNull();
-      expect(await store.getLoginTicket(randomBytes(32), t0)).toBeNull();
+      expect(await store.sessions.get('login', lookup, t0 + 10 * MINUTE - 1)).toEqual(original);
+      expect(await store.sessions.get('login', lookup, t0 + 10 * MINUTE)).toBeNull();
+      expect(await store.sessions.get('login', randomBytes(32), t0)).toBeNull();
+      // An id of one kind is unknown as the other.
+      expect(await store.sessions.get('persistent', lookup, t0)).toBeNull();
+      expect(await store.sessions.touch('persistent', lookup, t0, t0 + MINUTE)).toBeNull();
+      expect(await store.sessions.delete('persistent', lookup)).toBe(false);
 
-      expect(await store.deleteLoginTicket(lookup)).toBe(true);
-      expect(await store.getLoginTicket(lookup, t0)).toBeNull();
-      expect(await store.deleteLoginTicket(lookup)).toBe(false);
-      expect(await store.touchLoginTicket(lookup, t0, MINUTE)).toBeNull();
+      expect(await store.sessions.delete('login', lookup)).toBe(true);
+      expect(await store.sessions.get('login', lookup, t0)).toBeNull();
+      expect(await store.sessions.delete('login', lookup)).toBe(false);
+      expect(await store.sessions.touch('login', lookup, t0, t0 + MINUTE)).toBeNull();
+
+      // A persistent login's token: every byte value round-trips, and the caller's buffer is copied.
+      const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const l = persistentLogin(p, { token: allBytes });
+      const copy = { ...l, id: Buffer.from(l.id), token: Buffer.from(allBytes) };
+      await store.sessions.create(l);
+      allBytes.fill(0);
+      expect(await store.sessions.get('persistent', l.id, t0)).toEqual(copy);
+      expect(await store.sessions.get('login', l.id, t0)).toBeNull();
     });
 
-    it('login tickets: sliding expiry with touch; an expired ticket cannot be touched back to life', async () => {
+    it('sessions: sliding expiry with touch; an expired session cannot be touched back to life', async () => {
       await putTenant('a');
       const p = await createProfile(profile('a', 'ada'));
       const maxAge = 15 * MINUTE;
       const t = await createLoginTicket(loginTicket(p, { expiresAt: t0 + maxAge }));
 
-      // Each touch moves lastRequestTime to now and the expiry to now + maxAge.
+      // Each touch moves touchedAt to now and the expiry to the one given; createdAt stays.
       let now = t0 + 10 * MINUTE;
-      const touched = await store.touchLoginTicket(t.id, now, maxAge);
-      expect(touched).toEqual({ ...t, lastRequestTime: now, expiresAt: now + maxAge });
-      expect(await store.getLoginTicket(t.id, now)).toEqual(touched);
+      const touched = await store.sessions.touch('login', t.id, now, now + maxAge);
+      expect(touched).toEqual({ ...t, touchedAt: now, expiresAt: now + maxAge });
+      expect(await store.sessions.get('login', t.id, now)).toEqual(touched);
       // Alive past its first expiry.
-      expect(await store.getLoginTicket(t.id, t0 + maxAge + MINUTE)).toEqual(touched);
+      expect(await store.sessions.get('login', t.id, t0 + maxAge + MINUTE)).toEqual(touched);
       now += maxAge - 1;
-      expect(await store.touchLoginTicket(t.id, now, maxAge)).toEqual({
+      expect(await store.sessions.touch('login', t.id, now, now + maxAge)).toEqual({
         ...t,
-        lastRequestTime: now,
+        touchedAt: now,
         expiresAt: now + maxAge,
       });
       // A touch may also shorten it (the tenant's max age was lowered).
-      expect(await store.touchLoginTicket(t.id, now + 1, MINUTE)).toMatchObject({ expiresAt: now + 1 + MINUTE });
+      expect(await store.sessions.touch('login', t.id, now + 1, now + 1 + MINUTE)).toMatchObject({
+        expiresAt: now + 1 + MINUTE,
+      });
       const exp = now + 1 + MINUTE;
 
       // At its expiry it is dead for touch and for get, and a touch does not revive it.
-      expect(await store.touchLoginTicket(t.id, exp, maxAge)).toBeNull();
-      expect(await store.touchLoginTicket(t.id, exp + MINUTE, maxAge)).toBeNull();
-      expect(await store.getLoginTicket(t.id, exp)).toBeNull();
-      expect(await store.getLoginTicket(t.id, exp + maxAge)).toBeNull();
+      expect(await store.sessions.touch('login', t.id, exp, exp + maxAge)).toBeNull();
+      expect(await store.sessions.touch('login', t.id, exp + MINUTE, exp + maxAge)).toBeNull();
+      expect(await store.sessions.get('login', t.id, exp)).toBeNull();
+      expect(await store.sessions.get('login', t.id, exp + maxAge)).toBeNull();
       // The failed touches changed nothing.
-      expect(await store.getLoginTicket(t.id, exp - 1)).toEqual({ ...t, lastRequestTime: now + 1, expiresAt: exp });
+      expect(await store.sessions.get('login', t.id, exp - 1)).toEqual({ ...t, touchedAt: now + 1, expiresAt: exp });
+    });
+
+    it('sessions: a touch with a token replaces it (persistent logins refresh); without one it stays', async () => {
+      await putTenant('a');
+      const p = await createProfile(profile('a', 'ada'));
+      const l = await createPersistentLogin(persistentLogin(p, { expiresAt: t0 + 10 * MINUTE }));
+      const now = t0 + 9 * MINUTE;
+      const token = randomBytes(48);
+      const refreshed = await store.sessions.touch('persistent', l.id, now, now + 60 * MINUTE, token);
+      const expected = { ...l, token: Buffer.from(token), touchedAt: now, expiresAt: now + 60 * MINUTE };
+      expect(refreshed).toEqual(expected);
+      token.fill(0);
+      refreshed?.token?.fill(0);
+      expect(await store.sessions.get('persistent', l.id, t0 + 30 * MINUTE)).toEqual(expected);
+      expect(await store.sessions.touch('persistent', l.id, now + 1, now + 61 * MINUTE)).toEqual({
+        ...expected,
+        touchedAt: now + 1,
+        expiresAt: now + 61 * MINUTE,
+      });
+      // An expired one cannot be refreshed back to life, and the attempt changes nothing.
+      const exp = now + 61 * MINUTE;
+      expect(await store.sessions.touch('persistent', l.id, exp, exp + MINUTE, randomBytes(48))).toBeNull();
+      expect(await store.sessions.get('persistent', l.id, exp - 1)).toMatchObject({ token: expected.token });
     });
 
     it('race: concurrent touches all succeed and leave one of their expiries', async () => {
@@ -528,35 +555,36 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       const p = await createProfile(profile('a', 'ada'));
       const t = await createLoginTicket(loginTicket(p));
       const nows = Array.from({ length: 20 }, (_, i) => t0 + i * 1000);
-      const results = await Promise.all(nows.map((now) => store.touchLoginTicket(t.id, now, 15 * MINUTE)));
+      const results = await Promise.all(nows.map((now) => store.sessions.touch('login', t.id, now, now + 15 * MINUTE)));
       expect(results.every((r) => r !== null)).toBe(true);
-      const final = (await store.getLoginTicket(t.id, t0)) as LoginTicketRecord;
-      expect(nows).toContain(final.lastRequestTime);
-      expect(final.expiresAt).toBe(final.lastRequestTime + 15 * MINUTE);
+      const final = (await store.sessions.get('login', t.id, t0)) as SessionRecord;
+      expect(nows).toContain(final.touchedAt);
+      expect(final.expiresAt).toBe(final.touchedAt + 15 * MINUTE);
     });
 
-    it('deleteLoginTicketsOfProfile ends every login ticket of the profile, expired ones included', async () => {
+    it('deleteOfProfile ends every session of the profile, of both kinds, expired ones included', async () => {
       await putTenant('a');
       const ada = await createProfile(profile('a', 'ada'));
       const bob = await createProfile(profile('a', 'bob'));
       const mine = [
         await createLoginTicket(loginTicket(ada)),
-        await createLoginTicket(loginTicket(ada)),
         await createLoginTicket(loginTicket(ada, { expiresAt: t0 + 1 })),
+        await createPersistentLogin(persistentLogin(ada)),
+        await createPersistentLogin(persistentLogin(ada, { expiresAt: t0 + 1 })),
       ];
-      const theirs = await createLoginTicket(loginTicket(bob));
-      expect(await store.deleteLoginTicketsOfProfile(ada.id)).toBe(3);
-      for (const t of mine) expect(await ticketStored(t)).toBe(false);
-      expect(await ticketStored(theirs)).toBe(true);
-      expect(await store.deleteLoginTicketsOfProfile(ada.id)).toBe(0);
-      expect(await store.deleteLoginTicketsOfProfile('nobody')).toBe(0);
-      // A new ticket of the profile is not affected by the earlier deletion.
+      const theirs = [await createLoginTicket(loginTicket(bob)), await createPersistentLogin(persistentLogin(bob))];
+      expect(await store.sessions.deleteOfProfile(ada.id)).toBe(4);
+      for (const t of mine) expect(await sessionStored(t)).toBe(false);
+      for (const t of theirs) expect(await sessionStored(t)).toBe(true);
+      expect(await store.sessions.deleteOfProfile(ada.id)).toBe(0);
+      expect(await store.sessions.deleteOfProfile('nobody')).toBe(0);
+      // A new session of the profile is not affected by the earlier deletion.
       const fresh = await createLoginTicket(loginTicket(ada));
-      expect(await ticketStored(fresh)).toBe(true);
-      expect(await store.purgeLoginTickets(t0 + 1000 * MINUTE, 100)).toBe(2);
+      expect(await sessionStored(fresh)).toBe(true);
+      expect(await store.sessions.purge(t0 + 1000 * MINUTE, 100)).toBe(3);
     });
 
-    it('purgeLoginTickets: only expired, at most `limit` per call, oldest current expiry first', async () => {
+    it('purge: only expired sessions of both kinds, at most `limit` per call, by current expiry', async () => {
       await putTenant('a');
       await putTenant('b');
       const a = await createProfile(profile('a', 'ada'));
@@ -565,143 +593,63 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       const e3 = await createLoginTicket(loginTicket(a, { expiresAt: at(3) }));
       const e1 = await createLoginTicket(loginTicket(b, { expiresAt: at(1) }));
       const e5 = await createLoginTicket(loginTicket(a, { expiresAt: at(5) }));
-      const e2 = await createLoginTicket(loginTicket(b, { expiresAt: at(2) }));
+      const p2 = await createPersistentLogin(persistentLogin(b, { expiresAt: at(2) }));
       // Created to expire first, then slid to expire at 4, after e3.
       const slid = await createLoginTicket(loginTicket(a, { expiresAt: at(0.5) }));
-      expect(await store.touchLoginTicket(slid.id, at(0.25), at(4) - at(0.25))).toMatchObject({ expiresAt: at(4) });
-      // Slid from far away to before everything else.
-      const shortened = await createLoginTicket(loginTicket(a, { expiresAt: at(50) }));
-      expect(await store.touchLoginTicket(shortened.id, t0, at(0.75) - t0)).toMatchObject({ expiresAt: at(0.75) });
-      const later = await createLoginTicket(loginTicket(a, { expiresAt: at(10) }));
+      expect(await store.sessions.touch('login', slid.id, at(0.25), at(4))).toMatchObject({ expiresAt: at(4) });
+      const later = await createPersistentLogin(persistentLogin(a, { expiresAt: at(10) }));
       const gone = await createLoginTicket(loginTicket(b, { expiresAt: at(0.1) }));
-      expect(await store.deleteLoginTicket(gone.id)).toBe(true);
+      expect(await store.sessions.delete('login', gone.id)).toBe(true);
 
-      expect(await store.purgeLoginTickets(t0, 100)).toBe(0);
-      expect(await store.purgeLoginTickets(at(0.75) - 1, 100)).toBe(0);
-      expect(await ticketStored(slid)).toBe(true);
+      expect(await store.sessions.purge(t0, 100)).toBe(0);
+      expect(await store.sessions.purge(at(1) - 1, 100)).toBe(0);
+      expect(await sessionStored(slid)).toBe(true);
 
       const now = at(5); // all but `later` expired, e5 exactly at now
-      const stored = (ts: LoginTicketRecord[]) => Promise.all(ts.map(ticketStored));
-      expect(await store.purgeLoginTickets(now, 2)).toBe(2);
-      expect(await stored([shortened, e1, e2])).toEqual([false, false, true]);
-      expect(await store.purgeLoginTickets(now, 2)).toBe(2);
-      expect(await stored([e2, e3, slid])).toEqual([false, false, true]);
-      expect(await store.purgeLoginTickets(now, 1)).toBe(1);
-      expect(await stored([slid, e5])).toEqual([false, true]);
-      expect(await store.purgeLoginTickets(now, 5)).toBe(1);
-      expect(await store.purgeLoginTickets(now, 5)).toBe(0);
-      expect(await ticketStored(later)).toBe(true);
-      expect(await store.purgeLoginTickets(at(1000), 0)).toBe(0);
-      expect(await store.purgeLoginTickets(at(1000), 100)).toBe(1);
+      const stored = (ts: SessionRecord[]) => Promise.all(ts.map(sessionStored));
+      const batches: number[] = [];
+      for (let n = await store.sessions.purge(now, 2); ; n = await store.sessions.purge(now, 2)) {
+        batches.push(n);
+        if (n < 2) break;
+      }
+      expect(batches).toEqual([2, 2, 1]);
+      expect(await stored([e1, p2, e3, slid, e5])).toEqual([false, false, false, false, false]);
+      expect(await sessionStored(later)).toBe(true);
+      expect(await store.sessions.purge(at(1000), 0)).toBe(0);
+      expect(await store.sessions.purge(at(1000), 100)).toBe(1);
     });
 
-    it('purgeLoginTickets with a backlog: batches add up; concurrent purges remove each ticket once', async () => {
+    it('purge with a backlog: batches add up; concurrent purges remove each session once', async () => {
       await putTenant('a');
       const p = await createProfile(profile('a', 'ada'));
-      for (let i = 0; i < 30; i++) await createLoginTicket(loginTicket(p, { expiresAt: t0 + MINUTE + i }));
+      const backlog = async () => {
+        for (let i = 0; i < 15; i++) await createLoginTicket(loginTicket(p, { expiresAt: t0 + MINUTE + i }));
+        for (let i = 0; i < 15; i++) await createPersistentLogin(persistentLogin(p, { expiresAt: t0 + MINUTE + i }));
+      };
+      await backlog();
       const keep = await createLoginTicket(loginTicket(p, { expiresAt: t0 + 2 * MINUTE }));
       const now = t0 + 2 * MINUTE - 1;
       const batches: number[] = [];
       for (;;) {
-        const n = await store.purgeLoginTickets(now, 7);
+        const n = await store.sessions.purge(now, 7);
         batches.push(n);
         if (n < 7) break;
       }
       expect(batches).toEqual([7, 7, 7, 7, 2]);
-      expect(await ticketStored(keep)).toBe(true);
+      expect(await sessionStored(keep)).toBe(true);
 
-      for (let i = 0; i < 30; i++) await createLoginTicket(loginTicket(p, { expiresAt: t0 + MINUTE + i }));
-      const removed = await Promise.all(Array.from({ length: 6 }, () => store.purgeLoginTickets(now, 10)));
+      await backlog();
+      const removed = await Promise.all(Array.from({ length: 6 }, () => store.sessions.purge(now, 10)));
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
-      expect(removed.reduce((x, y) => x + y, 0) + (await store.purgeLoginTickets(now, 100))).toBe(30);
-      expect(await ticketStored(keep)).toBe(true);
-    });
-
-    // ---- persistent logins -------------------------------------------------
-
-    it('persistent logins: create, get, refresh, delete; token bytes round-trip; copies', async () => {
-      await putTenant('a');
-      const p = await createProfile(profile('a', 'ada'));
-      const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-      const l = persistentLogin(p, { token: allBytes, expiresAt: t0 + 10 * MINUTE });
-      const original = { ...l, id: Buffer.from(l.id), token: Buffer.from(l.token) };
-      await store.createPersistentLogin(l);
-      l.token.fill(0);
-      expect(await store.getPersistentLogin(l.id, t0)).toEqual(original);
-      expect(await store.getPersistentLogin(l.id, t0 + 10 * MINUTE - 1)).toEqual(original);
-      expect(await store.getPersistentLogin(l.id, t0 + 10 * MINUTE)).toBeNull();
-      expect(await store.getPersistentLogin(randomBytes(32), t0)).toBeNull();
-
-      // Refresh replaces token, timestamp and expiry of a live login.
-      const now = t0 + 9 * MINUTE;
-      const token = randomBytes(48);
-      const refreshed = await store.refreshPersistentLogin(l.id, token, now, now + 60 * MINUTE);
-      const expected = { ...original, token: Buffer.from(token), timestamp: now, expiresAt: now + 60 * MINUTE };
-      expect(refreshed).toEqual(expected);
-      token.fill(0);
-      refreshed?.token.fill(0);
-      expect(await store.getPersistentLogin(l.id, t0 + 30 * MINUTE)).toEqual(expected);
-
-      // An expired one cannot be refreshed back to life, and the attempt changes nothing.
-      const exp = now + 60 * MINUTE;
-      expect(await store.refreshPersistentLogin(l.id, randomBytes(48), exp, exp + 60 * MINUTE)).toBeNull();
-      expect(await store.getPersistentLogin(l.id, exp)).toBeNull();
-      expect(await store.getPersistentLogin(l.id, exp - 1)).toEqual(expected);
-      expect(await store.refreshPersistentLogin(randomBytes(32), randomBytes(48), now, exp)).toBeNull();
-
-      expect(await store.deletePersistentLogin(l.id)).toBe(true);
-      expect(await store.getPersistentLogin(l.id, t0)).toBeNull();
-      expect(await store.deletePersistentLogin(l.id)).toBe(false);
-      expect(await store.refreshPersistentLogin(l.id, randomBytes(48), t0, exp)).toBeNull();
-    });
-
-    it('deletePersistentLoginsOfProfile ends every persistent login of the profile', async () => {
-      await putTenant('a');
-      const ada = await createProfile(profile('a', 'ada'));
-      const bob = await createProfile(profile('a', 'bob'));
-      const mine = [
-        await createPersistentLogin(persistentLogin(ada)),
-        await createPersistentLogin(persistentLogin(ada, { expiresAt: t0 + 1 })),
-      ];
-      const theirs = await createPersistentLogin(persistentLogin(bob));
-      const ticket = await createLoginTicket(loginTicket(ada));
-      expect(await store.deletePersistentLoginsOfProfile(ada.id)).toBe(2);
-      for (const l of mine) expect(await loginStored(l)).toBe(false);
-      expect(await loginStored(theirs)).toBe(true);
-      // Login tickets are a separate kind.
-      expect(await ticketStored(ticket)).toBe(true);
-      expect(await store.deletePersistentLoginsOfProfile(ada.id)).toBe(0);
-    });
-
-    it('purgePersistentLogins: only expired, at most `limit` per call, oldest current expiry first', async () => {
-      await putTenant('a');
-      const p = await createProfile(profile('a', 'ada'));
-      const at = (m: number) => t0 + m * MINUTE;
-      const e3 = await createPersistentLogin(persistentLogin(p, { expiresAt: at(3) }));
-      const e1 = await createPersistentLogin(persistentLogin(p, { expiresAt: at(1) }));
-      const e4 = await createPersistentLogin(persistentLogin(p, { expiresAt: at(4) }));
-      // Refreshed from expiring first to expiring after e3.
-      const refreshed = await createPersistentLogin(persistentLogin(p, { expiresAt: at(0.5) }));
-      expect(await store.refreshPersistentLogin(refreshed.id, randomBytes(48), t0, at(3.5))).not.toBeNull();
-      const later = await createPersistentLogin(persistentLogin(p, { expiresAt: at(10) }));
-      const stored = (ls: PersistentLoginRecord[]) => Promise.all(ls.map(loginStored));
-
-      expect(await store.purgePersistentLogins(at(1) - 1, 100)).toBe(0);
-      const now = at(4);
-      expect(await store.purgePersistentLogins(now, 2)).toBe(2);
-      expect(await stored([e1, e3, refreshed, e4])).toEqual([false, false, true, true]);
-      expect(await store.purgePersistentLogins(now, 1)).toBe(1);
-      expect(await stored([refreshed, e4])).toEqual([false, true]);
-      expect(await store.purgePersistentLogins(now, 10)).toBe(1);
-      expect(await store.purgePersistentLogins(now, 10)).toBe(0);
-      expect(await loginStored(later)).toBe(true);
+      expect(removed.reduce((x, y) => x + y, 0) + (await store.sessions.purge(now, 100))).toBe(30);
+      expect(await sessionStored(keep)).toBe(true);
     });
 
     // ---- access tokens -----------------------------------------------------
 
     it('access tokens: create, exists, get, list, delete; expired ones are still returned', async () => {
-      expect(await store.listAccessTokens()).toEqual([]);
-      expect(await store.getAccessToken(randomBytes(32))).toBeNull();
+      expect(await store.accessTokens.list()).toEqual([]);
+      expect(await store.accessTokens.get(randomBytes(32))).toBeNull();
       const master = accessToken({
         application: 'admin',
         master: true,
@@ -710,49 +658,49 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       });
       const app = accessToken({ createdOn: t0 - 1 });
       const expired = accessToken({ expiresOn: t0 - MINUTE, tenantPermissions: [], createdOn: t0 });
-      for (const t of [app, expired, master]) expect(await store.createAccessToken(t)).toBe('created');
+      for (const t of [app, expired, master]) expect(await store.accessTokens.create(t)).toBe('created');
 
       const dup = { ...accessToken(), id: Buffer.from(app.id) };
-      expect(await store.createAccessToken(dup)).toBe('exists');
-      expect(await store.getAccessToken(app.id)).toEqual(app);
-      expect(await store.getAccessToken(master.id)).toEqual(master);
-      expect(await store.getAccessToken(expired.id)).toEqual(expired);
-      const list = await store.listAccessTokens();
+      expect(await store.accessTokens.create(dup)).toBe('exists');
+      expect(await store.accessTokens.get(app.id)).toEqual(app);
+      expect(await store.accessTokens.get(master.id)).toEqual(master);
+      expect(await store.accessTokens.get(expired.id)).toEqual(expired);
+      const list = await store.accessTokens.list();
       expect(list.sort((x, y) => x.createdOn - y.createdOn)).toEqual([master, app, expired]);
 
       // Copies in and out.
-      const got = (await store.getAccessToken(app.id)) as AccessTokenRecord;
+      const got = (await store.accessTokens.get(app.id)) as AccessTokenRecord;
       got.tenantPermissions[0]?.allowedActions.push('DELETE_TENANT');
       got.id.fill(0);
       app.tenantPermissions.push({ tenant: 'x', allowedActions: [] });
-      expect((await store.getAccessToken(master.id))?.tenantPermissions).toEqual([
+      expect((await store.accessTokens.get(master.id))?.tenantPermissions).toEqual([
         { tenant: '*', allowedActions: ['*'] },
       ]);
-      expect((await store.getAccessToken(app.id))?.tenantPermissions).toHaveLength(2);
-      expect((await store.getAccessToken(app.id))?.tenantPermissions[0]?.allowedActions).toEqual([
+      expect((await store.accessTokens.get(app.id))?.tenantPermissions).toHaveLength(2);
+      expect((await store.accessTokens.get(app.id))?.tenantPermissions[0]?.allowedActions).toEqual([
         'MANAGE_PROFILES',
         'MANAGE_TICKETS',
       ]);
 
-      expect(await store.deleteAccessToken(app.id)).toBe(true);
-      expect(await store.getAccessToken(app.id)).toBeNull();
-      expect(await store.deleteAccessToken(app.id)).toBe(false);
-      expect((await store.listAccessTokens()).map((t) => t.application).sort()).toEqual(['admin', 'crafter-social']);
+      expect(await store.accessTokens.delete(app.id)).toBe(true);
+      expect(await store.accessTokens.get(app.id)).toBeNull();
+      expect(await store.accessTokens.delete(app.id)).toBe(false);
+      expect((await store.accessTokens.list()).map((t) => t.application).sort()).toEqual(['admin', 'crafter-social']);
       // Its id is free again.
-      expect(await store.createAccessToken({ ...accessToken(), id: Buffer.from(app.id) })).toBe('created');
+      expect(await store.accessTokens.create({ ...accessToken(), id: Buffer.from(app.id) })).toBe('created');
     });
 
     it('race: concurrent creates of one access token id: exactly one is created', async () => {
       const id = randomBytes(32);
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          store.createAccessToken({ ...accessToken({ application: `app${i}` }), id: Buffer.from(id) }),
+          store.accessTokens.create({ ...accessToken({ application: `app${i}` }), id: Buffer.from(id) }),
         ),
       );
       expect(results.filter((r) => r === 'created')).toHaveLength(1);
       const winner = `app${results.indexOf('created')}`;
-      expect((await store.getAccessToken(id))?.application).toBe(winner);
-      expect(await store.listAccessTokens()).toHaveLength(1);
+      expect((await store.accessTokens.get(id))?.application).toBe(winner);
+      expect(await store.accessTokens.list()).toHaveLength(1);
     });
 
     // ---- tenants -----------------------------------------------------------
@@ -761,95 +709,94 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       await putTenant('a');
       await putTenant('b');
       const opaqueA = [opaqueTicket('a'), opaqueTicket('a')];
-      for (const t of opaqueA) expect(await store.createTicket(t, 0, t0)).toBe('created');
+      for (const t of opaqueA) expect(await store.tickets.create(t, 0, t0)).toBe('created');
       const opaqueB = opaqueTicket('b');
-      expect(await store.createTicket(opaqueB, 0, t0)).toBe('created');
+      expect(await store.tickets.create(opaqueB, 0, t0)).toBe('created');
       const aProfiles = [await createProfile(profile('a', 'ada')), await createProfile(profile('a', 'bob'))];
       const bProfile = await createProfile(profile('b', 'ada'));
       const aTickets = aProfiles.map((p) => loginTicket(p));
-      for (const t of aTickets) await store.createLoginTicket(t);
+      for (const t of aTickets) await store.sessions.create(t);
       const aLogin = await createPersistentLogin(persistentLogin(aProfiles[0] as ProfileRecord));
       const bTicket = await createLoginTicket(loginTicket(bProfile));
       const bLogin = await createPersistentLogin(persistentLogin(bProfile));
       const token = accessToken();
-      await store.createAccessToken(token);
-      await store.putMetaIfAbsent('k', 'v');
+      await store.accessTokens.create(token);
+      await store.meta.putIfAbsent('k', 'v');
 
       expect(await store.deleteTenant('a')).toBe(true);
-      expect(await store.getTenant('a')).toBeNull();
-      expect((await store.listTenants()).map((t) => t.name)).toEqual(['b']);
-      for (const t of opaqueA) expect(await store.peekTicket('a', t.id, t0)).toBeNull();
-      expect(await store.countTickets('a')).toBe(0);
+      expect(await store.tenants.get('a')).toBeNull();
+      expect((await store.tenants.list()).map((t) => t.name)).toEqual(['b']);
+      for (const t of opaqueA) expect(await store.tickets.peek('a', t.id, t0)).toBeNull();
+      expect(await store.tickets.count('a')).toBe(0);
       for (const p of aProfiles) {
-        expect(await store.getProfile(p.id)).toBeNull();
-        expect(await store.getProfileByUsername('a', p.username)).toBeNull();
+        expect(await store.profiles.get(p.id)).toBeNull();
+        expect(await store.profiles.getByUsername('a', p.username)).toBeNull();
       }
-      expect(await store.countProfiles('a')).toBe(0);
-      expect(await store.listProfiles('a', 0, 10)).toEqual([]);
+      expect(await store.profiles.count('a')).toBe(0);
+      expect(await store.profiles.list('a', 0, 10)).toEqual([]);
       for (const t of aTickets) expect(await ticketStored(t)).toBe(false);
       expect(await loginStored(aLogin)).toBe(false);
 
       // Tenant b is untouched; access tokens and meta values belong to no tenant.
-      expect(await store.peekTicket('b', opaqueB.id, t0)).not.toBeNull();
-      expect(await store.countTickets('b')).toBe(1);
-      expect(await store.getProfile(bProfile.id)).toEqual(bProfile);
+      expect(await store.tickets.peek('b', opaqueB.id, t0)).not.toBeNull();
+      expect(await store.tickets.count('b')).toBe(1);
+      expect(await store.profiles.get(bProfile.id)).toEqual(bProfile);
       expect(await ticketStored(bTicket)).toBe(true);
       expect(await loginStored(bLogin)).toBe(true);
-      expect(await store.getAccessToken(token.id)).toEqual(token);
-      expect(await store.getMeta('k')).toBe('v');
+      expect(await store.accessTokens.get(token.id)).toEqual(token);
+      expect(await store.meta.get('k')).toBe('v');
 
       expect(await store.deleteTenant('a')).toBe(false);
       expect(await store.deleteTenant('nobody')).toBe(false);
 
       // Nothing is left for the purges, and a tenant of the same name starts empty.
-      expect((await store.purgeTickets(t0 + 1000 * MINUTE, 100)).removed).toBe(0);
-      expect(await store.purgeLoginTickets(t0 + 1000 * MINUTE, 100)).toBe(1);
-      expect(await store.purgePersistentLogins(t0 + 1000 * MINUTE, 100)).toBe(1);
+      expect((await store.tickets.purge(t0 + 1000 * MINUTE, 100)).removed).toBe(0);
+      expect(await store.sessions.purge(t0 + 1000 * MINUTE, 100)).toBe(2);
       await putTenant('a');
-      expect(await store.countTickets('a')).toBe(0);
-      expect(await store.countProfiles('a')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
+      expect(await store.profiles.count('a')).toBe(0);
       await createProfile(profile('a', 'ada'));
-      expect(await store.createTicket(opaqueTicket('a'), 1, t0)).toBe('created');
-      expect(await store.countTickets('a')).toBe(1);
+      expect(await store.tickets.create(opaqueTicket('a'), 1, t0)).toBe('created');
+      expect(await store.tickets.count('a')).toBe(1);
     });
 
     it('deleteTenant also removes expiring records and keeps the ticket counters of others right', async () => {
       await putTenant('a');
       await putTenant('b');
       for (let i = 0; i < 5; i++) {
-        await store.createTicket({ ...opaqueTicket('a'), expiresAt: t0 + MINUTE + i }, 0, t0);
-        await store.createTicket({ ...opaqueTicket('b'), expiresAt: t0 + MINUTE + i }, 0, t0);
+        await store.tickets.create({ ...opaqueTicket('a'), expiresAt: t0 + MINUTE + i }, 0, t0);
+        await store.tickets.create({ ...opaqueTicket('b'), expiresAt: t0 + MINUTE + i }, 0, t0);
       }
       expect(await store.deleteTenant('a')).toBe(true);
-      expect((await store.purgeTickets(t0 + 2 * MINUTE, 100)).removed).toBe(5);
-      expect(await store.countTickets('b')).toBe(0);
-      expect(await store.countTickets('a')).toBe(0);
+      expect((await store.tickets.purge(t0 + 2 * MINUTE, 100)).removed).toBe(5);
+      expect(await store.tickets.count('b')).toBe(0);
+      expect(await store.tickets.count('a')).toBe(0);
     });
 
     // ---- meta --------------------------------------------------------------
 
     it('meta: getMeta, putMetaIfAbsent keeps the first value', async () => {
-      expect(await store.getMeta('master')).toBeNull();
-      expect(await store.putMetaIfAbsent('master', 'first')).toBe('first');
-      expect(await store.getMeta('master')).toBe('first');
-      expect(await store.putMetaIfAbsent('master', 'second')).toBe('first');
-      expect(await store.getMeta('master')).toBe('first');
+      expect(await store.meta.get('master')).toBeNull();
+      expect(await store.meta.putIfAbsent('master', 'first')).toBe('first');
+      expect(await store.meta.get('master')).toBe('first');
+      expect(await store.meta.putIfAbsent('master', 'second')).toBe('first');
+      expect(await store.meta.get('master')).toBe('first');
       const long = `${'x'.repeat(10_000)} ünïcödé \u0000 "q"`;
-      expect(await store.putMetaIfAbsent('other', long)).toBe(long);
-      expect(await store.getMeta('other')).toBe(long);
-      expect(await store.putMetaIfAbsent('empty', '')).toBe('');
-      expect(await store.putMetaIfAbsent('empty', 'not empty')).toBe('');
-      expect(await store.getMeta('empty')).toBe('');
-      expect(await store.getMeta('Master')).toBeNull();
+      expect(await store.meta.putIfAbsent('other', long)).toBe(long);
+      expect(await store.meta.get('other')).toBe(long);
+      expect(await store.meta.putIfAbsent('empty', '')).toBe('');
+      expect(await store.meta.putIfAbsent('empty', 'not empty')).toBe('');
+      expect(await store.meta.get('empty')).toBe('');
+      expect(await store.meta.get('Master')).toBeNull();
     });
 
     it('race: 20 concurrent putMetaIfAbsent calls with different values all get the one winning value', async () => {
       const values = Array.from({ length: 20 }, (_, i) => `value-${i}-${randomBytes(8).toString('hex')}`);
-      const results = await Promise.all(values.map((v) => store.putMetaIfAbsent('secret', v)));
+      const results = await Promise.all(values.map((v) => store.meta.putIfAbsent('secret', v)));
       const winner = results[0] as string;
       expect(values).toContain(winner);
       expect(results).toEqual(values.map(() => winner));
-      expect(await store.getMeta('secret')).toBe(winner);
+      expect(await store.meta.get('secret')).toBe(winner);
     });
   });
 }

@@ -3,9 +3,14 @@
  * round-trip; `fields` overrides any of them. Times come from the caller.
  */
 import { randomBytes } from 'node:crypto';
-import type { OzAppRecord, OzGrantRecord } from '../../src/store/oz-types.js';
-import type { ProfileRecord } from '../../src/store/profile-types.js';
-import type { TicketRecord } from '../../src/store/types.js';
+import type {
+  OzAppRecord,
+  OzGrantRecord,
+  ProfileRecord,
+  SessionKind,
+  SessionRecord,
+  TicketRecord,
+} from '../../src/store/types.js';
 
 const MINUTE = 60_000;
 
@@ -41,6 +46,24 @@ export const profileRecord = (
   failedLoginAttempts: 0,
   lastFailedLogin: null,
   lockedUntil: null,
+  ...fields,
+});
+
+/** A session of the profile, created and touched at `now`, live for 15 minutes; a persistent login has a token. */
+export const sessionRecord = (
+  kind: SessionKind,
+  p: Pick<ProfileRecord, 'tenant' | 'id'>,
+  now: number,
+  fields: Partial<SessionRecord> = {},
+): SessionRecord => ({
+  kind,
+  id: randomBytes(32),
+  tenant: p.tenant,
+  profileId: p.id,
+  token: kind === 'persistent' ? randomBytes(48) : null,
+  createdAt: now,
+  touchedAt: now,
+  expiresAt: now + 15 * MINUTE,
   ...fields,
 });
 

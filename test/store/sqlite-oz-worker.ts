@@ -49,7 +49,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (let k = 0; k < n; k++) {
       const i = command.reverse ? n - 1 - k : k;
       const [credentialId, nonce] = pair(i);
-      accepted[i] = await store.useNonce(credentialId, nonce, command.now, command.expiresAt);
+      accepted[i] = await store.nonces.use(credentialId, nonce, command.now, command.expiresAt);
       // Leave the write lock free for a moment now and then: the other process's busy
       // handler retries only after sleeping (1, 2, 5, ... ms), and a writer in a tight
       // loop would hold the lock at nearly every retry.
@@ -59,7 +59,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else {
     const batches: number[] = [];
     for (;;) {
-      const removed = await store.purgeNonces(command.now, command.limit);
+      const removed = await store.nonces.purge(command.now, command.limit);
       batches.push(removed);
       if (removed < command.limit) break;
     }

@@ -73,7 +73,7 @@ if (job.mode === 'migrate') {
       const got: (number | null)[] = [];
       waitUntil(go + r * job.roundMs);
       for (let i = 0; i < job.attempts; i++) {
-        const used = await store.useTicket(job.tenant, id, job.now);
+        const used = await store.tickets.use(job.tenant, id, job.now);
         if (used) got.push(used.usesLeft);
       }
       rounds.push(got);
@@ -84,7 +84,7 @@ if (job.mode === 'migrate') {
     const got: string[] = [];
     for (let i = 0; i < job.attempts; i++) {
       const ticket = { tenant: job.tenant, id: randomBytes(32), usesLeft: null, expiresAt: null, payload: null };
-      got.push(await store.createTicket({ ...ticket, createdAt: job.now }, job.max, job.now));
+      got.push(await store.tickets.create({ ...ticket, createdAt: job.now }, job.max, job.now));
     }
     result = got;
   }
@@ -98,14 +98,14 @@ async function profileRace(
   { profileId, n, label, now }: Extract<Job, { mode: 'profile' }>,
 ): Promise<ProfileRaceResult> {
   const yieldTurn = () => new Promise((r) => setImmediate(r));
-  const meta = await store.putMetaIfAbsent('race', label);
+  const meta = await store.meta.putIfAbsent('race', label);
   const failures: (number | null)[] = [];
   const created: ('created' | 'exists')[] = [];
   for (let i = 0; i < n; i++) {
-    const failure = await store.recordLoginFailure(profileId, now, 0, 60_000);
+    const failure = await store.profiles.recordLoginFailure(profileId, now, 0, 60_000);
     failures.push(failure === null ? null : failure.failedLoginAttempts);
     await yieldTurn();
-    created.push(await store.createProfile(profileRecord('a', `user${i}`, now, { attributes: { by: label } })));
+    created.push(await store.profiles.create(profileRecord('a', `user${i}`, now, { attributes: { by: label } })));
     await yieldTurn();
   }
   return { meta, failures, created };

@@ -181,20 +181,20 @@ describe('sqlite: several processes on one file', () => {
     await other.close();
     const s = new SqliteStore(file);
     store = s;
-    await s.putTenant({ name: 'a', settings: withDefaults({}), createdAt: now });
+    await s.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: now });
     const ticket = { tenant: 'a', id: randomBytes(32), usesLeft: 1, expiresAt: null, createdAt: now, payload: null };
-    expect(await s.createTicket(ticket, 0, now)).toBe('created');
-    expect(await s.useTicket('a', ticket.id, now)).toEqual({ usesLeft: 0, payload: null });
-    expect(await s.countTickets('a')).toBe(0);
+    expect(await s.tickets.create(ticket, 0, now)).toBe('created');
+    expect(await s.tickets.use('a', ticket.id, now)).toEqual({ usesLeft: 0, payload: null });
+    expect(await s.tickets.count('a')).toBe(0);
   });
 
   it('4 processes racing useTicket on a uses:5 ticket get exactly 5 uses in total (10 rounds)', async () => {
     const s = await openMigrated();
-    await s.putTenant({ name: 'a', settings: withDefaults({}), createdAt: now });
+    await s.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: now });
     const ids = Array.from({ length: 10 }, () => randomBytes(32));
     for (const id of ids) {
       const ticket = { tenant: 'a', id, usesLeft: 5, expiresAt: now + 60_000, createdAt: now, payload: null };
-      expect(await s.createTicket(ticket, 0, now)).toBe('created');
+      expect(await s.tickets.create(ticket, 0, now)).toBe('created');
     }
     const hex = ids.map((id) => id.toString('hex'));
     const job = { mode: 'use', file, tenant: 'a', ids: hex, attempts: 50, roundMs: 40, now } as const;
@@ -202,26 +202,26 @@ describe('sqlite: several processes on one file', () => {
     for (const [r, id] of ids.entries()) {
       const uses = results.flatMap((perProcess) => perProcess[r] ?? []);
       expect(uses.sort(), `round ${r}`).toEqual([0, 1, 2, 3, 4]);
-      expect(await s.peekTicket('a', id, now)).toBeNull();
+      expect(await s.tickets.peek('a', id, now)).toBeNull();
     }
-    expect(await s.countTickets('a')).toBe(0);
+    expect(await s.tickets.count('a')).toBe(0);
   });
 
   it('4 processes racing createTicket against ticketMax 10 create exactly 10 in total', async () => {
     const s = await openMigrated();
-    await s.putTenant({ name: 'a', settings: withDefaults({ ticketMax: 10 }), createdAt: now });
+    await s.tenants.put({ name: 'a', settings: withDefaults({ ticketMax: 10 }), createdAt: now });
     const job = { mode: 'create', file, tenant: 'a', max: 10, attempts: 25, now } as const;
     const results = (await race(Array.from({ length: PROCESSES }, () => job))).flat();
     expect(results.filter((r) => r === 'created')).toHaveLength(10);
     expect(results.filter((r) => r === 'limit')).toHaveLength(PROCESSES * 25 - 10);
-    expect(await s.countTickets('a')).toBe(10);
+    expect(await s.tickets.count('a')).toBe(10);
   });
 
   it('race recordLoginFailure, createProfile and putMetaIfAbsent without losing or doubling anything', async () => {
     const s = await openMigrated();
-    await s.putTenant({ name: 'a', settings: withDefaults({}), createdAt: now });
+    await s.tenants.put({ name: 'a', settings: withDefaults({}), createdAt: now });
     const profile = profileRecord('a', 'target', now);
-    expect(await s.createProfile(profile)).toBe('created');
+    expect(await s.profiles.create(profile)).toBe('created');
 
     const n = 40;
     const jobs = ['one', 'two'].map(
@@ -232,23 +232,23 @@ describe('sqlite: several processes on one file', () => {
     // Every failure counted once: the counts returned across both processes are exactly 1..2n.
     const counts = results.flatMap((r) => r.failures);
     expect(counts.sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(Array.from({ length: 2 * n }, (_, i) => i + 1));
-    expect(await s.getProfile(profile.id)).toMatchObject({ failedLoginAttempts: 2 * n, lockedUntil: null });
+    expect(await s.profiles.get(profile.id)).toMatchObject({ failedLoginAttempts: 2 * n, lockedUntil: null });
 
     // Each username created by exactly one process.
     for (let i = 0; i < n; i++) {
       expect(results.map((r) => r.created[i]).sort()).toEqual(['created', 'exists']);
       const winner = results.findIndex((r) => r.created[i] === 'created');
-      expect((await s.getProfileByUsername('a', `user${i}`))?.attributes).toEqual({
+      expect((await s.profiles.getByUsername('a', `user${i}`))?.attributes).toEqual({
         by: ['one', 'two'][winner],
       });
     }
-    expect(await s.countProfiles('a')).toBe(n + 1);
+    expect(await s.profiles.count('a')).toBe(n + 1);
 
     // One meta value won, and both processes got it.
     const meta = results[0]?.meta;
     expect(['one', 'two']).toContain(meta);
     expect(results.map((r) => r.meta)).toEqual([meta, meta]);
-    expect(await s.getMeta('race')).toBe(meta);
+    expect(await s.meta.get('race')).toBe(meta);
   });
 
   it('racing useNonce on the same pairs: each pair is accepted exactly once per life; concurrent purges remove each once', async () => {
@@ -313,9 +313,9 @@ describe('sqlite: several processes on one file', () => {
     const purged = await phase<number[]>((_, at) => ({ cmd: 'purge', at, now: now + 2 * MINUTE, limit: 25 }));
     for (const batches of purged) for (const b of batches) expect(b).toBeLessThanOrEqual(25);
     expect(purged.flat().reduce((x, y) => x + y, 0)).toBe(n);
-    expect(await s.purgeNonces(now + 2 * MINUTE, 1000)).toBe(0);
-    expect(await s.useNonce('app0', 'nonce-0', now + 2 * MINUTE, now + 3 * MINUTE)).toBe(true);
-    expect(await s.useNonce('app0', 'nonce-0', now + 2 * MINUTE, now + 3 * MINUTE)).toBe(false);
+    expect(await s.nonces.purge(now + 2 * MINUTE, 1000)).toBe(0);
+    expect(await s.nonces.use('app0', 'nonce-0', now + 2 * MINUTE, now + 3 * MINUTE)).toBe(true);
+    expect(await s.nonces.use('app0', 'nonce-0', now + 2 * MINUTE, now + 3 * MINUTE)).toBe(false);
 
     for (const w of ozWorkers) await w.exit();
   });
@@ -346,7 +346,7 @@ describe('sqlite store: group commit', () => {
     path = join(dir, 'ticketd.db');
     store = new SqliteStore(path);
     await store.migrate();
-    await store.putTenant({ name: 'default', settings: withDefaults({}), createdAt: NOW });
+    await store.tenants.put({ name: 'default', settings: withDefaults({}), createdAt: NOW });
   });
 
   afterEach(async () => {
@@ -355,43 +355,45 @@ describe('sqlite store: group commit', () => {
   });
 
   it('applies the writes of one turn in the order they were made', async () => {
-    const created = await Promise.all([ticket('a', 3), ticket('b')].map((t) => store.createTicket(t, 0, NOW)));
+    const created = await Promise.all([ticket('a', 3), ticket('b')].map((t) => store.tickets.create(t, 0, NOW)));
     expect(created).toEqual(['created', 'created']);
-    const uses = await Promise.all([1, 2, 3, 4, 5].map(() => store.useTicket('default', id('a'), NOW)));
+    const uses = await Promise.all([1, 2, 3, 4, 5].map(() => store.tickets.use('default', id('a'), NOW)));
     expect(uses.map((u) => u?.usesLeft ?? 'none')).toEqual([2, 1, 0, 'none', 'none']);
     const mixed = await Promise.all([
-      store.useTicket('default', id('b'), NOW),
-      store.deleteTicket('default', id('b'), NOW),
-      store.createTicket(ticket('c'), 0, NOW),
-      store.deleteTicket('default', id('c'), NOW),
+      store.tickets.use('default', id('b'), NOW),
+      store.tickets.delete('default', id('b'), NOW),
+      store.tickets.create(ticket('c'), 0, NOW),
+      store.tickets.delete('default', id('c'), NOW),
     ]);
     expect(mixed).toEqual([{ usesLeft: 0, payload: Buffer.from('b') }, null, 'created', { usesLeft: 1 }]);
-    expect(await store.countTickets('default')).toBe(0);
+    expect(await store.tickets.count('default')).toBe(0);
   });
 
   it('holds the ticket limit within one batch', async () => {
-    await store.putTenant({ name: 'default', settings: withDefaults({ ticketMax: 5 }), createdAt: NOW });
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.createTicket(ticket(`t${i}`), 5, NOW)));
+    await store.tenants.put({ name: 'default', settings: withDefaults({ ticketMax: 5 }), createdAt: NOW });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.tickets.create(ticket(`t${i}`), 5, NOW)),
+    );
     expect(results.filter((r) => r === 'created')).toHaveLength(5);
     expect(results.slice(5)).toEqual(['limit', 'limit', 'limit']);
-    expect(await store.countTickets('default')).toBe(5);
+    expect(await store.tickets.count('default')).toBe(5);
   });
 
   it('rolls back a write that fails alone, and commits the rest of its batch', async () => {
     const results = await Promise.allSettled([
-      store.createTicket(ticket('x'), 0, NOW),
-      store.createTicket(ticket('x'), 0, NOW), // same id: the UNIQUE constraint refuses it
-      store.createTicket(ticket('y'), 0, NOW),
+      store.tickets.create(ticket('x'), 0, NOW),
+      store.tickets.create(ticket('x'), 0, NOW), // same id: the UNIQUE constraint refuses it
+      store.tickets.create(ticket('y'), 0, NOW),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     // The refused create took no slot: the counter matches the rows.
-    expect(await store.countTickets('default')).toBe(2);
-    expect(await store.peekTicket('default', id('y'), NOW)).not.toBeNull();
+    expect(await store.tickets.count('default')).toBe(2);
+    expect(await store.tickets.peek('default', id('y'), NOW)).not.toBeNull();
   });
 
   it('lets a read see the writes made before it, even unawaited', async () => {
-    const created = store.createTicket(ticket('r'), 0, NOW);
-    expect(await store.peekTicket('default', id('r'), NOW)).toEqual({
+    const created = store.tickets.create(ticket('r'), 0, NOW);
+    expect(await store.tickets.peek('default', id('r'), NOW)).toEqual({
       usesLeft: 1,
       expiresAt: NOW + 60_000,
       createdAt: NOW,
@@ -404,7 +406,7 @@ describe('sqlite store: group commit', () => {
     store = new SqliteStore(path, { backgroundCheckpointAfterWrites: 50 });
     const createMany = async (prefix: string, n: number) => {
       const results = await Promise.all(
-        Array.from({ length: n }, (_, i) => store.createTicket(ticket(`${prefix}${i}`), 0, NOW)),
+        Array.from({ length: n }, (_, i) => store.tickets.create(ticket(`${prefix}${i}`), 0, NOW)),
       );
       expect(new Set(results)).toEqual(new Set(['created']));
     };
@@ -421,14 +423,14 @@ describe('sqlite store: group commit', () => {
     await store.close();
     expect(store.checkpointsInBackground).toBe(false);
     store = new SqliteStore(path);
-    expect(await store.countTickets('default')).toBe(1060);
+    expect(await store.tickets.count('default')).toBe(1060);
   });
 
   it('commits queued writes on close', async () => {
-    const created = store.createTicket(ticket('late'), 0, NOW);
+    const created = store.tickets.create(ticket('late'), 0, NOW);
     await store.close();
     expect(await created).toBe('created');
     store = new SqliteStore(path);
-    expect(await store.useTicket('default', id('late'), NOW)).toEqual({ usesLeft: 0, payload: Buffer.from('late') });
+    expect(await store.tickets.use('default', id('late'), NOW)).toEqual({ usesLeft: 0, payload: Buffer.from('late') });
   });
 });

@@ -75,9 +75,9 @@ export const UNKNOWN_TICKET = 'UrX/fTU0TaEEBv1ZlhpImz1c1Ts';
 export const OVERSIZED_BODY = `{"payload":"${'x'.repeat(1024 * 1024)}"}`;
 
 /** Makes one store method throw, as a bug in a store would; returns the error it throws. */
-export function breakStore(t: TestTicketd, method: 'createTicket' | 'useTicket' | 'deleteTicket' | 'peekTicket') {
-  const err = new Error(`store ${method} exploded: internal detail`);
-  Object.assign(t.store, {
+export function breakStore(t: TestTicketd, method: 'create' | 'use' | 'delete' | 'peek') {
+  const err = new Error(`store tickets.${method} exploded: internal detail`);
+  Object.assign(t.store.tickets, {
     [method]: async () => {
       throw err;
     },

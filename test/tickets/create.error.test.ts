@@ -123,14 +123,14 @@ describe('POST /v1/tickets errors', () => {
     it('creates nothing', async () => {
       await start();
       await post(t, '/v1/tickets', { uses: -1 });
-      expect(await t.store.countTickets('default')).toBe(0);
+      expect(await t.store.tickets.count('default')).toBe(0);
     });
   });
 
   it('413 2005 for a body over 1 MiB', async () => {
     await shared();
     expectError(await post(t, '/v1/tickets', OVERSIZED_BODY, JSON_CT), 413, 2005);
-    expect(await t.store.countTickets('default')).toBe(0);
+    expect(await t.store.tickets.count('default')).toBe(0);
   });
 
   it('a body just under 1 MiB is accepted', async () => {
@@ -148,7 +148,7 @@ describe('POST /v1/tickets errors', () => {
       for (let i = 0; i < 10; i++) await createTicket(t, {}, acme);
       const res = await post(t, '/v1/tickets', {}, acme);
       expectError(res, 400, 102009);
-      expect(await t.store.countTickets('acme')).toBe(10);
+      expect(await t.store.tickets.count('acme')).toBe(10);
     });
 
     it('exactly ticketMax of 50 concurrent creates succeed', async () => {
@@ -157,7 +157,7 @@ describe('POST /v1/tickets errors', () => {
       const ok = answers.filter((r) => r.statusCode === 200);
       expect(ok).toHaveLength(10);
       for (const r of answers) if (r.statusCode !== 200) expectError(r, 400, 102009);
-      expect(await t.store.countTickets('acme')).toBe(10);
+      expect(await t.store.tickets.count('acme')).toBe(10);
     });
 
     it('a used-up, deleted or expired ticket frees its place', async () => {
@@ -237,21 +237,21 @@ describe('POST /v1/tickets errors', () => {
     it('creates nothing', async () => {
       await start(limit);
       await post(t, '/v1/tickets', { payload: 'x'.repeat(100) });
-      expect(await t.store.countTickets('default')).toBe(0);
+      expect(await t.store.tickets.count('default')).toBe(0);
     });
   });
 
   describe('500 2001 internal error', () => {
     it('when the store fails: error id in body, header and log; no stack trace', async () => {
       await start();
-      const cause = breakStore(t, 'createTicket');
+      const cause = breakStore(t, 'create');
       const res = await post(t, '/v1/tickets', { payload: { user_id: 9001 } });
       expectInternalError(t, res, cause);
     });
 
     it('two failures get two different error ids', async () => {
       await start();
-      breakStore(t, 'createTicket');
+      breakStore(t, 'create');
       const a = (await post(t, '/v1/tickets', {})).json() as { error_id: string };
       const b = (await post(t, '/v1/tickets', {})).json() as { error_id: string };
       expect(a.error_id).not.toBe(b.error_id);

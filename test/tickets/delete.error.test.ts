@@ -69,7 +69,7 @@ describe('POST /v1/tickets/delete errors', () => {
   it('500 2001 when the store fails', async () => {
     await start();
     const ticket = await createTicket(t);
-    const cause = breakStore(t, 'deleteTicket');
+    const cause = breakStore(t, 'delete');
     expectInternalError(t, await deleteTicket(t, ticket), cause);
   });
 });

@@ -38,7 +38,7 @@ describe('POST /v1/tickets/delete', () => {
     await deleteTicket(t, ticket);
     expect((await useTicket(t, ticket)).statusCode).toBe(404);
     expect((await peekTicket(t, ticket)).statusCode).toBe(404);
-    expect(await t.store.countTickets('default')).toBe(0);
+    expect(await t.store.tickets.count('default')).toBe(0);
   });
 
   it.each([

@@ -87,7 +87,7 @@ describe('POST /v1/tickets/peek errors', () => {
   it('500 2001 when the store fails', async () => {
     await start();
     const ticket = await createTicket(t);
-    const cause = breakStore(t, 'peekTicket');
+    const cause = breakStore(t, 'peek');
     expectInternalError(t, await peekTicket(t, ticket), cause);
   });
 });

@@ -43,8 +43,8 @@ describe('tenant isolation', () => {
     }
     expect((await useTicket(t, a, acme)).json()).toEqual({ uses: 1, payload: 'of acme' });
     expect((await useTicket(t, b, beta)).json()).toEqual({ uses: 1, payload: 'of beta' });
-    expect(await t.store.countTickets('acme')).toBe(1);
-    expect(await t.store.countTickets('beta')).toBe(1);
+    expect(await t.store.tickets.count('acme')).toBe(1);
+    expect(await t.store.tickets.count('beta')).toBe(1);
   });
 
   it('the answers for a foreign ticket and an unknown one are the same bytes', async () => {
@@ -62,7 +62,7 @@ describe('tenant isolation', () => {
     const ticket = await createTicket(t, { uses: 3 }, { headers: { project: 'acme' } });
     expect((await useTicket(t, ticket, { headers: { project: 'other' } })).json()).toEqual({ uses: 2, payload: null });
     expect((await useTicket(t, ticket)).json()).toEqual({ uses: 1, payload: null });
-    expect(await t.store.countTickets('default')).toBe(1);
+    expect(await t.store.tickets.count('default')).toBe(1);
   });
 });
 
@@ -165,7 +165,7 @@ describe('logs', () => {
     await post(t, '/v1/tickets', `{"payload":"payload-secret-huge-${'x'.repeat(1024 * 1024)}"}`, { headers });
     secrets.push('payload-secret-huge');
     // An internal error while a ticket is in hand.
-    breakStore(t, 'useTicket');
+    breakStore(t, 'use');
     expect((await useTicket(t, tickets[3] as string, { headers })).statusCode).toBe(500);
 
     const logs = t.logs();

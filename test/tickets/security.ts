@@ -71,13 +71,13 @@ export function describeTenantChecks(route: TicketRouteCase): void {
   });
   beforeEach(async () => {
     ticket = await createTicket(t, { uses: 3, payload: { user_id: 9001 } }, acme);
-    acmeCount = await t.store.countTickets('acme');
+    acmeCount = await t.store.tickets.count('acme');
   });
 
   /** Acme's ticket is exactly as it was created, and acme holds no more and no fewer tickets. */
   const expectUntouched = async () => {
     expect((await peekTicket(t, ticket, acme)).json()).toMatchObject({ uses: 3 });
-    expect(await t.store.countTickets('acme')).toBe(acmeCount);
+    expect(await t.store.tickets.count('acme')).toBe(acmeCount);
   };
 
   it('missing Project header: 400 102002, nothing done', async () => {

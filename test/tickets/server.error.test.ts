@@ -74,11 +74,11 @@ describe('store failures', () => {
     const unavailable = async () => {
       throw new StoreUnavailableError('sqlite: SQLITE_BUSY');
     };
-    Object.assign(t.store, {
-      createTicket: unavailable,
-      useTicket: unavailable,
-      deleteTicket: unavailable,
-      peekTicket: unavailable,
+    Object.assign(t.store.tickets, {
+      create: unavailable,
+      use: unavailable,
+      delete: unavailable,
+      peek: unavailable,
     });
     for (const [url, body] of [
       ['/v1/tickets', {}],
@@ -95,14 +95,14 @@ describe('store failures', () => {
   it('after the store answers again, so does ticketd', async () => {
     t = await startTestTicketd();
     const ticket = await createTicket(t, { uses: 2 });
-    const real = t.store.useTicket.bind(t.store);
-    Object.assign(t.store, {
-      useTicket: async () => {
+    const real = t.store.tickets.use.bind(t.store.tickets);
+    Object.assign(t.store.tickets, {
+      use: async () => {
         throw new StoreUnavailableError('sqlite: SQLITE_BUSY');
       },
     });
     expect((await useTicket(t, ticket)).statusCode).toBe(503);
-    Object.assign(t.store, { useTicket: real });
+    Object.assign(t.store.tickets, { use: real });
     expect((await useTicket(t, ticket)).json()).toEqual({ uses: 1, payload: null });
   });
 });

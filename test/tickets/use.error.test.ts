@@ -119,7 +119,7 @@ describe('POST /v1/tickets/use errors', () => {
   it('500 2001 when the store fails', async () => {
     await start();
     const ticket = await createTicket(t);
-    const cause = breakStore(t, 'useTicket');
+    const cause = breakStore(t, 'use');
     expectInternalError(t, await useTicket(t, ticket), cause);
   });
 });

@@ -19,7 +19,7 @@ describe('POST /v1/tickets/use', () => {
       expect(res.json()).toEqual({ uses, payload: { user_id: 9001 } });
     }
     expect((await useTicket(t, ticket)).statusCode).toBe(404);
-    expect(await t.store.countTickets('default')).toBe(0);
+    expect(await t.store.tickets.count('default')).toBe(0);
   });
 
   it('answers exactly {"uses", "payload"}', async () => {

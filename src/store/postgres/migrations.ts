@@ -198,7 +198,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    // The profile surface (profile-types.ts). Times are epoch ms (bigint),
+    // The profile surface (parts/profiles.ts). Times are epoch ms (bigint),
     // hashed ids 32-byte bytea, JSON values jsonb (as json.ts encodes them),
     // meta values UTF-8 bytea (text cannot hold U+0000). No foreign keys, as
     // on the other backends: the deletes below name every table they clear.
@@ -329,7 +329,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    // The Oz surface (oz-types.ts; statements in oz.ts). Ids compare and sort
+    // The Oz surface (parts/apps.ts, grants.ts, nonces.ts). Ids compare and sort
     // by their bytes (COLLATE "C"), as listApps and the tie-break of
     // listGrants need. Nonces are kept as the SHA-256 of the credential id and
     // of the nonce: both come from a Hawk header (a sealed ticket id runs to
@@ -432,6 +432,62 @@ export const migrations: readonly Migration[] = [
           n := v_counts[i];
           RETURN NEXT;
         END LOOP;
+      END
+      $fn$;
+    `,
+  },
+  {
+    // One table for both kinds of profile session (parts/sessions.ts), with
+    // the time each was created; the two tables of version 2 move into it,
+    // and delete_profile and delete_tenant clear it instead. Instances of an
+    // earlier ticketd cannot serve sessions once this ran: stop them first.
+    version: 5,
+    sql: (s) => `
+      CREATE TABLE ${s}.sessions (
+        id          bytea PRIMARY KEY,
+        kind        text NOT NULL,
+        tenant      text NOT NULL,
+        profile_id  text NOT NULL,
+        token       bytea,
+        created_at  bigint NOT NULL,
+        touched_at  bigint NOT NULL,
+        expires_at  bigint NOT NULL
+      );
+      CREATE INDEX sessions_expiry ON ${s}.sessions (expires_at);
+      CREATE INDEX sessions_profile ON ${s}.sessions (profile_id);
+      CREATE INDEX sessions_tenant ON ${s}.sessions (tenant);
+      INSERT INTO ${s}.sessions (id, kind, tenant, profile_id, token, created_at, touched_at, expires_at)
+        SELECT id, 'login', tenant, profile_id, NULL, last_request_time, last_request_time, expires_at
+          FROM ${s}.login_tickets;
+      INSERT INTO ${s}.sessions (id, kind, tenant, profile_id, token, created_at, touched_at, expires_at)
+        SELECT id, 'persistent', tenant, profile_id, token, timestamp, timestamp, expires_at
+          FROM ${s}.persistent_logins;
+      DROP TABLE ${s}.login_tickets;
+      DROP TABLE ${s}.persistent_logins;
+
+      CREATE OR REPLACE FUNCTION ${s}.delete_profile(p_id text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      BEGIN
+        DELETE FROM ${s}.sessions WHERE profile_id = p_id;
+        DELETE FROM ${s}.profiles WHERE id = p_id;
+        RETURN FOUND;
+      END
+      $fn$;
+
+      -- delete_tenant of version 3 (see there for its lock order), on the sessions table.
+      CREATE OR REPLACE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_found boolean;
+      BEGIN
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.tenants WHERE name = p_name;
+        v_found := FOUND;
+        DELETE FROM ${s}.ticket_count_slots WHERE tenant = p_name;
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.sessions WHERE tenant = p_name;
+        DELETE FROM ${s}.profiles WHERE tenant = p_name;
+        DELETE FROM ${s}.oz_grants WHERE app IN (SELECT id FROM ${s}.oz_apps WHERE tenant = p_name);
+        DELETE FROM ${s}.oz_apps WHERE tenant = p_name;
+        RETURN v_found;
       END
       $fn$;
     `,

@@ -182,3 +182,17 @@ export function toStoreError(err: unknown): unknown {
   }
   return new StoreUnavailableError(`redis: ${err.message}`, { cause: err });
 }
+
+/** What every part of the Redis store works on (index.ts builds it once). */
+export interface RedisContext {
+  conn: Connection;
+  redis: import('./scripts.js').ScriptedRedis;
+  keys: import('./keys.js').Keys;
+  /** A record's native expiry comes this long after its own (a memory backstop only). */
+  expiryGraceMs: number;
+}
+
+/** The native expiry (PEXPIRE ms) of a record that dies at `expiresAt`, seen from the caller's `now`. */
+export function nativeTtl(ctx: RedisContext, expiresAt: number, now: number): string {
+  return String(Math.ceil(Math.max(1, expiresAt - now + ctx.expiryGraceMs)));
+}

@@ -1,3 +1,5 @@
+import type { SessionKind } from '../parts/sessions.js';
+
 /**
  * Every Redis key the store uses, under one deployment prefix (see index.ts).
  * Ticket and session ids appear in keys and index members as lowercase hex.
@@ -27,10 +29,8 @@ export class Keys {
   /** + tenant name: ZSET username, every score 0: the tenant's profiles in username (byte) order. */
   readonly profilesPrefix: string;
 
-  /** Login tickets: HASH fields tenant, profileId, lastRequestTime, expiresAt. */
-  readonly loginTickets: SessionKeys;
-  /** Persistent logins: HASH fields tenant, profileId, token, timestamp, expiresAt. */
-  readonly persistentLogins: SessionKeys;
+  /** Sessions of each kind: HASH of sessionHash's fields (hash.ts). */
+  readonly sessions: Record<SessionKind, SessionKeys>;
 
   /** HASH hex token id -> the access token's other fields as JSON. */
   readonly accessTokens: string;
@@ -53,8 +53,10 @@ export class Keys {
     this.usernamesPrefix = `${prefix}usernames:`;
     this.profilesPrefix = `${prefix}profiles:`;
 
-    this.loginTickets = sessionKeys(prefix, 'login-ticket');
-    this.persistentLogins = sessionKeys(prefix, 'persistent-login');
+    this.sessions = {
+      login: sessionKeys(prefix, 'login-ticket'),
+      persistent: sessionKeys(prefix, 'persistent-login'),
+    };
 
     this.accessTokens = `${prefix}access-tokens`;
     this.meta = `${prefix}meta`;

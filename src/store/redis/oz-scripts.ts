@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
+import { appHash, grantHash } from './hash.js';
 import { DELETE_TENANT } from './profile-scripts.js';
 
 /**
- * The Lua scripts of the Oz surface (oz-types.ts), under the rules of
+ * The Lua scripts of the Oz surface (parts/apps.ts, grants.ts, nonces.ts), under the rules of
  * scripts.ts: one script per store operation that touches more than one key
  * or must read and write in one step, so each is one atomic step for every
  * ticketd process sharing the server; every check that can fail comes
@@ -24,19 +25,9 @@ import { DELETE_TENANT } from './profile-scripts.js';
  * or `expiresAt`; PEXPIRE only frees memory.
  */
 
-/** Grant fields in the order HMGET reads them (toGrant in oz.ts reads this order). */
-export const GRANT_FIELDS = ['id', 'tenant', 'app', 'user', 'scope', 'exp', 'createdOn', 'session'] as const;
-/** App fields in the order HMGET reads them. */
-export const APP_FIELDS = [
-  'id',
-  'tenant',
-  'key',
-  'algorithm',
-  'scope',
-  'delegate',
-  'extAttributes',
-  'createdOn',
-] as const;
+/** Grant and app fields in the order HMGET reads them (their specs in hash.ts). */
+const GRANT_FIELDS = grantHash.names;
+const APP_FIELDS = appHash.names;
 
 const lua = (fields: readonly string[]) => fields.map((f) => `'${f}'`).join(', ');
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 
 /**
- * The Lua scripts of the profile surface (profile-types.ts), under the same
+ * The Lua scripts of the profile surface (parts/profiles.ts, sessions.ts, access-tokens.ts, meta.ts), under the same
  * rules as scripts.ts: one script per store operation that touches more than
  * one key or must read and write in one step, so each is one atomic step for
  * every ticketd process sharing the server; every check that can fail comes
@@ -288,7 +288,6 @@ export interface ProfileScripts {
   ticketdDeleteProfile(...args: Arg[]): Promise<number>;
   ticketdRecordLoginFailure(...args: Arg[]): Promise<[number, string | null] | null>;
   ticketdResetLoginFailures(...args: Arg[]): Promise<number>;
-  ticketdDeleteTenant(...args: Arg[]): Promise<number>;
   ticketdPutMetaIfAbsent(...args: Arg[]): Promise<string>;
 }
 
@@ -305,6 +304,5 @@ export function defineProfileScripts(redis: Redis): void {
   redis.defineCommand('ticketdDeleteProfile', { numberOfKeys: 5, lua: DELETE_PROFILE });
   redis.defineCommand('ticketdRecordLoginFailure', { numberOfKeys: 1, lua: RECORD_LOGIN_FAILURE });
   redis.defineCommand('ticketdResetLoginFailures', { numberOfKeys: 1, lua: RESET_LOGIN_FAILURES });
-  redis.defineCommand('ticketdDeleteTenant', { numberOfKeys: 11, lua: DELETE_TENANT });
   redis.defineCommand('ticketdPutMetaIfAbsent', { numberOfKeys: 1, lua: PUT_META_IF_ABSENT });
 }

@@ -133,6 +133,32 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX oz_nonces_expiry ON oz_nonces (expires_at);
     `,
   },
+  {
+    // One table for both kinds of profile session (parts/sessions.ts), with
+    // the time each was created; the two tables of version 2 move into it.
+    version: 4,
+    sql: `
+      CREATE TABLE sessions (
+        id          BLOB PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        tenant      TEXT NOT NULL,
+        profile_id  TEXT NOT NULL,
+        token       BLOB,
+        created_at  INTEGER NOT NULL,
+        touched_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_expiry ON sessions (expires_at);
+      CREATE INDEX sessions_profile ON sessions (profile_id);
+      CREATE INDEX sessions_tenant ON sessions (tenant);
+      INSERT INTO sessions (id, kind, tenant, profile_id, token, created_at, touched_at, expires_at)
+        SELECT id, 'login', tenant, profile_id, NULL, last_request_time, last_request_time, expires_at FROM login_tickets;
+      INSERT INTO sessions (id, kind, tenant, profile_id, token, created_at, touched_at, expires_at)
+        SELECT id, 'persistent', tenant, profile_id, token, timestamp, timestamp, expires_at FROM persistent_logins;
+      DROP TABLE login_tickets;
+      DROP TABLE persistent_logins;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { domainError } from '../core/domain-error.js';
+import { DEFAULT_TENANT } from '../core/tenant-settings.js';
+import type { OzAppRecord, OzGrantRecord, Store } from '../store/types.js';
+
+/** Generated keys: 32 random bytes, 43 base64url characters. */
+const KEY_BYTES = 32;
+
+export interface NewApp {
+  id: string;
+  tenant?: string | undefined;
+  scope?: string[] | undefined;
+  delegate?: boolean | undefined;
+  extAttributes?: string[] | undefined;
+  /** A key of the caller's own; generated when absent. */
+  key?: string | undefined;
+}
+
+/**
+ * Administration of the Oz surface (oz.md), for the admin API and the CLI:
+ * apps are provisioned here (create answers the Hawk key once, rotation a new
+ * one) and grants, made by `POST /v1/ticket` and `POST /v1/rsvp`, are listed
+ * and revoked. Not-found answers are null and clashes `exists`, for the
+ * caller to word; a missing tenant is NO_SUCH_TENANT.
+ */
+export class OzAdmin {
+  constructor(
+    private readonly store: Pick<Store, 'tenants' | 'apps' | 'grants'>,
+    private readonly clock: Clock,
+  ) {}
+
+  listApps(tenant: string | null): Promise<OzAppRecord[]> {
+    return this.store.apps.list(tenant);
+  }
+
+  getApp(id: string): Promise<OzAppRecord | null> {
+    return this.store.apps.get(id);
+  }
+
+  /** The new app with its key (shown to the caller this once), or `exists` when the id is taken. */
+  async createApp(input: NewApp): Promise<OzAppRecord | 'exists'> {
+    const tenant = input.tenant ?? DEFAULT_TENANT;
+    if (!(await this.store.tenants.get(tenant))) {
+      throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenant}" found`);
+    }
+    const app: OzAppRecord = {
+      id: input.id,
+      tenant,
+      key: input.key ?? newKey(),
+      algorithm: 'sha256',
+      scope: input.scope ?? [],
+      delegate: input.delegate ?? false,
+      extAttributes: input.extAttributes ?? [],
+      createdOn: this.clock.now(),
+    };
+    return (await this.store.apps.create(app)) === 'exists' ? 'exists' : app;
+  }
+
+  /** A new Hawk key (given or generated); null when there is no such app. */
+  rotateKey(id: string, key?: string): Promise<OzAppRecord | null> {
+    return this.store.apps.setKey(id, key ?? newKey());
+  }
+
+  /** Deletes the app with its grants; the app as it was, or null when there was none. */
+  async deleteApp(id: string): Promise<OzAppRecord | null> {
+    const app = await this.store.apps.get(id);
+    return app && (await this.store.apps.delete(id)) ? app : null;
+  }
+
+  listGrants(filter: { app?: string; user?: string }, limit: number): Promise<OzGrantRecord[]> {
+    return this.store.grants.list(filter, this.clock.now(), limit);
+  }
+
+  getGrant(id: string): Promise<OzGrantRecord | null> {
+    return this.store.grants.get(id, this.clock.now());
+  }
+
+  /** Revokes a live grant; the grant as it was, or null when there was none. */
+  async revokeGrant(id: string): Promise<OzGrantRecord | null> {
+    const grant = await this.store.grants.get(id, this.clock.now());
+    return grant && (await this.store.grants.delete(id)) ? grant : null;
+  }
+}
+
+const newKey = () => randomBytes(KEY_BYTES).toString('base64url');

@@ -1,0 +1,115 @@
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  TicketInfo,
+  TicketRecord,
+  TicketStore,
+  UsedTicket,
+} from '../parts/tickets.js';
+import { slotOf } from './migrations.js';
+import { type PgPool, statement } from './pool.js';
+
+/**
+ * Opaque tickets on PostgreSQL. create, use and purge are PL/pgSQL functions
+ * (migrations.ts tells how each stays atomic) called in one statement;
+ * delete and peek are single statements: each is one round trip and one
+ * transaction. Use locks the ticket row; a create under a limit updates the
+ * tenant's row with a conditional UPDATE (the O(1) limit check); other count
+ * changes go to one of the tenant's counter slots; purge deletes through the
+ * expiry index with FOR UPDATE SKIP LOCKED.
+ */
+export class PgTickets implements TicketStore {
+  private readonly sql;
+
+  constructor(private readonly pg: PgPool) {
+    const s = pg.s;
+    const live = '(expires_at IS NULL OR expires_at > $3)';
+    this.sql = {
+      create: statement('create', `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`),
+      use: statement('use', `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`),
+      // A delete waiting for a use's row lock re-reads the row and returns the
+      // uses that use left; of concurrent deletes only the first finds a row.
+      delete: statement(
+        'delete',
+        `WITH gone AS (
+           DELETE FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live} RETURNING uses_left),
+         counted AS (
+           UPDATE ${s}.ticket_count_slots SET delta = delta - 1
+            WHERE tenant = $1 AND slot = ${slotOf('$2')} AND EXISTS (SELECT 1 FROM gone))
+         SELECT uses_left FROM gone`,
+      ),
+      peek: statement(
+        'peek',
+        `SELECT uses_left, expires_at, created_at FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live}`,
+      ),
+      count: statement(
+        'count',
+        `SELECT ticket_count + (SELECT coalesce(sum(delta), 0) FROM ${s}.ticket_count_slots WHERE tenant = $1) AS n
+         FROM ${s}.tenants WHERE name = $1`,
+      ),
+      purge: statement('purge_by_tenant', `SELECT tenant, n FROM ${s}.purge_tickets_by_tenant($1, $2)`),
+    };
+  }
+
+  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    const res = await this.pg.query<{ result: CreateTicketResult }>(this.sql.create, [
+      t.tenant,
+      t.id,
+      t.usesLeft,
+      t.expiresAt,
+      t.createdAt,
+      t.payload,
+      max,
+      now,
+    ]);
+    const result = res.rows[0]?.result;
+    if (result !== 'created' && result !== 'limit') throw new Error(`postgres: create_ticket returned ${result}`);
+    return result;
+  }
+
+  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    const res = await this.pg.query<{ left_uses: number | null; sealed: Buffer | null }>(this.sql.use, [
+      tenant,
+      id,
+      now,
+    ]);
+    const row = res.rows[0];
+    return row ? { usesLeft: row.left_uses, payload: row.sealed } : null;
+  }
+
+  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    const res = await this.pg.query<{ uses_left: number | null }>(this.sql.delete, [tenant, id, now]);
+    const row = res.rows[0];
+    return row ? { usesLeft: row.uses_left } : null;
+  }
+
+  async peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const res = await this.pg.query<{ uses_left: number | null; expires_at: string | null; created_at: string }>(
+      this.sql.peek,
+      [tenant, id, now],
+    );
+    const row = res.rows[0];
+    if (!row) return null;
+    return {
+      usesLeft: row.uses_left,
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+      createdAt: Number(row.created_at),
+    };
+  }
+
+  async count(tenant: string): Promise<number> {
+    const res = await this.pg.query<{ n: string }>(this.sql.count, [tenant]);
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  async purge(now: number, limit: number): Promise<PurgedTickets> {
+    const res = await this.pg.query<{ tenant: string; n: string }>(this.sql.purge, [now, limit]);
+    const byTenant: Record<string, number> = {};
+    let removed = 0;
+    for (const row of res.rows) {
+      byTenant[row.tenant] = Number(row.n);
+      removed += Number(row.n);
+    }
+    return { removed, byTenant };
+  }
+}

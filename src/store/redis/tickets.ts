@@ -1,0 +1,126 @@
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  TicketInfo,
+  TicketRecord,
+  TicketStore,
+  UsedTicket,
+} from '../parts/tickets.js';
+import type { RedisContext } from './connection.js';
+
+/** How many expired tickets of a tenant at its limit are reclaimed in one create. */
+const RECLAIM_BATCH = 1000;
+
+/**
+ * Opaque tickets on Redis: one `ticket:<hex id>` HASH each, indexed by the
+ * tenant's expiry ZSET (or its `forever` SET) and counted in the tenant's
+ * hash; every write is one script (scripts.ts), so one atomic step for any
+ * number of ticketd processes.
+ */
+export class RedisTickets implements TicketStore {
+  constructor(private readonly x: RedisContext) {}
+
+  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    const { conn, redis, keys, expiryGraceMs } = this.x;
+    const id = t.id.toString('hex');
+    const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + expiryGraceMs);
+    const created = await conn.run(() =>
+      redis.ticketdCreateTicket(
+        keys.tenant(t.tenant),
+        keys.ticket(id),
+        keys.expiry(t.tenant),
+        keys.expiryTenants,
+        keys.forever(t.tenant),
+        keys.ticketPrefix,
+        id,
+        t.tenant,
+        String(max),
+        String(now),
+        t.usesLeft === null ? '' : String(t.usesLeft),
+        t.expiresAt === null ? '' : String(t.expiresAt),
+        String(t.createdAt),
+        t.payload === null ? '0' : '1',
+        t.payload ?? '',
+        String(Math.ceil(ttl)),
+        String(RECLAIM_BATCH),
+      ),
+    );
+    return created === 1 ? 'created' : 'limit';
+  }
+
+  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    const { conn, redis, keys } = this.x;
+    const hex = id.toString('hex');
+    const reply = await conn.run(() =>
+      redis.ticketdUseTicketBuffer(
+        keys.ticket(hex),
+        keys.tenant(tenant),
+        keys.expiry(tenant),
+        keys.forever(tenant),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    if (reply === null) return null;
+    const [usesLeft, payload] = reply;
+    return { usesLeft: usesLeft ?? null, payload: payload ?? null };
+  }
+
+  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    const { conn, redis, keys } = this.x;
+    const hex = id.toString('hex');
+    const reply = await conn.run(() =>
+      redis.ticketdDeleteTicket(
+        keys.ticket(hex),
+        keys.tenant(tenant),
+        keys.expiry(tenant),
+        keys.forever(tenant),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    return reply === null ? null : { usesLeft: reply[0] ?? null };
+  }
+
+  async peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const { conn, redis, keys } = this.x;
+    const [owner, uses, expiresAt, createdAt] = await conn.run(() =>
+      redis.hmget(keys.ticket(id.toString('hex')), 'tenant', 'uses', 'expiresAt', 'createdAt'),
+    );
+    if (owner !== tenant || createdAt === null) return null;
+    const expires = expiresAt === null ? null : Number(expiresAt);
+    if (expires !== null && expires <= now) return null;
+    return { usesLeft: uses === null ? null : Number(uses), expiresAt: expires, createdAt: Number(createdAt) };
+  }
+
+  async count(tenant: string): Promise<number> {
+    const { conn, redis, keys } = this.x;
+    const n = await conn.run(() => redis.hget(keys.tenant(tenant), 'tickets'));
+    return n === null ? 0 : Number(n);
+  }
+
+  async purge(now: number, limit: number): Promise<PurgedTickets> {
+    if (limit <= 0) return { removed: 0, byTenant: {} };
+    const { conn, redis, keys } = this.x;
+    const flat = await conn.run(() =>
+      redis.ticketdPurgeTickets(
+        keys.expiryTenants,
+        keys.tenantPrefix,
+        keys.expiryPrefix,
+        keys.ticketPrefix,
+        String(now),
+        String(Math.floor(limit)),
+      ),
+    );
+    const byTenant: Record<string, number> = {};
+    let removed = 0;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const n = Number(flat[i + 1]);
+      byTenant[String(flat[i])] = n;
+      removed += n;
+    }
+    return { removed, byTenant };
+  }
+}

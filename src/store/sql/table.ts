@@ -1,0 +1,70 @@
+/**
+ * The tables SQLite and PostgreSQL share in shape, each written once as a
+ * column spec: which record field is which column, of what type. A dialect
+ * says how each type travels (SQLite: booleans 0/1, JSON as TEXT; PostgreSQL:
+ * boolean, jsonb read as text, bigint read as a string), and the spec makes
+ * the column lists, the INSERT and both directions of the row mapping from
+ * it, so no backend restates a record field by field. The hot ticket
+ * statements keep their own hand-written SQL (sqlite/tickets.ts, the
+ * PostgreSQL functions of postgres/migrations.ts).
+ */
+
+export type ColumnType = 'text' | 'int' | 'bool' | 'json' | 'bytes';
+
+/** Every field of the record: its column name and type. */
+export type Columns<R> = { [K in keyof R]-?: readonly [column: string, type: ColumnType] };
+
+export interface Dialect {
+  /** A parameter's placeholder; `i` counts from 1. */
+  placeholder(i: number): string;
+  /** How a column reads in a SELECT list (PostgreSQL reads jsonb as text). */
+  select(column: string, type: ColumnType): string;
+  /** A record value as a statement parameter (never called with null). */
+  toDb(type: ColumnType, value: unknown): unknown;
+  /** A column value as a record value (never called with null). */
+  fromDb(type: ColumnType, value: unknown): unknown;
+}
+
+export class Table<R extends object> {
+  private readonly entries: [keyof R & string, string, ColumnType][];
+
+  constructor(
+    readonly name: string,
+    columns: Columns<R>,
+  ) {
+    this.entries = Object.entries(columns).map(([field, spec]) => {
+      const [column, type] = spec as readonly [string, ColumnType];
+      return [field as keyof R & string, column, type];
+    });
+  }
+
+  /** The SELECT list of every column, under its column name. */
+  select(d: Dialect): string {
+    return this.entries.map(([, column, type]) => d.select(column, type)).join(', ');
+  }
+
+  /** `INSERT INTO <qualified name> (columns) VALUES (placeholders)`, parameters in `params` order. */
+  insert(d: Dialect, qualified = this.name): string {
+    const columns = this.entries.map(([, column]) => column).join(', ');
+    const values = this.entries.map((_, i) => d.placeholder(i + 1)).join(', ');
+    return `INSERT INTO ${qualified} (${columns}) VALUES (${values})`;
+  }
+
+  /** A record as the parameters of `insert`. */
+  params(record: R, d: Dialect): unknown[] {
+    return this.entries.map(([field, , type]) => {
+      const value = record[field];
+      return value === null || value === undefined ? null : d.toDb(type, value);
+    });
+  }
+
+  /** A row as its record: a fresh object that shares nothing with the row. */
+  record(row: Record<string, unknown>, d: Dialect): R {
+    const out: Record<string, unknown> = {};
+    for (const [field, column, type] of this.entries) {
+      const value = row[column];
+      out[field] = value === null || value === undefined ? null : d.fromDb(type, value);
+    }
+    return out as R;
+  }
+}

@@ -1,0 +1,58 @@
+import type { SessionKind, SessionRecord, SessionStore } from '../parts/sessions.js';
+import { sessions as table } from '../sql/tables.js';
+import { dialect, type SqliteDb } from './db.js';
+
+/**
+ * Profile sessions on SQLite (table `sessions`, both kinds). Each method is
+ * one statement; touch is one conditional UPDATE, so a session dead at
+ * `now` matches nothing and stays dead.
+ */
+export class SqliteSessions implements SessionStore {
+  private readonly s;
+
+  constructor(private readonly h: SqliteDb) {
+    this.s = h.prepared((db) => {
+      const all = table.select(dialect);
+      return {
+        insert: db.prepare(table.insert(dialect)),
+        get: db.prepare(`SELECT ${all} FROM sessions WHERE id = ? AND kind = ? AND expires_at > ?`),
+        touch: db.prepare(
+          `UPDATE sessions SET touched_at = @now, expires_at = @expiresAt, token = coalesce(@token, token)
+           WHERE id = @id AND kind = @kind AND expires_at > @now RETURNING ${all}`,
+        ),
+        delete: db.prepare('DELETE FROM sessions WHERE id = ? AND kind = ?'),
+        deleteOfProfile: db.prepare('DELETE FROM sessions WHERE profile_id = ?'),
+        purge: db.prepare(
+          `DELETE FROM sessions WHERE rowid IN (
+             SELECT rowid FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+        ),
+      };
+    });
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    await this.h.write(() => this.s().insert.run(...table.params(session, dialect)));
+  }
+
+  get(kind: SessionKind, id: Buffer, now: number): Promise<SessionRecord | null> {
+    return this.h.read(() => row(this.s().get.get(id, kind, now)));
+  }
+
+  touch(kind: SessionKind, id: Buffer, now: number, expiresAt: number, token?: Buffer): Promise<SessionRecord | null> {
+    return this.h.write(() => row(this.s().touch.get({ id, kind, now, expiresAt, token: token ?? null })));
+  }
+
+  async delete(kind: SessionKind, id: Buffer): Promise<boolean> {
+    return (await this.h.write(() => this.s().delete.run(id, kind))).changes > 0;
+  }
+
+  async deleteOfProfile(profileId: string): Promise<number> {
+    return (await this.h.write(() => this.s().deleteOfProfile.run(profileId))).changes;
+  }
+
+  async purge(now: number, limit: number): Promise<number> {
+    return (await this.h.write(() => this.s().purge.run(now, Math.max(0, limit)))).changes;
+  }
+}
+
+const row = (r: unknown): SessionRecord | null => (r ? table.record(r as Record<string, unknown>, dialect) : null);
