@@ -1,4 +1,4 @@
-// The limit server of the benchmark (quality.md): the least code that does a
+// The limit server of the benchmark (docs/performance.md): the least code that does a
 // create's and a use's essential work, so that ticketd's create and use are
 // held to what a durable, encrypted ticket costs on this machine, not to what
 // answering a constant costs. node:http, JSON.parse of the body, a 160-bit
@@ -6,7 +6,10 @@
 // key derived from the ticket (SHA-256), one better-sqlite3 statement per
 // request on ticketd's own table shape (migration 1), every statement of one
 // event-loop turn group-committed in one transaction, each answer sent only
-// after that commit. No validation, tenancy, metrics or logging.
+// after that commit, and the WAL copied back into the file by PASSIVE
+// checkpoints on a thread, as any durable SQLite store serving load must
+// (ticketd's src/store/sqlite/checkpointer.ts). No validation, tenancy,
+// metrics or logging.
 //
 // Usage: node bench/limit.mjs DB_PATH [PORT]; prints {"port":N} on stdout once listening.
 //   POST /v1/tickets       {"uses", "ttl", "payload"} -> {"ticket"}
@@ -14,11 +17,23 @@
 //   POST /seed             {"n"}                      -> ["ticket", ...] (untimed: fills the pool for use)
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const db = new Database(process.argv[2] ?? ':memory:');
+const path = process.argv[2] ?? ':memory:';
+const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 16384');
+if (path !== ':memory:') {
+  const checkpoints = `
+    const { workerData } = require('node:worker_threads');
+    const db = new (require(workerData.driver))(workerData.path);
+    setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, 200);`;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  new Worker(checkpoints, { eval: true, workerData: { driver, path } }).unref();
+}
 db.exec(`
   CREATE TABLE IF NOT EXISTS tickets (
     id BLOB NOT NULL UNIQUE, tenant TEXT NOT NULL, uses_left INTEGER, expires_at INTEGER,

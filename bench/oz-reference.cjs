@@ -1,4 +1,4 @@
-// The reference of the oz-reissue bar (quality.md): the `oz` package's own
+// The reference of the oz-reissue bar (docs/performance.md): the `oz` package's own
 // reissue endpoint (oz 5.0.3, archived; what the mylet API was built on) on a
 // hapi server, beside which ticketd's reissue is measured. One app and one
 // grant in memory (no store), the same Iron and Hawk work per request as Oz

@@ -81,7 +81,7 @@ export async function startCeiling(): Promise<Server> {
   return (await startScript(CEILING, [])).server;
 }
 
-/** The limit server of quality.md (bench/limit.mjs) on a SQLite file at `dbPath`. */
+/** The limit server of docs/performance.md (bench/limit.mjs) on a SQLite file at `dbPath`. */
 export async function startLimit(dbPath: string): Promise<Server> {
   return (await startScript(LIMIT, [dbPath])).server;
 }

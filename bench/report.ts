@@ -1,4 +1,4 @@
-/** The rows of a benchmark run, the bars of quality.md they are held to, and how they are printed: a table, JSON, an SVG chart. */
+/** The rows of a benchmark run, the bars of docs/performance.md they are held to, and how they are printed: a table, JSON, an SVG chart. */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Measured } from './measure.js';
@@ -17,7 +17,7 @@ export type ScenarioName =
   | 'use-1m';
 
 /**
- * A bar of quality.md as it applies to one row of this run: the least rate
+ * A bar of docs/performance.md as it applies to one row of this run: the least rate
  * and the greatest p99 allowed, already worked out from the rows it is
  * relative to (the ceiling, the limit server, the Oz reference, another
  * scenario), and how it reads in the table.
@@ -33,7 +33,7 @@ export interface Bar {
 /** The rows of this run a row's bar may be relative to. */
 export interface BarContext {
   ceilingRate: number;
-  /** The limit server's create and use (quality.md: SQLite create and use are held to it). */
+  /** The limit server's create and use (docs/performance.md: SQLite create and use are held to it). */
   limit?: { create?: Row; use?: Row };
   /** The reference oz server's reissue. */
   ozReference?: Row;
@@ -41,7 +41,7 @@ export interface BarContext {
   baseline?: { rate: number; of: string };
 }
 
-/** Of one ticketd process: time to its first answer and peak resident set (quality.md, Memory). */
+/** Of one ticketd process: time to its first answer and peak resident set (docs/performance.md, "Memory"). */
 export const PROCESS_BARS = { startMs: 1000, peakRssMb: 200 };
 
 const ofCeiling = (share: number, ctx: BarContext): Bar => ({
@@ -65,7 +65,7 @@ function ofRow(share: number, row: Row | undefined, what: string, ctx: BarContex
 }
 
 /**
- * quality.md's bar of a ticketd row. SQLite: create and use against the
+ * docs/performance.md's bar of a ticketd row. SQLite: create and use against the
  * limit server (>= 0.95 of its rate, p99 <= 2x its p99), create+use pairs
  * against the limit server's creates (>= 0.45), profile-get >= 0.50 of the
  * ceiling, oz-reissue >= 1.5x the reference oz server. PostgreSQL: create and

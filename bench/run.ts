@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every speed and memory bar of quality.md. ticketd
+ * `npm run bench`: every speed and memory bar of docs/performance.md. ticketd
  * (compiled, log level info into a file) against baselines measured in the
  * same run: the ceiling of a bare node:http server, the limit server
  * (bench/limit.mjs: a create's and a use's essential work, group-committed in
@@ -13,7 +13,7 @@
  *
  *   npm run bench -- [--duration S] [--warmup S] [--connections N]
  *                    [--scenarios create,use,...] [--stores sqlite,postgres,redis]
- *                    [--all] [--smoke] [--baseline REV] [--out FILE] [--build | --no-build] [--cpu-prof DIR]
+ *                    [--all] [--smoke] [--baseline REV] [--rounds N] [--out FILE] [--build | --no-build] [--cpu-prof DIR]
  *
  * Exit status: 0 when every bar holds, 1 when one does not, 2 when the run broke.
  */
@@ -59,9 +59,9 @@ import { type BenchStore, benchStore, STORE_NAMES, type StoreName } from './stor
 const SCENARIOS = ['create', 'use', 'create+use', 'profile-get', 'oz-reissue', 'use-under-logins', 'use-1m'] as const;
 type ScenarioOption = (typeof SCENARIOS)[number];
 
-/** Logins per second of the side load of use-under-logins (quality.md). */
+/** Logins per second of the side load of use-under-logins (docs/performance.md). */
 const LOGINS_PER_SECOND = 20;
-/** Live tickets of the two use-1m runs (quality.md), and of a --smoke run. */
+/** Live tickets of the two use-1m runs (docs/performance.md), and of a --smoke run. */
 const LIVE_SCALE = { small: 10_000, large: 1_000_000 };
 const LIVE_SCALE_SMOKE = { small: 1_000, large: 5_000 };
 /** Uses of each ticket of the use-1m pools: every use takes one and leaves the ticket alive. */
@@ -85,6 +85,8 @@ const HELP = `Usage: npm run bench -- [options]
   --baseline REV      also measure revision REV (a commit, tag or branch), scenario by scenario beside
                       this tree, and print each rate against it (built once in a git worktree under the
                       temporary directory)
+  --rounds N          measure each scenario N times on each build, alternating which goes first, and
+                      keep the run with the median rate (default 1)
   --smoke             a short run (about 1 s per scenario, small pools), for the test suite
   --out FILE          where the JSON goes                 (default bench/results/latest.json;
                       the chart goes beside it, .svg)
@@ -102,6 +104,7 @@ function parseOptions() {
       stores: { type: 'string' },
       all: { type: 'boolean', default: false },
       baseline: { type: 'string' },
+      rounds: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
       build: { type: 'boolean', default: false },
@@ -148,6 +151,7 @@ function parseOptions() {
     scenarios: SCENARIOS.filter((s) => scenarios.has(s)),
     stores,
     baseline: values.baseline,
+    rounds: num('rounds', values.rounds, 1, 1),
     smoke: values.smoke,
     out,
     chart: `${out.replace(/\.json$/, '')}.svg`,
@@ -175,15 +179,48 @@ function ticketdRow(
   baseline?: { rate: number; of: string },
 ): Row {
   const ctx = { ...run.ctx, ...(baseline ? { baseline } : {}) };
-  const current = build.label === 'ticketd';
-  const row = toRow(scenario, m, ctx, { store, server: build.label }, current ? barFor(scenario, store, ctx) : null);
-  if (!current) {
-    // A baseline build answers to no bar; this tree's row of the same scenario and store says how it compares.
-    const mine = run.rows.find((r) => r.scenario === scenario && r.store === store && r.server === 'ticketd');
-    if (mine && row.rate > 0) mine.vsBaseline = round(mine.rate / row.rate, 3);
-  }
+  // A baseline build answers to no bar: this tree's row of the same scenario says how the two compare (compare()).
+  const bar = build.label === 'ticketd' ? barFor(scenario, store, ctx) : null;
+  const row = toRow(scenario, m, ctx, { store, server: build.label }, bar);
   run.rows.push(row);
   return row;
+}
+
+/** With a baseline build: each of this tree's rows as a fraction of the baseline's row of the same scenario and store. */
+function compare(rows: Row[]): void {
+  for (const base of rows.filter((r) => r.server.startsWith('ticketd@'))) {
+    const mine = rows.find((r) => r.scenario === base.scenario && r.store === base.store && r.server === 'ticketd');
+    if (mine && base.rate > 0) mine.vsBaseline = round(mine.rate / base.rate, 3);
+  }
+}
+
+/** One measurement of a scenario on one build; use-under-logins also its baseline and side load. */
+interface Sample {
+  m: Measured;
+  baseline?: { rate: number; of: string };
+  sideLoad?: Row['sideLoad'];
+}
+
+/** The sample with the median rate (the lower middle one of an even count). */
+function median(samples: Sample[]): Sample {
+  const sorted = [...samples].sort((a, b) => a.m.responses / a.m.seconds - b.m.responses / b.m.seconds);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Sample;
+}
+
+/**
+ * Runs `measureOnce` options.rounds times on every instance, alternating
+ * which goes first (and starting with the other one every other scenario,
+ * `k`), so that no build always runs on the warmer or the colder machine;
+ * returns each instance's median sample.
+ */
+async function rounds<I>(k: number, instances: I[], times: number, measureOnce: (i: I) => Promise<Sample>) {
+  const samples = new Map<I, Sample[]>(instances.map((i) => [i, []]));
+  for (let r = 0; r < times; r++) {
+    for (const i of (k + r) % 2 === 0 ? instances : [...instances].reverse()) {
+      samples.get(i)?.push(await measureOnce(i));
+    }
+  }
+  return instances.map((i) => ({ i, sample: median(samples.get(i) ?? []) }));
 }
 
 // ---- the reference servers -------------------------------------------------
@@ -199,7 +236,7 @@ async function measureCeiling(run: Run): Promise<void> {
   }
 }
 
-/** The limit server's create and use, on a SQLite file of its own (quality.md). */
+/** The limit server's create and use, on a SQLite file of its own (docs/performance.md). */
 async function measureLimit(run: Run): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-limit-'));
   const limit = await startLimit(join(dir, 'limit.db'));
@@ -231,7 +268,7 @@ async function measureLimit(run: Run): Promise<void> {
   }
 }
 
-/** The reference oz server's reissue (quality.md's oz-reissue bar). */
+/** The reference oz server's reissue (docs/performance.md's oz-reissue bar). */
 async function measureOzReference(run: Run): Promise<void> {
   const { server, tickets } = await startOzReference<UserTicket>(OZ_TICKETS);
   try {
@@ -346,33 +383,36 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
       }
     }
     for (const [k, scenario] of options.scenarios.entries()) {
-      // With a baseline, every other scenario starts with it, so that neither build always runs on the warmer machine.
-      for (const i of k % 2 === 0 ? instances : [...instances].reverse()) {
-        const label = labelOf(i.build, `${scenario} on ${store}`);
-        const timed = (requests: () => RequestSpec[]) => measure(label, i.ticketd, requests, options.drive);
-        const row = (m: Measured) => ticketdRow(run, scenario as ScenarioName, m, store, i.build);
+      if (scenario === 'use-1m') continue; // its own store and process: runLiveScale()
+      const once = async (i: (typeof instances)[number]): Promise<Sample> => {
+        const timed = async (requests: () => RequestSpec[]) => ({
+          m: await measure(labelOf(i.build, `${scenario} on ${store}`), i.ticketd, requests, options.drive),
+        });
         switch (scenario) {
           case 'create':
-            row(await timed(createRequests));
-            break;
+            return timed(createRequests);
           case 'use':
             await topUp(i.target, i.pool, ticketsFor(run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, options));
-            row(await timed(useRequests(i.pool)));
-            break;
+            return timed(useRequests(i.pool));
           case 'create+use':
-            row(await timed(pairRequests));
-            break;
+            return timed(pairRequests);
           case 'profile-get':
-            row(await timed(profileGetRequests((i.profile as ProfileFixture).loginTickets)));
-            break;
+            return timed(profileGetRequests((i.profile as ProfileFixture).loginTickets));
           case 'oz-reissue':
-            row(await timed(ozReissueRequests(i.ticketd.url, i.ozTickets as UserTicket[])));
-            break;
+            return timed(ozReissueRequests(i.ticketd.url, i.ozTickets as UserTicket[]));
           case 'use-under-logins':
-            await useUnderLogins(run, i, i.profile as ProfileFixture);
-            break;
-          case 'use-1m':
-            break; // its own store and process: runLiveScale()
+            return useUnderLogins(run, i, i.profile as ProfileFixture);
+        }
+      };
+      for (const { i, sample } of await rounds(k, instances, options.rounds, once)) {
+        const row = ticketdRow(run, scenario, sample.m, store, i.build, sample.baseline);
+        if (sample.sideLoad) {
+          row.sideLoad = sample.sideLoad;
+          const done = sample.sideLoad;
+          if (done.failed > 0 || done.ok === 0) {
+            row.failures.push(`side load: ${done.ok} logins ok, ${done.failed} failed`);
+            row.pass = false;
+          }
         }
       }
     }
@@ -382,7 +422,7 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
 }
 
 /** Ticket use without, then with, 20 authenticates a second (scrypt) beside it; the bar is the drop. */
-async function useUnderLogins(run: Run, i: Instance, profile: ProfileFixture): Promise<void> {
+async function useUnderLogins(run: Run, i: Instance, profile: ProfileFixture): Promise<Sample> {
   const { options } = run;
   const store = i.target.name;
   const requests = useRequests(i.pool);
@@ -399,15 +439,7 @@ async function useUnderLogins(run: Run, i: Instance, profile: ProfileFixture): P
   const m = await measure(label, i.ticketd, requests, options.drive).finally(() => side.stop());
   const done = await side.stop();
   progress(`${label}: side load sent ${done.sent} logins, ${done.ok} ok, ${done.failed} failed`);
-  const row = ticketdRow(run, 'use-under-logins', m, store, i.build, {
-    rate: base.responses / base.seconds,
-    of: 'use without logins',
-  });
-  row.sideLoad = done;
-  if (done.failed > 0 || done.ok === 0) {
-    row.failures.push(`side load: ${done.ok} logins ok, ${done.failed} failed`);
-    row.pass = false;
-  }
+  return { m, baseline: { rate: base.responses / base.seconds, of: 'use without logins' }, sideLoad: done };
 }
 
 /**
@@ -430,15 +462,17 @@ async function runLiveScale(store: StoreName, builds: Build[], run: Run, process
         }),
       );
     }
-    const small = new Map<Instance, number>();
-    for (const i of instances) {
-      const m = await measure(
-        labelOf(i.build, `use on ${store} with ${fmtInt(scale.small)} live`),
+    const live = (n: number) => async (i: Instance) => ({
+      m: await measure(
+        labelOf(i.build, `use on ${store} with ${fmtInt(n)} live`),
         i.ticketd,
         useRequests(i.pool, true),
         options.drive,
-      );
-      const row = ticketdRow(run, 'use-10k', m, store, i.build);
+      ),
+    });
+    const small = new Map<Instance, number>();
+    for (const { i, sample } of await rounds(0, instances, options.rounds, live(scale.small))) {
+      const row = ticketdRow(run, 'use-10k', sample.m, store, i.build);
       row.liveTickets = scale.small;
       small.set(i, row.rate);
     }
@@ -446,15 +480,9 @@ async function runLiveScale(store: StoreName, builds: Build[], run: Run, process
       i.pool.add(await seed(i.target, scale.large - scale.small, MANY_USES));
       i.pool.next = 0;
     }
-    for (const i of instances) {
-      const m = await measure(
-        labelOf(i.build, `use on ${store} with ${fmtInt(scale.large)} live`),
-        i.ticketd,
-        useRequests(i.pool, true),
-        options.drive,
-      );
+    for (const { i, sample } of await rounds(1, instances, options.rounds, live(scale.large))) {
       const baseline = { rate: small.get(i) ?? 0, of: `use with ${fmtInt(scale.small)} live` };
-      ticketdRow(run, 'use-1m', m, store, i.build, baseline).liveTickets = scale.large;
+      ticketdRow(run, 'use-1m', sample.m, store, i.build, baseline).liveTickets = scale.large;
     }
   } finally {
     for (const i of instances) await stopInstance(i, processes);
@@ -503,6 +531,7 @@ async function main(): Promise<number> {
     if (options.scenarios.includes('use-1m')) await runLiveScale(store, builds, run, processes);
   }
   const { rows } = run;
+  compare(rows);
 
   clearStatus();
   console.log(table(rows));
@@ -522,7 +551,7 @@ async function main(): Promise<number> {
         cpus: cpu.length,
         cpuModel: cpu[0]?.model,
         loadAverage: { before: loadBefore.map((l) => round(l)), after: loadavg().map((l) => round(l)) },
-        options: { ...d, pipelining: 1, smoke: options.smoke },
+        options: { ...d, pipelining: 1, rounds: options.rounds, smoke: options.smoke },
         processes,
         rows,
       },
