@@ -26,6 +26,7 @@ export const dialect: Dialect = {
   select: (column, type) => (type === 'json' ? `${column}::text AS ${column}` : column),
   toDb: (type, v) => (type === 'json' ? toJsonb(v) : v),
   fromDb: (type, v) => (type === 'json' ? fromJsonb(v as string) : type === 'int' ? Number(v) : v),
+  asIs: ['text', 'bool', 'bytes'],
 };
 
 /** A named statement: each connection parses and plans it once. */

@@ -23,10 +23,14 @@ export interface Dialect {
   toDb(type: ColumnType, value: unknown): unknown;
   /** A column value as a record value (never called with null). */
   fromDb(type: ColumnType, value: unknown): unknown;
+  /** The types whose values come out of the driver as the record wants them (fromDb is not called for them). */
+  readonly asIs: readonly ColumnType[];
 }
 
 export class Table<R extends object> {
   private readonly entries: [keyof R & string, string, ColumnType][];
+  /** Per dialect, the row mapping made once: a converter per column, or none where the value passes as it is. */
+  private readonly readers = new WeakMap<Dialect, [string, string, ((v: unknown) => unknown) | null][]>();
 
   constructor(
     readonly name: string,
@@ -60,10 +64,20 @@ export class Table<R extends object> {
 
   /** A row as its record: a fresh object that shares nothing with the row. */
   record(row: Record<string, unknown>, d: Dialect): R {
+    let readers = this.readers.get(d);
+    if (!readers) {
+      // A type whose values pass unchanged needs no call per row (a Buffer from a driver is already the row's own).
+      readers = this.entries.map(([field, column, type]) => [
+        field,
+        column,
+        d.asIs.includes(type) ? null : (v: unknown) => d.fromDb(type, v),
+      ]);
+      this.readers.set(d, readers);
+    }
     const out: Record<string, unknown> = {};
-    for (const [field, column, type] of this.entries) {
+    for (const [field, column, read] of readers) {
       const value = row[column];
-      out[field] = value === null || value === undefined ? null : d.fromDb(type, value);
+      out[field] = value === null || value === undefined ? null : read ? read(value) : value;
     }
     return out as R;
   }

@@ -29,6 +29,7 @@ export const dialect: Dialect = {
   select: (column) => column,
   toDb: (type, v) => (type === 'bool' ? (v ? 1 : 0) : type === 'json' ? JSON.stringify(v) : v),
   fromDb: (type, v) => (type === 'bool' ? v === 1 : type === 'json' ? JSON.parse(v as string) : v),
+  asIs: ['text', 'int', 'bytes'],
 };
 
 export interface SqliteDbOptions {
