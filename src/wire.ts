@@ -72,7 +72,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   }
   if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
 
-  // Oz user tickets (oz.md).
+  // Oz user tickets (docs/oz.md).
   let oz: OzSurface;
   try {
     oz = await createOzSurface(config.oz, store, identity.logins, clock, events);

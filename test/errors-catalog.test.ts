@@ -102,7 +102,7 @@ describe('profile surface error catalog', () => {
     }
   });
 
-  it('one status per row name, and the codes profile.md lists have its statuses', () => {
+  it('one status per row name, and the codes docs/profile.md lists have its statuses', () => {
     const status = (code: string) =>
       Object.values(profileErrors)
         .filter((e) => e.errorCode === code)
@@ -193,7 +193,7 @@ describe('Oz surface error catalog', () => {
     }
   });
 
-  it('the messages oz.md lists', () => {
+  it('the messages docs/oz.md lists', () => {
     const messages = new Set<string | null>(Object.values(ozErrors).map((e) => e.message));
     for (const m of [
       'Unknown credentials',

@@ -5,7 +5,7 @@ import { type AdminOperation, type CliView, defineOperation } from './operation.
 import { params } from './schemas.js';
 
 /**
- * Oz apps and grants (oz.md), on the Oz administration service
+ * Oz apps and grants (docs/oz.md), on the Oz administration service
  * (src/oz/admin.ts): apps are provisioned here — create answers the Hawk key
  * once, rotation answers a new one — and grants (made by `POST /v1/ticket`
  * and `POST /v1/rsvp`) are listed by app or user and revoked.

@@ -15,7 +15,7 @@ Usage:
   ticketd --help | --version
 
 Options:
-  --config FILE        JSON config file (see README "Configuration")
+  --config FILE        JSON config file (see docs/operations.md)
   --listen HOST:PORT   address to listen on            [TICKETD_LISTEN, default 127.0.0.1:5200]
   --store URL          sqlite:PATH | memory:            [TICKETD_STORE, default sqlite:./data/ticketd.db]
 

@@ -3,7 +3,7 @@ import { TenantSettingsSchema } from '../core/tenant-settings.js';
 
 /**
  * Every setting of ticketd, its default, and the environment variable that
- * sets it. The README's configuration table is this list.
+ * sets it. docs/operations.md's configuration table is this list.
  */
 export const ConfigSchema = Type.Object(
   {

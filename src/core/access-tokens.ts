@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
 
 /**
- * Access tokens (profile.md): the credential of a calling application. The
+ * Access tokens (docs/profile.md): the credential of a calling application. The
  * id is a random UUID given to the application once; the store keeps only
  * its SHA-256. Each token carries tenant permissions; `master` tokens also
  * manage access tokens.

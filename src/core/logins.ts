@@ -10,7 +10,7 @@ import { type TenantSettings, withDefaults } from './tenant-settings.js';
 import type { Tenants } from './tenants.js';
 
 /**
- * Profile sessions (profile.md): login tickets with sliding expiry,
+ * Profile sessions (docs/profile.md): login tickets with sliding expiry,
  * persistent logins ("remember me"), and the lockout that slows and then
  * stops password guessing. Ticket and persistent-login ids are random UUIDs
  * given to the client once; the store keeps their SHA-256, and a persistent

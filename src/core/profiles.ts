@@ -8,7 +8,7 @@ import { MAX_PASSWORD_LENGTH, type Passwords } from './passwords.js';
 import { type TenantSettings, withDefaults } from './tenant-settings.js';
 
 /**
- * Profiles (profile.md): a tenant's users, with a scrypt password hash that
+ * Profiles (docs/profile.md): a tenant's users, with a scrypt password hash that
  * never leaves this module's callers' hands through `publicProfile`.
  * Disabling or deleting a profile, or changing its password, ends its login
  * tickets and persistent logins.

@@ -4,7 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 const MAX_SECONDS = 2_147_483_647;
 
 /**
- * Settings every tenant carries (admin.md). Shared by every surface; JSON
+ * Settings every tenant carries (docs/admin.md). Shared by every surface; JSON
  * names are the ones operators write in config files and the admin API.
  */
 export const TenantSettingsSchema = Type.Object(

@@ -18,7 +18,7 @@ export interface NewApp {
 }
 
 /**
- * Administration of the Oz surface (oz.md), for the admin API and the CLI:
+ * Administration of the Oz surface (docs/oz.md), for the admin API and the CLI:
  * apps are provisioned here (create answers the Hawk key once, rotation a new
  * one) and grants, made by `POST /v1/ticket` and `POST /v1/rsvp`, are listed
  * and revoked. Not-found answers are null and clashes `exists`, for the

@@ -5,7 +5,7 @@ import type { NonceStore } from '../store/types.js';
 import { OzError, type OzErrorName, ozError } from './errors.js';
 
 /**
- * Hawk request verification as oz.md sets it, on top of `hawk` 9.0.2's own
+ * Hawk request verification as docs/oz.md sets it, on top of `hawk` 9.0.2's own
  * server functions (MAC over `hawk.1.header`, constant-time comparison,
  * payload hash over `hawk.1.payload`, `ts`/`tsm` on a stale timestamp):
  * - the clock is ticketd's (injectable), passed to hawk as an offset;

@@ -6,7 +6,7 @@ import { ozError } from './errors.js';
 import type { IronKeys } from './iron.js';
 
 /**
- * Oz's rules for issuing, reissuing and exchanging tickets (oz.md, and the
+ * Oz's rules for issuing, reissuing and exchanging tickets (docs/oz.md, and the
  * `oz` package's lib/ticket.js and lib/endpoints.js), on ticketd's apps,
  * grants and profile sessions. No HTTP here: callers have already verified
  * the Hawk signature; failures are OzErrors named by the catalog.

@@ -3,7 +3,7 @@ import { ApiError } from '../http/api-error.js';
 
 /**
  * The profile surface's error catalog: Crafter Profile's error codes with
- * the statuses profile.md gives them, plus ticketd's own NOT_FOUND,
+ * the statuses docs/profile.md gives them, plus ticketd's own NOT_FOUND,
  * BODY_TOO_LARGE and STORE_UNAVAILABLE for what Crafter has no code for.
  * A code may answer with two statuses (NO_SUCH_TICKET is 400 on by_ticket),
  * so entries are named. `docs/errors.md` lists the same table;

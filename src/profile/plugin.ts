@@ -53,7 +53,7 @@ export async function profilePlugin(app: FastifyInstance, surface: ProfileSurfac
     }
   });
 
-  // Every call: one parameter object, then the access token check (profile.md), before validation.
+  // Every call: one parameter object, then the access token check (docs/profile.md), before validation.
   app.addHook('preValidation', async (req) => {
     const config = req.routeOptions.config;
     const params = mergeParams(req.query, config?.recordBody ? pick(req.body, 'accessTokenId') : req.body);

@@ -1,7 +1,7 @@
 import type { Store } from './types.js';
 
 /**
- * Picks the backend a store URL names (admin.md): `sqlite:PATH`, `memory:`, ...
+ * Picks the backend a store URL names (docs/admin.md): `sqlite:PATH`, `memory:`, ...
  * Only the chosen backend's module (and its driver) is loaded: a server on
  * SQLite never loads `pg` or `ioredis`, which shortens the time to its first answer.
  */

@@ -25,7 +25,7 @@ export interface PeekedTicket {
   created: number;
 }
 
-/** The opaque-ticket lifecycle (tickets.md), on any store. */
+/** The opaque-ticket lifecycle (docs/tickets.md), on any store. */
 export class TicketService {
   constructor(
     private readonly store: TicketStore,

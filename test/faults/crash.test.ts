@@ -6,7 +6,7 @@ import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * Crash (quality.md, "Faults and load"): `kill -9` of ticketd while clients
+ * Crash (docs/performance.md, "Faults and load"): `kill -9` of ticketd while clients
  * create tickets; after a restart on the same store, every ticket whose
  * create was answered 200 is usable, with its payload. An answer goes out
  * only after its write is durable (SQLite: committed to the WAL, which a

@@ -5,7 +5,7 @@ import { raceUses } from '../helpers/races.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * Exactly-once (quality.md, "Faults and load"): three ticketd processes on
+ * Exactly-once (docs/performance.md, "Faults and load"): three ticketd processes on
  * one store (one SQLite file, one PostgreSQL schema, one Redis prefix) take
  * 200 concurrent uses of one `uses: k` ticket, 100 rounds (k from 1 to 10):
  * exactly k succeed every round. TICKETD_FAULT_ROUNDS changes the count.

@@ -4,7 +4,7 @@ import { postJson, spawnTicketd, type TicketdProcess } from '../helpers/process.
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 /**
- * Store outage (quality.md, "Faults": PostgreSQL or Redis stopped mid-load →
+ * Store outage (docs/performance.md, "Faults": PostgreSQL or Redis stopped mid-load →
  * ticketd answers 503 with a JSON error, does not exit, and serves again
  * within 2 s of the store's return). A real ticketd process reaches its store
  * through a TCP proxy owned by the test; closing the proxy (every open
@@ -14,7 +14,7 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 const TITLE = 'store outage';
 /** "Well under 2 s": the longest any request may take while the store is away. */
 const FAIL_FAST_MS = 1_000;
-/** quality.md: serves again within 2 s of the store's return. */
+/** docs/performance.md: serves again within 2 s of the store's return. */
 const RECOVERY_MS = 2_000;
 const OUTAGES = 2;
 const DEFAULT_PORTS: Record<ServerBackend, number> = { postgres: 5432, redis: 6379 };

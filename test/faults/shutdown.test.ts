@@ -5,7 +5,7 @@ import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * Shutdown (quality.md, "Faults and load"): SIGTERM while clients create
+ * Shutdown (docs/performance.md, "Faults and load"): SIGTERM while clients create
  * tickets. ticketd stops accepting, answers what it had in flight, closes
  * the store and exits 0 within 5 s; every answer it gave was a 200 and every
  * ticket so answered is usable after a restart. Clients see refused or

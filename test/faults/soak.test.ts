@@ -10,9 +10,9 @@ import { pairRequests } from '../../bench/scenarios/tickets.js';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 
 /**
- * Soak (quality.md, "Faults and load"): the bundled bin on its default
+ * Soak (docs/performance.md, "Faults and load"): the bundled bin on its default
  * store (SQLite), create+use pairs at about 70% of the peak rate measured
- * just before, for TICKETD_SOAK_SECONDS (default 60; quality.md's full soak
+ * just before, for TICKETD_SOAK_SECONDS (default 60; docs/performance.md's full soak
  * is 600) after a warm-up of a quarter of that (at most 60 s), in which the
  * JIT settles and SQLite's page cache fills up to its bound. No answer may
  * be anything but a 200 (so no 5xx); the p99 latency of the last of six

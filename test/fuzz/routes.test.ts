@@ -5,7 +5,7 @@ import { KNOWN_ROUTES } from './support/arbitraries.js';
 import { OZ_ROUTES, PROFILE_ROUTES, TICKET_ROUTES } from './support/routes.js';
 
 /**
- * quality.md, "Bad input": every route is fuzzed. The fuzz files send their
+ * docs/performance.md, "Bad input": every route is fuzzed. The fuzz files send their
  * requests to the routes of their tables (support/routes.ts, the admin
  * operation table, KNOWN_ROUTES); every route the server documents in
  * /openapi.json must be in one of them.

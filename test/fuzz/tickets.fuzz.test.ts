@@ -30,7 +30,7 @@ function healthy(): void {
 }
 
 /**
- * Each answer is exactly the one tickets.md prescribes (or, when framing
+ * Each answer is exactly the one docs/tickets.md prescribes (or, when framing
  * headers make that unknowable, one of the route's documented answers).
  */
 describe('fuzz: ticket routes', () => {

@@ -12,7 +12,7 @@ export function tally(results: { status: number; body: Record<string, unknown> }
 }
 
 /**
- * One round of quality.md's exactly-once race: a ticket of `uses` uses is
+ * One round of docs/performance.md's exactly-once race: a ticket of `uses` uses is
  * created on one instance, then `requests` uses of it are sent at once,
  * spread over every instance. Exactly `uses` succeed, with every count from
  * uses-1 down to 0 once; every other answer is 404/102011.

@@ -8,8 +8,8 @@ import { raceUses, tally } from '../helpers/races.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * Three real ticketd processes on one store act as one server (stores.md,
- * "Multi-instance"; quality.md, "Exactly-once"): on one SQLite file, on one
+ * Three real ticketd processes on one store act as one server (docs/operations.md,
+ * "Several instances behind a load balancer"; docs/performance.md, "Faults and load"): on one SQLite file, on one
  * PostgreSQL schema and on one Redis prefix. PostgreSQL and Redis need their
  * test servers (TICKETD_TEST_POSTGRES_URL, TICKETD_TEST_REDIS_URL); without
  * one that backend is skipped with a message, except under CI=true, where it
@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ticketd-multi-'));
 const TITLE = 'three ticketd instances';
 const targets = storeTargets(TITLE);
 
-/** quality.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
+/** docs/performance.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
 const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 5);
 
 for (const target of targets) {

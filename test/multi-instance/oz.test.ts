@@ -5,8 +5,8 @@ import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * Three real ticketd processes on one store act as one Oz server (oz.md,
- * "Hawk rules" and "Keys"; stores.md, "Multi-instance"), on one SQLite file,
+ * Three real ticketd processes on one store act as one Oz server (docs/oz.md,
+ * "Hawk, as ticketd enforces it" and "The Iron password"; docs/operations.md), on one SQLite file,
  * one PostgreSQL schema and one Redis prefix:
  * - they start at once on a fresh store, none configured with an Iron
  *   password, and seal and unseal with the one each generated and the store

@@ -9,8 +9,8 @@ import type { Store, TicketRecord } from '../../src/store/types.js';
 import { storeTargets } from '../helpers/targets.js';
 
 /**
- * The background purge is safe on every instance at once (stores.md, "Expiry
- * and cleanup": "on one instance at a time or idempotently on all"). Two
+ * The background purge is safe on every instance at once (docs/operations.md,
+ * "Several instances behind a load balancer": "The purge runs on every instance"). Two
  * worker processes, each with its own store object on one shared backend (one
  * SQLite file, one PostgreSQL schema, one Redis prefix), run the real Purger
  * at the same moment over many expired tickets of several tenants, in small

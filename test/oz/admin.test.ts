@@ -168,7 +168,7 @@ describe('ticketd admin app / grant', () => {
     return { code, out, err };
   }
 
-  it('admin.md’s example; the key once, with a notice; list as a table; rotate; delete', async () => {
+  it('docs/admin.md’s example; the key once, with a notice; list as a table; rotate; delete', async () => {
     const created = await cli(
       'app',
       'create',

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 
-/** examples/oz-flow.mjs (the README's Oz example) runs against a real ticketd and does what it says. */
+/** examples/oz-flow.mjs (docs/oz.md's example) runs against a real ticketd and does what it says. */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MASTER = 'example-master-token-0123456789abcdef';

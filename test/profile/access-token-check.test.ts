@@ -11,7 +11,7 @@ import {
   type TestTicketd,
 } from './support.js';
 
-/** The check every /api/1/** call goes through (profile.md, "Access token check"). */
+/** The access-token check every /api/1/** call goes through (docs/profile.md, "Permissions"; docs/errors.md). */
 describe('access token check', () => {
   let t: TestTicketd;
   let profileId: string;

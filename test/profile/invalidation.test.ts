@@ -11,7 +11,7 @@ import {
   type TicketJson,
 } from './support.js';
 
-/** Disabling or deleting a profile, or changing its password, ends its sessions (profile.md). */
+/** Disabling or deleting a profile, or changing its password, ends its sessions (docs/profile.md). */
 describe('invalidation of sessions', () => {
   let t: TestTicketd;
   const ended: { profileId: string; reason: string }[] = [];

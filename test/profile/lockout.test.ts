@@ -12,7 +12,7 @@ import {
   type TestTicketd,
 } from './support.js';
 
-/** Lockout (profile.md): delay past failedLoginAttemptsBeforeDelay, lock at failedLoginAttemptsBeforeLock. */
+/** Lockout (docs/profile.md): delay past failedLoginAttemptsBeforeDelay, lock at failedLoginAttemptsBeforeLock. */
 describe('login lockout', () => {
   let t: TestTicketd;
   let n = 0;

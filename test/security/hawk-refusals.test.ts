@@ -14,7 +14,7 @@ import {
 } from '../oz/support.js';
 
 /**
- * quality.md, "Security": Hawk's refusals over HTTP, each with its own
+ * docs/security.md: Hawk's refusals over HTTP, each with its own
  * message and a `WWW-Authenticate: Hawk error="..."` a Hawk client can read:
  * a replayed nonce, a stale timestamp, a wrong MAC, a wrong payload hash,
  * the wrong host or port, another app's id in the header, unknown

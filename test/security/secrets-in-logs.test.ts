@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
 
 /**
- * quality.md, "Security": logs never contain a ticket, key, password,
+ * docs/security.md: logs never contain a ticket, key, password,
  * payload or Authorization value. One ticketd process, its log at level
  * trace, goes through every surface — tickets, profiles and login tickets,
  * persistent logins, access tokens, the admin API, the whole Oz flow with

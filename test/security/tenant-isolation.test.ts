@@ -14,7 +14,7 @@ import {
 } from '../profile/support.js';
 
 /**
- * quality.md, "Security": no operation in tenant A can read, use or delete
+ * docs/security.md: no operation in tenant A can read, use or delete
  * anything of tenant B, on any surface. Each surface holds its own cases:
  * test/tickets/security.test.ts (tickets by Project), test/profile/security.test.ts
  * (every profile route with a token of A against B), test/admin/security.test.ts

@@ -1,5 +1,6 @@
 /**
- * The conformance suite of `OzStore` (src/store/oz-types.ts): apps, grants
+ * The conformance suite of the Oz parts of the store (src/store/parts/apps.ts,
+ * grants.ts, nonces.ts): apps, grants
  * and Hawk nonces. Every case runs unchanged against every backend, on the
  * same `ConformanceTarget` as the opaque-ticket suite (conformance.ts), by one
  * call to `runOzStoreConformance` in `test/store/<name>.test.ts`.

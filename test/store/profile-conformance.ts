@@ -1,5 +1,6 @@
 /**
- * The conformance suite of `ProfileStore` (src/store/profile-types.ts): every
+ * The conformance suite of the profile parts of the store (src/store/parts/
+ * profiles.ts, sessions.ts, access-tokens.ts, meta.ts): every
  * case runs unchanged against every backend, on the same `ConformanceTarget`
  * as the opaque-ticket suite (conformance.ts), by one call to
  * `runProfileStoreConformance` in `test/store/<name>.test.ts`.

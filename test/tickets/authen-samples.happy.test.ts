@@ -57,7 +57,7 @@ describe("Authen's documented samples", () => {
     expect((await post(t, '/v1/tickets/use', { ticket })).statusCode).toBe(404);
   });
 
-  it('the single sign-on hand-over of tickets.md: uses 1, ttl 30, redeemed once', async () => {
+  it('the single sign-on hand-over of docs/tickets.md: uses 1, ttl 30, redeemed once', async () => {
     const { ticket } = (await post(t, '/v1/tickets', { uses: 1, ttl: 30, payload: { user_id: 9001 } })).json() as {
       ticket: string;
     };

@@ -85,7 +85,7 @@ export function breakStore(t: TestTicketd, method: 'create' | 'use' | 'delete' |
   return err;
 }
 
-/** A 500 answer as tickets.md describes it: 2001, an error id in body and header, logged, no stack. */
+/** A 500 answer as docs/tickets.md describes it: 2001, an error id in body and header, logged, no stack. */
 export function expectInternalError(t: TestTicketd, res: Reply, cause: Error): void {
   expect(res.statusCode).toBe(500);
   const body = res.json() as { code: number; error: string; error_id: string };

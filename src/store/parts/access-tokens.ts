@@ -18,7 +18,7 @@ export interface AccessTokenRecord {
   createdOn: number;
 }
 
-/** Access tokens (profile.md), stored under a digest of their id. */
+/** Access tokens (docs/profile.md), stored under a digest of their id. */
 export interface AccessTokenStore {
   /** Inserts the token; `exists` when one with this id already exists. */
   create(token: AccessTokenRecord): Promise<'created' | 'exists'>;

@@ -13,7 +13,7 @@ export interface OzAppRecord {
   createdOn: number;
 }
 
-/** Oz apps (oz.md). A tenant's apps, with their grants, go with the tenant: `Store.deleteTenant`. */
+/** Oz apps (docs/oz.md). A tenant's apps, with their grants, go with the tenant: `Store.deleteTenant`. */
 export interface AppStore {
   /** Inserts the app; `exists` when the id is taken (ids are global, not per tenant). */
   create(app: OzAppRecord): Promise<'created' | 'exists'>;

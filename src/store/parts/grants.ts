@@ -13,7 +13,7 @@ export interface OzGrantRecord {
 }
 
 /**
- * Oz grants (oz.md): this app may act for this user. A grant is checked
+ * Oz grants (docs/oz.md): this app may act for this user. A grant is checked
  * against its session and profile when it is used (the session must be
  * live, the profile enabled), so invalidating a session or disabling a
  * profile needs no cascade here.

@@ -1,4 +1,4 @@
-/** Hawk nonces (oz.md): a (credentials id, nonce) pair is accepted once within its window, on every instance. */
+/** Hawk nonces (docs/oz.md): a (credentials id, nonce) pair is accepted once within its window, on every instance. */
 export interface NonceStore {
   /**
    * Records that `(credentialId, nonce)` was seen, unless it was already seen

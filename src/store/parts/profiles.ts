@@ -31,7 +31,7 @@ export interface LoginFailure {
   lockedUntil: number | null;
 }
 
-/** Profiles (profile.md) with their lockout counters. A tenant's profiles go with the tenant: `Store.deleteTenant`. */
+/** Profiles (docs/profile.md) with their lockout counters. A tenant's profiles go with the tenant: `Store.deleteTenant`. */
 export interface ProfileStore {
   /**
    * Inserts the profile unless its tenant already has one with the same

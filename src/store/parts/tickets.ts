@@ -31,7 +31,7 @@ export interface PurgedTickets {
   byTenant: Record<string, number>;
 }
 
-/** Opaque tickets (tickets.md). Ticket ids are SHA-256 of the ticket: the ticket itself never reaches a store. */
+/** Opaque tickets (docs/tickets.md). Ticket ids are SHA-256 of the ticket: the ticket itself never reaches a store. */
 export interface TicketStore {
   /**
    * Inserts a ticket unless its tenant already holds `max` live tickets

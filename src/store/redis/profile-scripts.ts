@@ -201,7 +201,7 @@ return 1
 `;
 
 /**
- * countFailure (profile-rules.ts) in Lua. KEYS: profile. ARGV: now, lockAfter, now + lockMs.
+ * countFailure (parts/profiles.ts) in Lua. KEYS: profile. ARGV: now, lockAfter, now + lockMs.
  * Returns nil (no such profile) or {failedLoginAttempts, lockedUntil|nil}.
  */
 export const RECORD_LOGIN_FAILURE = `

@@ -26,7 +26,7 @@ export const migrations: readonly { version: number; sql: string }[] = [
     `,
   },
   {
-    // The profile surface (profile-types.ts). JSON values are TEXT, booleans 0/1,
+    // The profile surface (parts/profiles.ts, sessions.ts, access-tokens.ts, meta.ts). JSON values are TEXT, booleans 0/1,
     // times epoch ms, hashed ids 32-byte BLOBs.
     version: 2,
     sql: `
@@ -92,7 +92,7 @@ export const migrations: readonly { version: number; sql: string }[] = [
     `,
   },
   {
-    // The Oz surface (oz-types.ts): apps, grants and Hawk nonces. Lists are JSON TEXT,
+    // The Oz surface (parts/apps.ts, grants.ts, nonces.ts): apps, grants and Hawk nonces. Lists are JSON TEXT,
     // booleans 0/1, times epoch ms.
     version: 3,
     sql: `

@@ -19,7 +19,7 @@ function envInt(name: string, fallback: number): number {
 
 /** Base seed; each property derives its own from it and its name. */
 export const FUZZ_SEED = envInt('TICKETD_FUZZ_SEED', 20_260_101);
-/** Generated requests per route (quality.md asks for >= 10,000 in a full run). */
+/** Generated requests per route (docs/performance.md asks for >= 10,000 in a full run). */
 /** Runs per property: TICKETD_FUZZ_RUNS; 100 (a smoke run) in `npm test`, 10,000 in `npm run test:fuzz`. */
 export const FUZZ_RUNS = envInt('TICKETD_FUZZ_RUNS', 100);
 /** An answer slower than this counts as a hang. */

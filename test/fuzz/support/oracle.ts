@@ -4,7 +4,7 @@ import { MAX_TTL, MAX_USES } from '../../../src/tickets/schemas.js';
 import { type Answer, check, type FuzzRequest } from './harness.js';
 
 /**
- * What tickets.md documents, written independently of the implementation:
+ * What docs/tickets.md documents, written independently of the implementation:
  * which answers a request may get, and what every answer must look like.
  */
 
@@ -198,7 +198,7 @@ function ticketRule(v: unknown): ExpectedInvalid | undefined {
 }
 
 /**
- * The answer tickets.md prescribes for a ticket-route request, or undefined
+ * The answer docs/tickets.md prescribes for a ticket-route request, or undefined
  * when the request's framing headers (Content-Length, Transfer-Encoding) make
  * it unknowable; then only the route's documented set is checked.
  */
