@@ -21,9 +21,11 @@
 import type { AccessTokenStore } from './parts/access-tokens.js';
 import type { AppStore } from './parts/apps.js';
 import type { GrantStore } from './parts/grants.js';
+import type { LockoutStore } from './parts/lockouts.js';
 import type { MetaStore } from './parts/meta.js';
 import type { NonceStore } from './parts/nonces.js';
 import type { ProfileStore } from './parts/profiles.js';
+import type { RateLimitStore } from './parts/rate-limits.js';
 import type { SessionStore } from './parts/sessions.js';
 import type { TenantStore } from './parts/tenants.js';
 import type { TicketStore } from './parts/tickets.js';
@@ -31,9 +33,11 @@ import type { TicketStore } from './parts/tickets.js';
 export type * from './parts/access-tokens.js';
 export type * from './parts/apps.js';
 export type * from './parts/grants.js';
+export type * from './parts/lockouts.js';
 export type * from './parts/meta.js';
 export type * from './parts/nonces.js';
 export type * from './parts/profiles.js';
+export type * from './parts/rate-limits.js';
 export type * from './parts/sessions.js';
 export type * from './parts/tenants.js';
 export type * from './parts/tickets.js';
@@ -51,6 +55,8 @@ export interface Store {
   readonly apps: AppStore;
   readonly grants: GrantStore;
   readonly nonces: NonceStore;
+  readonly lockouts: LockoutStore;
+  readonly rateLimits: RateLimitStore;
 
   /** Applies pending schema migrations; idempotent, safe to run from several processes. */
   migrate(): Promise<void>;

@@ -776,7 +776,19 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
 
     // ---- meta --------------------------------------------------------------
 
-    it('meta: getMeta, putMetaIfAbsent keeps the first value', async () => {
+    it('meta: put replaces, delete removes', async () => {
+      await store.meta.put('k', 'one');
+      expect(await store.meta.get('k')).toBe('one');
+      await store.meta.put('k', 'two \u0000 ünï');
+      expect(await store.meta.get('k')).toBe('two \u0000 ünï');
+      expect(await store.meta.putIfAbsent('k', 'three')).toBe('two \u0000 ünï');
+      expect(await store.meta.delete('k')).toBe(true);
+      expect(await store.meta.get('k')).toBeNull();
+      expect(await store.meta.delete('k')).toBe(false);
+      expect(await store.meta.putIfAbsent('k', 'four')).toBe('four');
+    });
+
+    it('meta: get, putIfAbsent keeps the first value', async () => {
       expect(await store.meta.get('master')).toBeNull();
       expect(await store.meta.putIfAbsent('master', 'first')).toBe('first');
       expect(await store.meta.get('master')).toBe('first');
@@ -798,6 +810,93 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       expect(values).toContain(winner);
       expect(results).toEqual(values.map(() => winner));
       expect(await store.meta.get('secret')).toBe(winner);
+    });
+
+    // ---- lockouts (usernames with no profile) ------------------------------
+
+    const lockKey = () => randomBytes(32);
+
+    it('lockouts: count, lock at the threshold without extending it, start again after the lock', async () => {
+      const key = lockKey();
+      const expires = t0 + 30 * MINUTE;
+      expect(await store.lockouts.record(key, t0, 3, MINUTE, expires)).toEqual({
+        failedLoginAttempts: 1,
+        lockedUntil: null,
+      });
+      expect(await store.lockouts.record(key, t0 + 1, 3, MINUTE, expires)).toEqual({
+        failedLoginAttempts: 2,
+        lockedUntil: null,
+      });
+      expect(await store.lockouts.record(key, t0 + 2, 3, MINUTE, expires)).toEqual({
+        failedLoginAttempts: 3,
+        lockedUntil: t0 + 2 + MINUTE,
+      });
+      // Locked: counted on, the lock is kept as it was.
+      expect(await store.lockouts.record(key, t0 + 3, 3, MINUTE, expires)).toEqual({
+        failedLoginAttempts: 4,
+        lockedUntil: t0 + 2 + MINUTE,
+      });
+      // The lock ended: the count starts again.
+      expect(await store.lockouts.record(key, t0 + 2 + MINUTE, 3, MINUTE, expires)).toEqual({
+        failedLoginAttempts: 1,
+        lockedUntil: null,
+      });
+      await store.lockouts.reset(key);
+      expect((await store.lockouts.record(key, t0 + 3 + MINUTE, 0, MINUTE, expires)).failedLoginAttempts).toBe(1);
+    });
+
+    it('lockouts: an entry past its expiry starts again; purge removes it, never a live or locked one', async () => {
+      const stale = lockKey();
+      const live = lockKey();
+      const locked = lockKey();
+      await store.lockouts.record(stale, t0, 0, MINUTE, t0 + MINUTE);
+      await store.lockouts.record(live, t0, 0, MINUTE, t0 + 10 * MINUTE);
+      await store.lockouts.record(locked, t0, 1, 20 * MINUTE, t0 + MINUTE);
+      expect((await store.lockouts.record(stale, t0 + MINUTE, 0, MINUTE, t0 + 2 * MINUTE)).failedLoginAttempts).toBe(1);
+      const removed = await store.lockouts.purge(t0 + 5 * MINUTE, 100);
+      // Redis lets its own expiry remove them: its purge has nothing to do.
+      expect(removed === 1 || (store.kind === 'redis' && removed === 0)).toBe(true);
+      expect(
+        (await store.lockouts.record(live, t0 + 5 * MINUTE, 0, MINUTE, t0 + 10 * MINUTE)).failedLoginAttempts,
+      ).toBe(2);
+      expect((await store.lockouts.record(locked, t0 + 5 * MINUTE, 1, 20 * MINUTE, t0 + MINUTE)).lockedUntil).toBe(
+        t0 + 20 * MINUTE,
+      );
+    });
+
+    it('race: 30 concurrent lockout records count exactly 30 and lock once', async () => {
+      const key = lockKey();
+      const results = await Promise.all(
+        Array.from({ length: 30 }, () => store.lockouts.record(key, t0, 10, MINUTE, t0 + MINUTE)),
+      );
+      expect(results.map((r) => r.failedLoginAttempts).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      expect(new Set(results.filter((r) => r.lockedUntil !== null).map((r) => r.lockedUntil))).toEqual(
+        new Set([t0 + MINUTE]),
+      );
+    });
+
+    // ---- rate-limit windows ----------------------------------------------------
+
+    it('rate limits: a window counts from its first hit and starts again once it ended; keys are apart', async () => {
+      const key = `tickets.create:${randomBytes(4).toString('hex')}`;
+      expect(await store.rateLimits.hit(key, t0, MINUTE)).toEqual({ count: 1, resetAt: t0 + MINUTE });
+      expect(await store.rateLimits.hit(key, t0 + 1000, MINUTE)).toEqual({ count: 2, resetAt: t0 + MINUTE });
+      expect(await store.rateLimits.hit(`${key}x`, t0 + 1000, MINUTE)).toEqual({
+        count: 1,
+        resetAt: t0 + 1000 + MINUTE,
+      });
+      expect(await store.rateLimits.hit(key, t0 + MINUTE, MINUTE)).toEqual({ count: 1, resetAt: t0 + 2 * MINUTE });
+      const removed = await store.rateLimits.purge(t0 + 3 * MINUTE, 100);
+      expect(removed === 2 || (store.kind === 'redis' && removed === 0)).toBe(true);
+    });
+
+    it('race: 50 concurrent hits on one window count exactly 50', async () => {
+      const key = `authenticate:t:${randomBytes(4).toString('hex')}`;
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.rateLimits.hit(key, t0, MINUTE)));
+      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(new Set(results.map((r) => r.resetAt))).toEqual(new Set([t0 + MINUTE]));
     });
   });
 }

@@ -7,4 +7,8 @@ export interface MetaStore {
    * value wins and every caller gets that value back.
    */
   putIfAbsent(key: string, value: string): Promise<string>;
+  /** Sets the value, whatever the key held. */
+  put(key: string, value: string): Promise<void>;
+  /** Removes the key; false when it held nothing. */
+  delete(key: string): Promise<boolean>;
 }

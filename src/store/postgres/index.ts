@@ -20,11 +20,13 @@ import { PgAccessTokens } from './access-tokens.js';
 import { PgApps } from './apps.js';
 import { toStoreError } from './errors.js';
 import { PgGrants } from './grants.js';
+import { PgLockouts } from './lockouts.js';
 import { PgMeta } from './meta.js';
 import { migrations } from './migrations.js';
 import { PgNonces } from './nonces.js';
 import { PgPool, type PostgresStoreOptions, statement } from './pool.js';
 import { PgProfiles } from './profiles.js';
+import { PgRateLimits } from './rate-limits.js';
 import { PgSessions } from './sessions.js';
 import { PgTenants } from './tenants.js';
 import { PgTickets } from './tickets.js';
@@ -43,6 +45,8 @@ export class PostgresStore implements Store {
   readonly apps;
   readonly grants;
   readonly nonces;
+  readonly lockouts;
+  readonly rateLimits;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     const pg = new PgPool(url, options);
@@ -56,6 +60,8 @@ export class PostgresStore implements Store {
     this.apps = new PgApps(pg);
     this.grants = new PgGrants(pg);
     this.nonces = new PgNonces(pg);
+    this.lockouts = new PgLockouts(pg);
+    this.rateLimits = new PgRateLimits(pg);
   }
 
   /** Every pending version in one transaction, under an advisory lock: processes starting at once apply each once. */

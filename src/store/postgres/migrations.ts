@@ -492,6 +492,26 @@ export const migrations: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // Failed logins of usernames with no profile (parts/lockouts.ts), by digest.
+    version: 6,
+    sql: (s) => `
+      CREATE TABLE ${s}.lockouts (
+        key           bytea PRIMARY KEY,
+        failed        integer NOT NULL,
+        locked_until  bigint,
+        expires_at    bigint NOT NULL
+      );
+      CREATE INDEX lockouts_expiry ON ${s}.lockouts (expires_at);
+      -- Windows of the optional rate limits (parts/rate-limits.ts).
+      CREATE TABLE ${s}.rate_limits (
+        key       text PRIMARY KEY,
+        count     integer NOT NULL,
+        reset_at  bigint NOT NULL
+      );
+      CREATE INDEX rate_limits_reset ON ${s}.rate_limits (reset_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

@@ -38,6 +38,8 @@
  *   (the profile's cascade), `P tenant-Ks:<name>` SET (deleteTenant).
  * - `P access-tokens`      HASH   hex id -> the token as JSON.
  * - `P meta`               HASH   key -> value.
+ * - `P lockout:<hex>`      HASH   failed logins of a username with no profile (lockouts.ts); PEXPIRE.
+ * - `P rate:<key>`         HASH   a rate-limit window (rate-limits.ts); PEXPIRE.
  *
  * Oz apps, grants and nonces (apps.ts, grants.ts, nonces.ts, oz-scripts.ts; OzKeys in keys.ts):
  * - `P oz-app:<id>`        HASH   the app's fields.
@@ -77,10 +79,12 @@ import { RedisApps } from './apps.js';
 import { Connection, createClient, parseRedisUrl, type RedisContext, type RedisStoreOptions } from './connection.js';
 import { grantFamily, RedisGrants } from './grants.js';
 import { Keys } from './keys.js';
+import { RedisLockouts } from './lockouts.js';
 import { RedisMeta } from './meta.js';
 import { type Migration, migrationScript, migrations } from './migrations.js';
 import { RedisNonces } from './nonces.js';
 import { RedisProfiles } from './profiles.js';
+import { RedisRateLimits } from './rate-limits.js';
 import { defineScripts } from './scripts.js';
 import { RedisSessions, sessionPrefixes } from './sessions.js';
 import { RedisTenants } from './tenants.js';
@@ -104,6 +108,8 @@ export class RedisStore implements Store {
   readonly apps;
   readonly grants;
   readonly nonces;
+  readonly lockouts;
+  readonly rateLimits;
 
   /** `url`: a `redis://` or `rediss://` URL as described at the top of this file. Connects on first use. */
   constructor(url: string) {
@@ -126,6 +132,8 @@ export class RedisStore implements Store {
     this.apps = new RedisApps(x);
     this.grants = new RedisGrants(x);
     this.nonces = new RedisNonces(x);
+    this.lockouts = new RedisLockouts(x);
+    this.rateLimits = new RedisRateLimits(x);
   }
 
   async migrate(): Promise<void> {

@@ -36,6 +36,10 @@ export class Keys {
   readonly accessTokens: string;
   /** HASH key -> value: process-wide values (getMeta, putMetaIfAbsent). */
   readonly meta: string;
+  /** + hex digest of (tenant, username): HASH failed, lockedUntil, expiresAt of a username with no profile; PEXPIRE. */
+  readonly lockoutPrefix: string;
+  /** + rate-limit key: HASH count, resetAt of one window (parts/rate-limits.ts); PEXPIRE. */
+  readonly rateLimitPrefix: string;
 
   /** The Oz surface: apps, grants, Hawk nonces (oz.ts). */
   readonly oz: OzKeys;
@@ -60,6 +64,8 @@ export class Keys {
 
     this.accessTokens = `${prefix}access-tokens`;
     this.meta = `${prefix}meta`;
+    this.lockoutPrefix = `${prefix}lockout:`;
+    this.rateLimitPrefix = `${prefix}rate:`;
 
     this.oz = {
       appPrefix: `${prefix}oz-app:`,
@@ -101,6 +107,12 @@ export class Keys {
   }
   profiles(tenant: string): string {
     return this.profilesPrefix + tenant;
+  }
+  lockout(hex: string): string {
+    return this.lockoutPrefix + hex;
+  }
+  rateLimit(key: string): string {
+    return this.rateLimitPrefix + key;
   }
 }
 

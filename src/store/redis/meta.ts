@@ -14,4 +14,14 @@ export class RedisMeta implements MetaStore {
     const { conn, redis, keys } = this.x;
     return conn.run(() => redis.ticketdPutMetaIfAbsent(keys.meta, key, value));
   }
+
+  async put(key: string, value: string): Promise<void> {
+    const { conn, redis, keys } = this.x;
+    await conn.run(() => redis.hset(keys.meta, key, value));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const { conn, redis, keys } = this.x;
+    return (await conn.run(() => redis.hdel(keys.meta, key))) === 1;
+  }
 }

@@ -225,6 +225,37 @@ end
 return { count, locked }
 `;
 
+/**
+ * The same for a username with no profile (parts/lockouts.ts). KEYS: the
+ * lockout hash. ARGV: now, lockAfter, now + lockMs, expiresAt, graceMs. An
+ * entry past its expiry counts from 0; the key expires natively at the later
+ * of expiresAt and the lock (relative, plus the grace).
+ * Returns {failedLoginAttempts, lockedUntil|nil}.
+ */
+export const RECORD_LOCKOUT = `
+local now = tonumber(ARGV[1])
+local p = redis.call('HMGET', KEYS[1], 'failed', 'lockedUntil', 'expiresAt')
+local count = tonumber(p[1] or '0')
+local locked = p[2]
+if (p[3] and tonumber(p[3]) <= now) or (locked and tonumber(locked) <= now) then
+  count = 0
+  locked = false
+end
+count = count + 1
+local lock_after = tonumber(ARGV[2])
+if not locked and lock_after > 0 and count >= lock_after then locked = ARGV[3] end
+local expires = tonumber(ARGV[4])
+if locked and tonumber(locked) > expires then expires = tonumber(locked) end
+redis.call('HSET', KEYS[1], 'failed', string.format('%d', count), 'expiresAt', string.format('%d', expires))
+if locked then
+  redis.call('HSET', KEYS[1], 'lockedUntil', locked)
+else
+  redis.call('HDEL', KEYS[1], 'lockedUntil')
+end
+redis.call('PEXPIRE', KEYS[1], math.max(1, expires - now + tonumber(ARGV[5])))
+return { count, locked }
+`;
+
 /** KEYS: profile. Clears the count and the lock of an existing profile (never creates one). */
 export const RESET_LOGIN_FAILURES = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -272,6 +303,25 @@ redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('HGET', KEYS[1], ARGV[1])
 `;
 
+/**
+ * KEYS: rate:<key>. ARGV: now, now + window, grace. A window that ended at
+ * or before now starts again. Returns { count, resetAt }.
+ */
+export const RATE_LIMIT_HIT = `
+local now = tonumber(ARGV[1])
+local p = redis.call('HMGET', KEYS[1], 'count', 'resetAt')
+local count = tonumber(p[1] or '0')
+local reset = p[2]
+if not reset or tonumber(reset) <= now then
+  count = 0
+  reset = ARGV[2]
+end
+count = count + 1
+redis.call('HSET', KEYS[1], 'count', string.format('%d', count), 'resetAt', reset)
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(reset) - now + tonumber(ARGV[3])))
+return { count, reset }
+`;
+
 type Arg = string | number | Buffer;
 
 /** The profile scripts as commands of the client (see defineScripts in scripts.ts). */
@@ -287,8 +337,10 @@ export interface ProfileScripts {
   ticketdUpdateProfile(...args: Arg[]): Promise<string[] | 0 | null>;
   ticketdDeleteProfile(...args: Arg[]): Promise<number>;
   ticketdRecordLoginFailure(...args: Arg[]): Promise<[number, string | null] | null>;
+  ticketdRecordLockout(...args: Arg[]): Promise<[number, string | null]>;
   ticketdResetLoginFailures(...args: Arg[]): Promise<number>;
   ticketdPutMetaIfAbsent(...args: Arg[]): Promise<string>;
+  ticketdRateLimitHit(...args: Arg[]): Promise<[number, string]>;
 }
 
 export function defineProfileScripts(redis: Redis): void {
@@ -303,6 +355,8 @@ export function defineProfileScripts(redis: Redis): void {
   redis.defineCommand('ticketdUpdateProfile', { numberOfKeys: 1, lua: UPDATE_PROFILE });
   redis.defineCommand('ticketdDeleteProfile', { numberOfKeys: 5, lua: DELETE_PROFILE });
   redis.defineCommand('ticketdRecordLoginFailure', { numberOfKeys: 1, lua: RECORD_LOGIN_FAILURE });
+  redis.defineCommand('ticketdRecordLockout', { numberOfKeys: 1, lua: RECORD_LOCKOUT });
   redis.defineCommand('ticketdResetLoginFailures', { numberOfKeys: 1, lua: RESET_LOGIN_FAILURES });
   redis.defineCommand('ticketdPutMetaIfAbsent', { numberOfKeys: 1, lua: PUT_META_IF_ABSENT });
+  redis.defineCommand('ticketdRateLimitHit', { numberOfKeys: 1, lua: RATE_LIMIT_HIT });
 }

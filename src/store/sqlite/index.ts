@@ -3,10 +3,12 @@ import { SqliteAccessTokens } from './access-tokens.js';
 import { SqliteApps } from './apps.js';
 import { SqliteDb, type SqliteDbOptions } from './db.js';
 import { SqliteGrants } from './grants.js';
+import { SqliteLockouts } from './lockouts.js';
 import { SqliteMeta } from './meta.js';
 import { migrations } from './migrations.js';
 import { SqliteNonces } from './nonces.js';
 import { SqliteProfiles } from './profiles.js';
+import { SqliteRateLimits } from './rate-limits.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteTenants } from './tenants.js';
 import { SqliteTickets } from './tickets.js';
@@ -29,6 +31,8 @@ export class SqliteStore implements Store {
   readonly apps;
   readonly grants;
   readonly nonces;
+  readonly lockouts;
+  readonly rateLimits;
   private readonly deleteTenantStep;
 
   constructor(path: string, options: SqliteDbOptions = {}) {
@@ -44,6 +48,8 @@ export class SqliteStore implements Store {
     this.apps = new SqliteApps(h);
     this.grants = new SqliteGrants(h);
     this.nonces = new SqliteNonces(h);
+    this.lockouts = new SqliteLockouts(h);
+    this.rateLimits = new SqliteRateLimits(h);
     this.deleteTenantStep = h.prepared((db) => {
       // Every statement goes through a tenant index; the tenant row (with its
       // live_tickets counter) goes last. One step of the group commit: atomic.

@@ -9,7 +9,13 @@ export class SqliteMeta implements MetaStore {
     this.s = h.prepared((db) => {
       const get = db.prepare('SELECT value FROM meta WHERE key = ?');
       const insert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+      const put = db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      );
+      const remove = db.prepare('DELETE FROM meta WHERE key = ?');
       return {
+        put: (key: string, value: string) => void put.run(key, value),
+        delete: (key: string) => remove.run(key).changes > 0,
         get: (key: string) => (get.get(key) as { value: string } | undefined)?.value ?? null,
         // Runs IMMEDIATE in the group commit: nobody writes between the insert and the read.
         putIfAbsent: (key: string, value: string) => {
@@ -26,5 +32,13 @@ export class SqliteMeta implements MetaStore {
 
   putIfAbsent(key: string, value: string): Promise<string> {
     return this.h.write(() => this.s().putIfAbsent(key, value));
+  }
+
+  put(key: string, value: string): Promise<void> {
+    return this.h.write(() => this.s().put(key, value));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.h.write(() => this.s().delete(key));
   }
 }

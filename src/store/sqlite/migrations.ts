@@ -159,6 +159,26 @@ export const migrations: readonly { version: number; sql: string }[] = [
       DROP TABLE persistent_logins;
     `,
   },
+  {
+    // Failed logins of usernames with no profile (parts/lockouts.ts), by digest.
+    version: 5,
+    sql: `
+      CREATE TABLE lockouts (
+        key           BLOB PRIMARY KEY,
+        failed        INTEGER NOT NULL,
+        locked_until  INTEGER,
+        expires_at    INTEGER NOT NULL
+      );
+      CREATE INDEX lockouts_expiry ON lockouts (expires_at);
+      -- Windows of the optional rate limits (parts/rate-limits.ts).
+      CREATE TABLE rate_limits (
+        key       TEXT PRIMARY KEY,
+        count     INTEGER NOT NULL,
+        reset_at  INTEGER NOT NULL
+      );
+      CREATE INDEX rate_limits_reset ON rate_limits (reset_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
