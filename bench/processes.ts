@@ -1,8 +1,10 @@
 /** The processes a benchmark run starts (the ceiling, ticketd), and what /proc says of them. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Keyring } from '../src/core/keyring.js';
 import { BIN, ROOT } from './build.js';
 import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 
@@ -93,6 +95,26 @@ export async function startOzReference<T>(tickets: number): Promise<{ server: Se
 }
 
 /**
+ * A keyring file in the temporary directory, made once and then shared by
+ * every process that names it (a second maker loses the race harmlessly).
+ */
+export function sharedKeyringFile(name: string): string {
+  const path = join(tmpdir(), name);
+  if (existsSync(path)) return path;
+  const draft = join(tmpdir(), `.${name}.${process.pid}.${Date.now()}`);
+  Keyring.generate(draft).save();
+  try {
+    // A hard link never replaces a file: of two makers, the first one's keyring is the one.
+    linkSync(draft, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(draft);
+  }
+  return path;
+}
+
+/**
  * Starts the compiled ticketd on `storeUrl` (log level info, its log into
  * `logPath`) and waits for its first answer to GET /v1/ping; `startMs` is
  * the time from spawning the process to that answer.
@@ -108,6 +130,8 @@ export async function startTicketd(
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TICKETD_')) env[k] = v;
   env.TICKETD_LOG_LEVEL = 'info';
   env.TICKETD_MASTER_TOKEN = BENCH_MASTER_TOKEN;
+  // PostgreSQL and Redis require a keyring; builds that predate it ignore the setting.
+  env.TICKETD_KEYRING_FILE = sharedKeyringFile('ticketd-bench.keyring');
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [];
   const log = openSync(logPath, 'a');
   const t0 = performance.now();

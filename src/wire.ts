@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { openKeyring } from './config/keyring.js';
 import { parseListen } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Activity } from './core/activity.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
 import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
+import type { Keyring } from './core/keyring.js';
 import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
 import { consoleDir } from './http/console.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { OzAdmin } from './oz/admin.js';
+import { sealAppKeys } from './oz/app-keys.js';
 import { createOzSurface, type OzSurface } from './oz/context.js';
 import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -22,6 +25,7 @@ import { VERSION } from './version.js';
 export interface Ticketd {
   config: Config;
   store: Store;
+  keyring: Keyring;
   tenants: Tenants;
   /** Access tokens, tenants, profiles and logins. */
   identity: Identity;
@@ -29,7 +33,10 @@ export interface Ticketd {
   purger: Purger;
   server: FastifyInstance;
   logger: Logger;
-  /** Stops accepting, finishes in-flight requests, stops the purge, closes the store. */
+  /**
+   * Stops accepting, lets in-flight requests finish for at most
+   * `http.shutdown_timeout_ms`, stops the purge, closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -38,36 +45,47 @@ export interface WireOptions {
   logger?: Logger;
   /** Use this store instead of opening `config.store` (tests). */
   store?: Store;
+  /** Use this keyring instead of the configured one (tests). */
+  keyring?: Keyring;
   /** Password hashing cost and lockout sleep of the profile surface (tests make them cheap and instant). */
   identity?: IdentityOptions;
-  /** Where the master token generated on a first start is printed once (default: stdout). */
+  /** Where the master token generated on a first start is printed once (default: stderr, never the log stream). */
   print?: (line: string) => void;
 }
 
 /** The one place that turns a config into a store, services and a server. */
 export async function createTicketd(config: Config, options: WireOptions = {}): Promise<Ticketd> {
   const clock = options.clock ?? systemClock;
-  const logger =
-    options.logger ??
-    pino(
-      { level: config.log_level, base: { service: 'ticketd' } },
-      pino.destination({ dest: 1, sync: false, minLength: 4096 }),
-    );
+  // Lines are written in batches of 4 KB (fewer writes under load) and at
+  // least every second, so that a quiet server's log is never behind.
+  let flushTimer: NodeJS.Timeout | undefined;
+  let logger = options.logger;
+  if (!logger) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    logger = pino({ level: config.log_level, base: { service: 'ticketd' } }, destination);
+    flushTimer = setInterval(() => destination.flush(), 1000);
+    flushTimer.unref();
+  }
   if (config.store.startsWith('memory:')) {
     logger.warn('memory store: every ticket is lost when this process stops; use it for tests and demos only');
   }
+  const opened = options.keyring ? { keyring: options.keyring, created: null } : openKeyring(config);
+  const { keyring } = opened;
+  if (opened.created) logger.warn({ keyring: opened.created }, 'made a new keyring: keep it safe and back it up');
   const store = options.store ?? (await openStore(config.store));
   if (config.migrate_on_start) await store.migrate();
+  const sealed = await sealAppKeys(store.apps, keyring);
+  if (sealed > 0) logger.info({ apps: sealed }, 'sealed Oz app keys under the current keyring key');
 
   const events = new Events();
   const tenants = new Tenants(store.tenants, clock);
   await tenants.ensureDefault();
   for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
 
-  const identity = createIdentity(store, tenants, clock, events, options.identity);
+  const identity = createIdentity(store, keyring, tenants, clock, events, options.identity);
   const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
   if (boot.generated) {
-    const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
     print(`ticketd: master access token (printed this once; keep it safe): ${boot.generated}`);
   }
   if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
@@ -75,7 +93,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   // Oz user tickets (docs/oz.md).
   let oz: OzSurface;
   try {
-    oz = await createOzSurface(config.oz, store, identity.logins, clock, events);
+    oz = await createOzSurface(config.oz, store, keyring, identity.logins, clock, events);
   } catch (err) {
     if (!options.store) await store.close();
     throw err;
@@ -97,6 +115,12 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     logger,
     version: VERSION,
     bodyLimit: config.body_limit,
+    http: {
+      headersTimeoutMs: config.http.headers_timeout_ms,
+      requestTimeoutMs: config.http.request_timeout_ms,
+      keepAliveTimeoutMs: config.http.keep_alive_timeout_ms,
+      trustedProxies: config.http.trusted_proxies,
+    },
     consoleDir: consoleFiles,
     tickets: {
       service: new TicketService(store.tickets, clock, events),
@@ -105,7 +129,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { identity, oz: new OzAdmin(store, clock), activity },
+    admin: { identity, oz: new OzAdmin(store, keyring, clock), activity },
     oz,
   });
 
@@ -121,6 +145,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   return {
     config,
     store,
+    keyring,
     tenants,
     identity,
     events,
@@ -129,9 +154,17 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     logger,
     close: () => {
       closing ??= (async () => {
-        await server.close();
+        // In-flight requests may finish within the drain time; then every
+        // connection still open (a client that stalls, a slow store) is cut.
+        const drain = setTimeout(() => server.server.closeAllConnections(), config.http.shutdown_timeout_ms);
+        try {
+          await server.close();
+        } finally {
+          clearTimeout(drain);
+        }
         await purger.stop();
         await store.close();
+        clearInterval(flushTimer);
         logger.flush();
       })();
       return closing;

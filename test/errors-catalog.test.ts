@@ -87,7 +87,7 @@ describe('profile surface error catalog', () => {
     // Directly (profileError('name', ...)), as a route's override of a domain error
     // (profileErrors: { CODE: 'name' }), or as the default of a domain error the core raises.
     for (const name of Object.keys(profileErrors)) {
-      const direct = new RegExp(`profileError\\('${name}'|: '${name}'`).test(source);
+      const direct = new RegExp(`profileError\\(\\s*'${name}'|: '${name}'`).test(source);
       const domainCodes = Object.entries(fromDomain)
         .filter(([, target]) => target === name)
         .map(([code]) => code);

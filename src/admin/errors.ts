@@ -27,6 +27,7 @@ export const adminErrors = {
   appNotFound: { status: 404, code: 103011, error: 'app not found' },
   appExists: { status: 409, code: 103012, error: 'app already exists' },
   grantNotFound: { status: 404, code: 103013, error: 'grant not found' },
+  busy: { status: 503, code: 103014, error: 'too many password hashes waiting; retry later' },
 } as const;
 
 export type AdminErrorName = keyof typeof adminErrors;
@@ -58,6 +59,7 @@ export const adminFromDomain: Partial<Record<DomainErrorCode, AdminErrorName>> =
   ACCESS_TOKEN_EXISTS: 'accessTokenExists',
   ACTION_DENIED: 'notAllowed',
   INVALID_PARAM: 'invalidValue',
+  SERVICE_BUSY: 'busy',
 };
 
 export function adminError(name: AdminErrorName, detail?: string, headers: Record<string, string> = {}): ApiError {

@@ -261,7 +261,11 @@ export function invalidFields(schema: TSchema, input: unknown): InvalidField[] {
 /** A domain error of the core as the admin catalog answers it; codes no admin operation can meet are bugs. */
 export function fromDomainError(err: DomainError): Error {
   const name = adminFromDomain[err.code];
-  return name ? adminError(name, err.message) : new Error(`unexpected domain error ${err.code}: ${err.message}`);
+  const retry = err.details.retryAfterSeconds;
+  const headers: Record<string, string> = retry === undefined ? {} : { 'Retry-After': String(retry) };
+  return name
+    ? adminError(name, err.message, headers)
+    : new Error(`unexpected domain error ${err.code}: ${err.message}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../http/api-error.js';
 import { sendApiError, toApiError } from '../http/errors.js';
+import { unrepresentableNumber } from '../http/json-text.js';
 import { parseTicketBody } from '../tickets/body.js';
 import { ticketError } from '../tickets/errors.js';
 import { type AdminErrorName, adminError, adminErrors, adminValidationCodes } from './errors.js';
@@ -58,7 +59,10 @@ export async function adminPlugin(app: FastifyInstance, services: AdminSurface):
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, raw, done) => {
     try {
-      done(null, parseTicketBody(raw as Buffer).body);
+      const { body } = parseTicketBody(raw as Buffer, { nullBody: 'invalid' });
+      // A limit of 1e-400 must not read 0 ("no limit"), nor 1e400 Infinity.
+      if (unrepresentableNumber((raw as Buffer).toString('utf8')) !== undefined) throw ticketError('invalidJson');
+      done(null, body);
     } catch (err) {
       done(err as Error, undefined);
     }

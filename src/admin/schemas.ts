@@ -20,33 +20,13 @@ export const TENANT_NAME = '^[A-Za-z0-9._-]{1,100}$';
 
 export const TenantName = Type.String({ description: 'The tenant name.', maxLength: 200 });
 
-const settings = TenantSettingsSchema.properties;
-
 /** Every setting, optional: unset ones keep their value (update) or take their default (create). */
-export const TenantSettingsInput = {
-  ticketMax: Type.Optional(settings.ticketMax),
-  ticketMaxPayloadLength: Type.Optional(settings.ticketMaxPayloadLength),
-  loginTicketMaxAge: Type.Optional(settings.loginTicketMaxAge),
-  persistentLoginMaxAge: Type.Optional(settings.persistentLoginMaxAge),
-  failedLoginAttemptsBeforeDelay: Type.Optional(settings.failedLoginAttemptsBeforeDelay),
-  failedLoginAttemptsBeforeLock: Type.Optional(settings.failedLoginAttemptsBeforeLock),
-  lockTime: Type.Optional(settings.lockTime),
-  verifyNewProfiles: Type.Optional(settings.verifyNewProfiles),
-  availableRoles: Type.Optional(settings.availableRoles),
-};
+export const TenantSettingsInput = Type.Partial(TenantSettingsSchema).properties;
 
 export const Tenant = Type.Object(
   {
     name: Type.String(),
-    ticketMax: settings.ticketMax,
-    ticketMaxPayloadLength: settings.ticketMaxPayloadLength,
-    loginTicketMaxAge: settings.loginTicketMaxAge,
-    persistentLoginMaxAge: settings.persistentLoginMaxAge,
-    failedLoginAttemptsBeforeDelay: settings.failedLoginAttemptsBeforeDelay,
-    failedLoginAttemptsBeforeLock: settings.failedLoginAttemptsBeforeLock,
-    lockTime: settings.lockTime,
-    verifyNewProfiles: settings.verifyNewProfiles,
-    availableRoles: settings.availableRoles,
+    ...TenantSettingsSchema.properties,
     createdAt: Type.Integer({ description: 'Epoch milliseconds.' }),
   },
   { description: 'A tenant with its settings.' },

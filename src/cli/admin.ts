@@ -8,13 +8,16 @@ import {
   type RawValue,
 } from '../admin/operation.js';
 import { ADMIN_OPERATIONS } from '../admin/operations.js';
+import { openKeyring } from '../config/keyring.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { Events } from '../core/events.js';
 import { createIdentity, type IdentityOptions } from '../core/identity.js';
+import type { Keyring } from '../core/keyring.js';
 import { Tenants } from '../core/tenants.js';
 import { ApiError } from '../http/api-error.js';
 import { OzAdmin } from '../oz/admin.js';
+import { sealAppKeys } from '../oz/app-keys.js';
 import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
 import { runPurgeCli } from './purge.js';
@@ -44,6 +47,8 @@ export interface AdminCliOptions {
   env?: NodeJS.ProcessEnv;
   /** Use this store instead of the configured one (tests); it is left open. */
   store?: Store;
+  /** Use this keyring instead of the configured one (tests). */
+  keyring?: Keyring;
   clock?: Clock;
   identity?: IdentityOptions;
 }
@@ -134,7 +139,7 @@ function adminHelp(): string {
     const verbs = ops.map((op) => op.verb).join(' | ');
     return `  ${r.padEnd(14)}${verbs}${ops.length === 1 ? '   (the verb may be left out)' : ''}`;
   });
-  return `Usage: ${PROG} <resource> <verb> [--flags] [--json] [--config FILE] [--store URL]
+  return `Usage: ${PROG} <resource> <verb> [--flags] [--json] [--config FILE] [--store URL] [--keyring-file FILE]
 
 Administers ticketd directly on the configured store: the operations of the
 admin API (/admin/v1), without a server running. Prints tables; --json prints
@@ -143,11 +148,13 @@ the admin API's JSON, for scripts.
 Resources and verbs:
 ${rows.join('\n')}
   purge         (no verb) remove every expired record now, reporting each batch
+  master-token  rotate: a new master token in place of the first start's (or the last rotation's), shown once
 
 Options:
   --json          print JSON instead of tables
   --config FILE   JSON config file                 [TICKETD_CONFIG]
   --store URL     sqlite:PATH | postgres://... | redis://...   [TICKETD_STORE, default sqlite:./data/ticketd.db]
+  --keyring-file FILE   the keyring                [TICKETD_KEYRING_FILE; with SQLite, ticketd.keyring beside the file]
   --help, -h      this help; \`${PROG} <resource> --help\` lists its verbs and their flags
 
 Examples:
@@ -171,6 +178,51 @@ async function runPurge(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, optio
     const usage = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     io.err(`${PROG} purge: ${err instanceof Error ? err.message : String(err)}`);
     return usage ? USAGE : 1;
+  }
+}
+
+/**
+ * `ticketd admin master-token rotate`: a new master token in place of the
+ * one of the first start (or of the last rotation), which stops working;
+ * the new one is printed once, on stderr.
+ */
+async function runMasterTokenRotate(
+  argv: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  options: AdminCliOptions,
+): Promise<number> {
+  const usage = `Usage: ${PROG} master-token rotate [--config FILE] [--store URL] [--keyring-file FILE]`;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(
+      `${usage}\n\nMakes a new master access token and deletes the one made at the first start (or by the\nlast rotation); other master tokens stay. The new token is printed once, on stderr.`,
+    );
+    return 0;
+  }
+  try {
+    if (argv[0] !== 'rotate') throw new UsageError(`${usage}`);
+    const { globals } = readFlags(argv.slice(1), []);
+    const config = loadConfig({
+      file: globals.config ?? env.TICKETD_CONFIG,
+      env,
+      flags: { store: globals.store, keyring_file: globals['keyring-file'] },
+    });
+    const keyring = options.keyring ?? openKeyring(config).keyring;
+    const store = options.store ?? (await openStore(config.store));
+    try {
+      if (config.migrate_on_start) await store.migrate();
+      const clock = options.clock ?? systemClock;
+      const identity = createIdentity(store, keyring, new Tenants(store.tenants, clock), clock, new Events());
+      const id = await identity.accessTokens.rotateMasterToken();
+      io.err(`ticketd: new master access token (printed this once; keep it safe): ${id}`);
+      io.err(`${PROG}: the previous master token no longer works (each instance forgets it within a second)`);
+      return 0;
+    } finally {
+      if (!options.store) await store.close();
+    }
+  } catch (err) {
+    io.err(`${PROG} master-token: ${err instanceof Error ? err.message : String(err)}`);
+    return err instanceof UsageError || err instanceof ConfigError ? USAGE : 1;
   }
 }
 
@@ -247,6 +299,7 @@ interface Globals {
   json: boolean;
   config: string | undefined;
   store: string | undefined;
+  'keyring-file': string | undefined;
 }
 
 /**
@@ -256,7 +309,7 @@ interface Globals {
  * `--no-flag` is false.
  */
 function readFlags(args: string[], specs: FlagSpec[]): { globals: Globals; values: Map<FlagSpec, string[]> } {
-  const globals: Globals = { json: false, config: undefined, store: undefined };
+  const globals: Globals = { json: false, config: undefined, store: undefined, 'keyring-file': undefined };
   const values = new Map<FlagSpec, string[]>();
   for (let i = 0; i < args.length; i++) {
     const token = args[i] as string;
@@ -289,7 +342,7 @@ function readFlags(args: string[], specs: FlagSpec[]): { globals: Globals; value
       globals.json = v === 'true';
       continue;
     }
-    if (name === 'config' || name === 'store') {
+    if (name === 'config' || name === 'store' || name === 'keyring-file') {
       globals[name] = value();
       continue;
     }
@@ -357,6 +410,7 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
   const env = options.env ?? process.env;
   // Not an operation of the admin API: the server purges by itself; this is the manual, reporting run.
   if (argv[0] === 'purge') return runPurge(argv.slice(1), io, env, options);
+  if (argv[0] === 'master-token') return runMasterTokenRotate(argv.slice(1), io, env, options);
   let op: AdminOperation | undefined;
   /** The help to point at after a usage error. */
   let helpFor = PROG;
@@ -395,20 +449,22 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
     const config = loadConfig({
       file: globals.config ?? env.TICKETD_CONFIG,
       env,
-      flags: { store: globals.store },
+      flags: { store: globals.store, keyring_file: globals['keyring-file'] },
     });
+    const keyring = options.keyring ?? openKeyring(config).keyring;
     const store = options.store ?? (await openStore(config.store));
     try {
       if (config.store.startsWith('memory:') && !options.store) {
         io.err(`${PROG}: memory store: nothing done here is kept after this command`);
       }
       if (config.migrate_on_start) await store.migrate();
+      await sealAppKeys(store.apps, keyring);
       const clock = options.clock ?? systemClock;
       const tenants = new Tenants(store.tenants, clock);
       await tenants.ensureDefault();
       const services: AdminServices = {
-        identity: createIdentity(store, tenants, clock, new Events(), options.identity),
-        oz: new OzAdmin(store, clock),
+        identity: createIdentity(store, keyring, tenants, clock, new Events(), options.identity),
+        oz: new OzAdmin(store, keyring, clock),
       };
       const result = await executeOperation(op, services, input);
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { openKeyring } from '../config/keyring.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { KeyringError } from '../core/keyring.js';
+import { sealAppKeys } from '../oz/app-keys.js';
 import { openStore } from '../store/open.js';
 import { VERSION } from '../version.js';
 import { startTicketd } from '../wire.js';
 import { runAdminCli } from './admin.js';
+import { runKeysCli } from './keys.js';
 
 const HELP = `ticketd ${VERSION} — a ticket authority
 
@@ -12,12 +16,14 @@ Usage:
   ticketd serve   [--config FILE] [--listen HOST:PORT] [--store URL]
   ticketd migrate [--config FILE] [--store URL]
   ticketd admin   <resource> <verb> [--flags] [--json] [--config FILE] [--store URL]
+  ticketd keys    generate | list | rotate | retire ID | iron-passwords [--keyring-file FILE]
   ticketd --help | --version
 
 Options:
   --config FILE        JSON config file (see docs/operations.md)
   --listen HOST:PORT   address to listen on            [TICKETD_LISTEN, default 127.0.0.1:5200]
-  --store URL          sqlite:PATH | memory:            [TICKETD_STORE, default sqlite:./data/ticketd.db]
+  --store URL          sqlite:PATH | postgres://… | redis://… | memory:   [TICKETD_STORE, default sqlite:./data/ticketd.db]
+  --keyring-file FILE  the keyring (required with PostgreSQL and Redis)   [TICKETD_KEYRING_FILE]
 
 Every setting can also come from the environment (TICKETD_*); flags win over
 the environment, which wins over the config file.`;
@@ -39,6 +45,10 @@ process.setSourceMapsEnabled(true);
 async function main(argv: string[]): Promise<number> {
   // Its flags come from the admin operation table (src/admin/operations.ts); it parses them itself.
   if (argv[0] === 'admin') return runAdminCli(argv.slice(1));
+  if (argv[0] === 'keys') {
+    const io = { out: (t: string) => console.log(t), err: (t: string) => console.error(t) };
+    return runKeysCli(argv.slice(1), io, process.env);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -46,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string' },
       listen: { type: 'string' },
       store: { type: 'string' },
+      'keyring-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -62,14 +73,20 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig({
     file: values.config ?? process.env.TICKETD_CONFIG,
     env: process.env,
-    flags: { listen: values.listen, store: values.store },
+    flags: { listen: values.listen, store: values.store, keyring_file: values['keyring-file'] },
   });
 
   switch (command) {
     case 'serve': {
       const t = await startTicketd(config);
       const stop = (signal: string) => {
-        t.logger.info({ signal }, 'shutting down');
+        t.logger.info({ signal, drainMs: config.http.shutdown_timeout_ms }, 'shutting down');
+        // Whatever holds on past the drain (a store that does not answer), the process ends.
+        setTimeout(() => {
+          t.logger.warn('shutdown took too long; exiting');
+          t.logger.flush();
+          process.exit(1);
+        }, config.http.shutdown_timeout_ms + 5000).unref();
         t.close().then(
           () => process.exit(0),
           (err) => {
@@ -83,8 +100,10 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     }
     case 'migrate': {
+      const { keyring } = openKeyring(config);
       const store = await openStore(config.store);
       await store.migrate();
+      await sealAppKeys(store.apps, keyring);
       console.log(JSON.stringify({ store: store.kind, schemaVersion: await store.schemaVersion() }));
       await store.close();
       return 0;
@@ -100,12 +119,18 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof KeyringError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`ticketd: ${(err as Error).message}`);
       process.exitCode = 2;
     } else {
-      console.error('ticketd: failed to start:', err);
+      console.error('ticketd: failed to start:', err instanceof Error ? err.message : err);
       process.exitCode = 1;
     }
+    // A store client still trying to connect (ioredis retries for ever) must not keep a failed start alive.
+    process.exit();
   },
 );

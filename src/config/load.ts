@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { redactUrl } from '../store/open.js';
 import { type Config, ConfigSchema, ENV } from './schema.js';
 
 const SECRET_SETTINGS = new Set(['master_token']);
@@ -71,7 +72,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
           : 'is not a known setting';
     // A secret setting's value is never echoed.
     const secret = SECRET_SETTINGS.has(setting) || setting.startsWith('oz.iron_password');
-    const got = secret ? '(hidden)' : JSON.stringify(first.value);
+    const got = secret
+      ? '(hidden)'
+      : setting === 'store' && typeof first.value === 'string'
+        ? JSON.stringify(redactUrl(first.value))
+        : JSON.stringify(first.value);
     throw new ConfigError(`invalid setting "${setting}" (from ${from}): ${detail}; got ${got}`);
   }
   const config = withDefaults as Config;

@@ -12,12 +12,55 @@ export const ConfigSchema = Type.Object(
       default: 'sqlite:./data/ticketd.db',
       pattern: '^(sqlite:|memory:|postgres(ql)?://|redis(s)?://)',
     }),
+    keyring_file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The keyring (keys that seal the secrets kept in the store): required with PostgreSQL and Redis; with SQLite, ticketd.keyring beside the database file unless set.',
+      }),
+    ),
     multi_tenancy: Type.Boolean({ default: false }),
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
     body_limit: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+    http: Type.Object(
+      {
+        headers_timeout_ms: Type.Integer({
+          minimum: 100,
+          maximum: 300_000,
+          default: 10_000,
+          description: 'A request whose headers are not all in by then is answered 408 and closed.',
+        }),
+        request_timeout_ms: Type.Integer({
+          minimum: 100,
+          maximum: 300_000,
+          default: 30_000,
+          description: 'A request (headers and body) not all in by then is answered 408 and closed.',
+        }),
+        keep_alive_timeout_ms: Type.Integer({
+          minimum: 100,
+          maximum: 300_000,
+          default: 5_000,
+          description: 'An idle keep-alive connection is closed after this long.',
+        }),
+        shutdown_timeout_ms: Type.Integer({
+          minimum: 0,
+          maximum: 300_000,
+          default: 10_000,
+          description:
+            'On SIGTERM, in-flight requests have this long to finish; then every connection is closed and ticketd exits.',
+        }),
+        trusted_proxies: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+          default: [],
+          maxItems: 100,
+          description:
+            'Addresses or CIDR ranges of proxies whose X-Forwarded-For names the client address (rate limits, logs); none by default.',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     migrate_on_start: Type.Boolean({ default: true }),
     purge: Type.Object(
       {
@@ -61,7 +104,7 @@ export const ConfigSchema = Type.Object(
           Type.String({
             minLength: 32,
             description:
-              'One Iron password (id "default"); when no password is set, one is generated and kept in the store.',
+              'One Iron password (id "default"); when no password is set, Iron passwords are derived from the keyring.',
           }),
         ),
         host: Type.Optional(
@@ -104,9 +147,14 @@ export type Config = Static<typeof ConfigSchema>;
 export const ENV: Record<string, { path: string; type: 'string' | 'boolean' | 'integer' }> = {
   TICKETD_LISTEN: { path: 'listen', type: 'string' },
   TICKETD_STORE: { path: 'store', type: 'string' },
+  TICKETD_KEYRING_FILE: { path: 'keyring_file', type: 'string' },
   TICKETD_MULTI_TENANCY: { path: 'multi_tenancy', type: 'boolean' },
   TICKETD_LOG_LEVEL: { path: 'log_level', type: 'string' },
   TICKETD_BODY_LIMIT: { path: 'body_limit', type: 'integer' },
+  TICKETD_HTTP_HEADERS_TIMEOUT_MS: { path: 'http.headers_timeout_ms', type: 'integer' },
+  TICKETD_HTTP_REQUEST_TIMEOUT_MS: { path: 'http.request_timeout_ms', type: 'integer' },
+  TICKETD_HTTP_KEEP_ALIVE_TIMEOUT_MS: { path: 'http.keep_alive_timeout_ms', type: 'integer' },
+  TICKETD_HTTP_SHUTDOWN_TIMEOUT_MS: { path: 'http.shutdown_timeout_ms', type: 'integer' },
   TICKETD_MIGRATE_ON_START: { path: 'migrate_on_start', type: 'boolean' },
   TICKETD_PURGE_INTERVAL_MS: { path: 'purge.interval_ms', type: 'integer' },
   TICKETD_PURGE_BATCH: { path: 'purge.batch', type: 'integer' },

@@ -2,12 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AccessTokenRecord, Store, TenantPermission } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
+import type { Keyring } from './keyring.js';
 
 /**
  * Access tokens (docs/profile.md): the credential of a calling application. The
  * id is a random UUID given to the application once; the store keeps only
- * its SHA-256. Each token carries tenant permissions; `master` tokens also
- * manage access tokens.
+ * an HMAC of it under the keyring's index key (src/core/keyring.ts), so that
+ * a copy of the store cannot be searched for guessable ids offline. Each
+ * token carries tenant permissions; `master` tokens also manage access tokens.
  */
 
 export const TENANT_ACTIONS = [
@@ -24,11 +26,20 @@ export type TenantAction = (typeof TENANT_ACTIONS)[number];
 export const ACCESS_TOKEN_CACHE_MS = 1000;
 /** Longest token id looked up; longer ones are unknown without asking the store. */
 export const MAX_TOKEN_ID_LENGTH = 200;
-/** Meta key under which the master token created on the first start is recorded (SHA-256, hex). */
+/** Meta key under which the master token of the first start (or of the last rotation) is recorded: its stored id, hex. */
 export const MASTER_TOKEN_META_KEY = 'profile.master_token';
 
-/** The name an access token id is stored under. */
-export const accessTokenHash = (id: string): Buffer => createHash('sha256').update(id, 'utf8').digest();
+/** How an earlier ticketd stored token ids: bare SHA-256. Such records move to the keyed digest when next used. */
+const legacyDigest = (id: string): Buffer => createHash('sha256').update(id, 'utf8').digest();
+
+/**
+ * Whether an id chosen by a caller (a configured master token, a token made
+ * with a given id) is too easy to guess to be a credential: shorter than 16
+ * characters, or fewer than 8 different characters (a UUID of zeros).
+ */
+export function weakTokenId(id: string): boolean {
+  return id.length < 16 || new Set(id).size < 8;
+}
 
 /** The first permission whose tenant matches (`*` matches any) decides; `*` as an action allows any action. */
 export function permits(permissions: readonly TenantPermission[], tenant: string, action: string): boolean {
@@ -106,7 +117,27 @@ export class AccessTokens {
   constructor(
     private readonly store: Pick<Store, 'accessTokens' | 'meta'>,
     private readonly clock: Clock,
+    private readonly keyring: Keyring,
   ) {}
+
+  /** The id a token is stored under. */
+  digest(id: string): Buffer {
+    return this.keyring.digest('access token', id);
+  }
+
+  /** The record under the token's digest; one an earlier ticketd stored under its bare SHA-256 is moved over first. */
+  private async find(id: string): Promise<AccessTokenRecord | null> {
+    const digest = this.digest(id);
+    const record = await this.store.accessTokens.get(digest);
+    if (record) return record;
+    const legacy = await this.store.accessTokens.get(legacyDigest(id));
+    if (!legacy) return null;
+    await this.store.accessTokens.create({ ...legacy, id: digest });
+    await this.store.accessTokens.delete(legacy.id);
+    const meta = await this.store.meta.get(MASTER_TOKEN_META_KEY);
+    if (meta === legacy.id.toString('hex')) await this.store.meta.put(MASTER_TOKEN_META_KEY, digest.toString('hex'));
+    return { ...legacy, id: digest };
+  }
 
   /**
    * The live token with this id, as every /api/1 call checks it: a missing
@@ -140,7 +171,7 @@ export class AccessTokens {
     const now = this.clock.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return hit.record;
-    const record = await this.store.accessTokens.get(accessTokenHash(id));
+    const record = await this.find(id);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { record, until: now + ACCESS_TOKEN_CACHE_MS });
     return record;
@@ -148,9 +179,16 @@ export class AccessTokens {
 
   async create(actor: Actor, input: NewAccessToken): Promise<AccessTokenView> {
     requireMaster(actor);
+    if (input.id !== undefined && weakTokenId(input.id)) {
+      throw domainError(
+        'INVALID_PARAM',
+        'An access token id chosen by the caller must be at least 16 characters, of at least 8 different ones',
+      );
+    }
     const id = input.id ?? randomUUID();
+    if (await this.find(id)) throw domainError('ACCESS_TOKEN_EXISTS', `Access token "${id}" already exists`);
     const record: AccessTokenRecord = {
-      id: accessTokenHash(id),
+      id: this.digest(id),
       idPrefix: id.slice(0, 8),
       application: input.application,
       master: input.master,
@@ -170,7 +208,7 @@ export class AccessTokens {
 
   async get(actor: Actor, id: string): Promise<AccessTokenView> {
     requireMaster(actor);
-    const record = id.length > MAX_TOKEN_ID_LENGTH ? null : await this.store.accessTokens.get(accessTokenHash(id));
+    const record = id.length > MAX_TOKEN_ID_LENGTH ? null : await this.find(id);
     if (!record) throw domainError('NO_SUCH_ACCESS_TOKEN_ID', `No access token found for ID "${id}"`);
     return view(record, id);
   }
@@ -182,7 +220,7 @@ export class AccessTokens {
 
   async delete(actor: Actor, id: string): Promise<AccessTokenView> {
     const found = await this.get(actor, id);
-    if (!(await this.store.accessTokens.delete(accessTokenHash(id)))) {
+    if (!(await this.store.accessTokens.delete(this.digest(id)))) {
       throw domainError('NO_SUCH_ACCESS_TOKEN_ID', `No access token found for ID "${id}"`);
     }
     this.cache.delete(id);
@@ -197,13 +235,19 @@ export class AccessTokens {
    * lost removes it again. Later starts do nothing.
    */
   async ensureMasterToken(configured: string | undefined): Promise<MasterTokenBootstrap> {
+    if (configured !== undefined && weakTokenId(configured)) {
+      throw domainError('INVALID_PARAM', 'master_token is too easy to guess: use at least 8 different characters');
+    }
     const existing = await this.store.meta.get(MASTER_TOKEN_META_KEY);
     if (existing !== null) {
-      const ignored = configured !== undefined && accessTokenHash(configured).toString('hex') !== existing;
+      const ignored =
+        configured !== undefined &&
+        this.digest(configured).toString('hex') !== existing &&
+        legacyDigest(configured).toString('hex') !== existing;
       return { generated: null, configuredIgnored: ignored };
     }
     const id = configured ?? randomUUID();
-    const hash = accessTokenHash(id);
+    const hash = this.digest(id);
     const created = await this.store.accessTokens.create({
       id: hash,
       idPrefix: id.slice(0, 8),
@@ -220,6 +264,30 @@ export class AccessTokens {
       return { generated: null, configuredIgnored: configured !== undefined };
     }
     return { generated: configured === undefined ? id : null, configuredIgnored: false };
+  }
+
+  /**
+   * A new master token in place of the one of the first start (or of the
+   * last rotation), which is deleted; other master tokens stay. Answers the
+   * new id, to be shown once.
+   */
+  async rotateMasterToken(): Promise<string> {
+    const id = randomUUID();
+    const hash = this.digest(id);
+    await this.store.accessTokens.create({
+      id: hash,
+      idPrefix: id.slice(0, 8),
+      application: 'ticketd-master',
+      master: true,
+      tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }],
+      expiresOn: null,
+      createdOn: this.clock.now(),
+    });
+    const previous = await this.store.meta.get(MASTER_TOKEN_META_KEY);
+    await this.store.meta.put(MASTER_TOKEN_META_KEY, hash.toString('hex'));
+    if (previous !== null) await this.store.accessTokens.delete(Buffer.from(previous, 'hex'));
+    this.cache.clear();
+    return id;
   }
 }
 

@@ -23,10 +23,12 @@ export type DomainErrorCode =
   | 'NO_SUCH_TICKET'
   | 'NO_SUCH_PERSISTENT_LOGIN'
   /** A value is well-formed but not acceptable (an undefined role, attributes that are not an object...). */
-  | 'INVALID_PARAM';
+  | 'INVALID_PARAM'
+  /** Too many password hashes are waiting: refused at once rather than queued without bound (retry later). */
+  | 'SERVICE_BUSY';
 
 export interface DomainErrorDetails {
-  /** For PROFILE_LOCKED: seconds until the lock ends. */
+  /** For PROFILE_LOCKED and SERVICE_BUSY: seconds after which to try again. */
   retryAfterSeconds?: number;
 }
 

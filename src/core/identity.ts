@@ -2,6 +2,7 @@ import type { Store } from '../store/types.js';
 import { AccessTokens } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
+import type { Keyring } from './keyring.js';
 import { type LoginOptions, Logins } from './logins.js';
 import { Passwords, type ScryptParams } from './passwords.js';
 import { Profiles } from './profiles.js';
@@ -13,6 +14,8 @@ import { TenantAdmin, type Tenants } from './tenants.js';
  * uses it, and so can the admin API and the CLI: none of it knows HTTP.
  */
 export interface Identity {
+  /** Tenant reads, cached briefly (the same instance as every surface's). */
+  tenants: Tenants;
   accessTokens: AccessTokens;
   tenantAdmin: TenantAdmin;
   profiles: Profiles;
@@ -27,6 +30,7 @@ export interface IdentityOptions extends LoginOptions {
 
 export function createIdentity(
   store: Store,
+  keyring: Keyring,
   tenants: Tenants,
   clock: Clock,
   events: Events,
@@ -35,10 +39,11 @@ export function createIdentity(
   const passwords = new Passwords(options.scrypt);
   const profiles = new Profiles(store, passwords, clock, events);
   return {
-    accessTokens: new AccessTokens(store, clock),
+    tenants,
+    accessTokens: new AccessTokens(store, clock, keyring),
     tenantAdmin: new TenantAdmin(store, tenants, clock),
     profiles,
-    logins: new Logins(store, tenants, profiles, passwords, clock, events, options),
+    logins: new Logins(store, tenants, profiles, passwords, clock, events, keyring, options),
     passwords,
   };
 }

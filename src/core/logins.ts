@@ -1,9 +1,10 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type { LoginFailure, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
+import type { LockoutStore, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
 import type { Events } from './events.js';
+import type { Keyring } from './keyring.js';
 import { MAX_PASSWORD_LENGTH, type Passwords } from './passwords.js';
 import { MAX_USERNAME_LENGTH, noSuchProfile, type Profiles } from './profiles.js';
 import { type TenantSettings, withDefaults } from './tenant-settings.js';
@@ -95,52 +96,26 @@ function locked(username: string, tenant: string, until: number, now: number) {
   );
 }
 
-/**
- * Failed-login counters for usernames that do not exist, kept in this
- * process's memory (at most `max` usernames, the least recently failed are
- * forgotten first). They make an unknown username slow down and lock exactly
- * as a known one does, so that neither the time nor the answer tells them apart.
- */
-export class UnknownUserFailures {
-  private readonly entries = new Map<string, { count: number; lockedUntil: number | null }>();
+/** How long the failed logins of a username with no profile are remembered after the last one. */
+export const UNKNOWN_USERNAME_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
 
-  constructor(private readonly max = 10_000) {}
-
-  lockedUntil(key: string, now: number): number | null {
-    const e = this.entries.get(key);
-    return e?.lockedUntil != null && e.lockedUntil > now ? e.lockedUntil : null;
-  }
-
-  record(key: string, now: number, lockAfter: number, lockMs: number): LoginFailure {
-    const e = this.entries.get(key) ?? { count: 0, lockedUntil: null };
-    this.entries.delete(key);
-    if (e.lockedUntil !== null && e.lockedUntil <= now) {
-      e.count = 0;
-      e.lockedUntil = null;
-    }
-    e.count += 1;
-    if (lockAfter > 0 && e.count >= lockAfter && e.lockedUntil === null) e.lockedUntil = now + lockMs;
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(key, e);
-    return { failedLoginAttempts: e.count, lockedUntil: e.lockedUntil };
-  }
-}
+/** What an attempt decided, made known (and slept on) after the account is free for the next one. */
+type Outcome = { ticket: TicketView } | { error: unknown; delayMs: number };
 
 export class Logins {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly failureDelayMs: (pastThreshold: number) => number;
-  private readonly unknownUsers = new UnknownUserFailures();
+  /** Per account (tenant, username): the attempt in flight here; the next waits for it. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly store: { profiles: ProfileStore; sessions: SessionStore },
+    private readonly store: { profiles: ProfileStore; sessions: SessionStore; lockouts: LockoutStore },
     private readonly tenants: Tenants,
     private readonly profiles: Profiles,
     private readonly passwords: Passwords,
     private readonly clock: Clock,
     private readonly events: Events,
+    private readonly keyring: Keyring,
     options: LoginOptions = {},
   ) {
     this.sleep = options.sleep ?? defaultSleep;
@@ -151,57 +126,102 @@ export class Logins {
 
   /**
    * Checks the password and opens a session (a login ticket). Lockout:
-   * a locked profile is refused (PROFILE_LOCKED) whatever the password;
-   * a wrong password is counted, answered late once the count is past
-   * `failedLoginAttemptsBeforeDelay`, and locks the profile for `lockTime`
-   * when it reaches `failedLoginAttemptsBeforeLock`. A right password resets
-   * the count. An unknown username costs the same hashing and is counted the
-   * same way, in memory.
+   * every attempt is counted before its password is hashed, atomically in
+   * the store, so that of any number of concurrent attempts (on any
+   * instance) at most `failedLoginAttemptsBeforeLock` are evaluated: the
+   * others are refused (PROFILE_LOCKED) unheard, as is every attempt while
+   * the profile is locked. On one instance an account has at most one hash
+   * in flight: the next attempt waits, and sees the count the one before
+   * left. A wrong password is answered late once the count is past
+   * `failedLoginAttemptsBeforeDelay`; the one that reaches the lock
+   * threshold locks the profile for `lockTime`. A right password resets the
+   * count. An unknown username costs the same hashing and is counted the
+   * same way, in the store (parts/lockouts.ts).
    */
   async authenticate(actor: Actor, tenantName: string, username: string, password: string): Promise<TicketView> {
     requireAction(actor, tenantName, 'MANAGE_TICKETS');
     const tenant = await this.tenants.get(tenantName);
     if (!tenant) throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenantName}" found`);
-    const settings = tenant.settings;
-    const tooLong = username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH;
-    const profile = tooLong ? null : await this.store.profiles.getByUsername(tenantName, username);
-    const key = `${tenantName}\u0000${username}`;
-
-    const start = this.clock.now();
-    const lockedUntil = profile ? profile.lockedUntil : this.unknownUsers.lockedUntil(key, start);
-    if (lockedUntil !== null && lockedUntil > start) throw locked(username, tenantName, lockedUntil, start);
-
-    const ok = tooLong
-      ? await this.passwords.verifyDummy(password)
-      : await this.passwords.verify(password, profile?.passwordHash ?? null);
-    if (!ok || !profile) return this.refuse(profile, key, username, tenantName, settings);
-
-    if (!profile.enabled) throw disabled(profile);
-    if (profile.failedLoginAttempts > 0 || profile.lockedUntil !== null)
-      await this.store.profiles.resetLoginFailures(profile.id);
-    return this.openTicket(profile, settings, true);
+    const account = `${tenantName}\u0000${username}`;
+    const outcome = await this.oneAtATime(account, () =>
+      this.attempt(tenant.settings, tenantName, username, password, account),
+    );
+    if ('ticket' in outcome) return outcome.ticket;
+    // The delay is slept outside the account's turn: the next attempt need not wait for it.
+    if (outcome.delayMs > 0) await this.sleep(outcome.delayMs);
+    throw outcome.error;
   }
 
-  private async refuse(
-    profile: ProfileRecord | null,
-    key: string,
-    username: string,
-    tenant: string,
+  /** Runs `f` once the account's attempt before it (on this instance) has settled. */
+  private async oneAtATime<T>(account: string, f: () => Promise<T>): Promise<T> {
+    const before = this.inFlight.get(account) ?? Promise.resolve();
+    const mine = before.then(f, f);
+    const settled = mine.catch(() => {});
+    this.inFlight.set(account, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.inFlight.get(account) === settled) this.inFlight.delete(account);
+    }
+  }
+
+  private async attempt(
     settings: TenantSettings,
-  ): Promise<never> {
+    tenantName: string,
+    username: string,
+    password: string,
+    account: string,
+  ): Promise<Outcome> {
+    const tooLong = username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH;
+    const profile = tooLong ? null : await this.store.profiles.getByUsername(tenantName, username);
     const now = this.clock.now();
     const lockAfter = settings.failedLoginAttemptsBeforeLock;
     const lockMs = settings.lockTime * 1000;
-    const failure =
+    const counted =
       (profile && (await this.store.profiles.recordLoginFailure(profile.id, now, lockAfter, lockMs))) ??
-      this.unknownUsers.record(key, now, lockAfter, lockMs);
-    if (failure.lockedUntil !== null && failure.lockedUntil > now) {
-      throw locked(username, tenant, failure.lockedUntil, now);
+      (await this.store.lockouts.record(
+        this.accountKey(account),
+        now,
+        lockAfter,
+        lockMs,
+        now + UNKNOWN_USERNAME_MEMORY_MS,
+      ));
+    const n = counted.failedLoginAttempts;
+    // Past the threshold, or locked before this attempt (the attempt that reaches the threshold sets the lock itself).
+    const refused =
+      (lockAfter > 0 && n > lockAfter) ||
+      (counted.lockedUntil !== null && counted.lockedUntil > now && n !== lockAfter);
+    if (refused) return { error: locked(username, tenantName, counted.lockedUntil ?? now + lockMs, now), delayMs: 0 };
+
+    const ok = tooLong
+      ? await this.passwords.verifyDummy(password, tenantName)
+      : await this.passwords.verify(password, profile?.passwordHash ?? null, tenantName);
+    if (!ok || !profile) {
+      if (counted.lockedUntil !== null && counted.lockedUntil > now) {
+        return { error: locked(username, tenantName, counted.lockedUntil, now), delayMs: 0 };
+      }
+      const threshold = settings.failedLoginAttemptsBeforeDelay;
+      const past = threshold > 0 ? n - threshold : 0;
+      return { error: badCredentials(), delayMs: past > 0 ? this.failureDelayMs(past) : 0 };
     }
-    const threshold = settings.failedLoginAttemptsBeforeDelay;
-    const past = threshold > 0 ? failure.failedLoginAttempts - threshold : 0;
-    if (past > 0) await this.sleep(this.failureDelayMs(past));
-    throw badCredentials();
+    // The lock, checked again after hashing: attempts on another instance may have locked the profile meanwhile.
+    const after = await this.store.profiles.get(profile.id);
+    const later = this.clock.now();
+    if (after?.lockedUntil != null && after.lockedUntil > later && after.failedLoginAttempts > n) {
+      return { error: locked(username, tenantName, after.lockedUntil, later), delayMs: 0 };
+    }
+    await this.store.profiles.resetLoginFailures(profile.id);
+    if (!profile.enabled) return { error: disabled(profile), delayMs: 0 };
+    try {
+      return { ticket: await this.openTicket(profile, settings, true) };
+    } catch (error) {
+      return { error, delayMs: 0 };
+    }
+  }
+
+  /** The store key of an account's failed logins when no profile has its username: a keyed digest, never the name. */
+  private accountKey(account: string): Buffer {
+    return this.keyring.digest('login account', account);
   }
 
   /** A session for a profile authenticated by other means (Crafter's ticket/create). */
@@ -228,7 +248,7 @@ export class Logins {
       token: null,
       createdAt: now,
       touchedAt: now,
-      expiresAt: now + settings.loginTicketMaxAge * 1000,
+      expiresAt: loginExpiry(settings, now, now),
     };
     await this.store.sessions.create(record);
     const after = await this.store.profiles.get(profile.id);
@@ -279,8 +299,8 @@ export class Logins {
     if (!found) throw noSuchTicket(id);
     for (const action of actions) requireAction(actor, found.tenant, action);
     const tenant = await this.tenants.get(found.tenant);
-    const maxAge = (tenant?.settings.loginTicketMaxAge ?? withDefaults({}).loginTicketMaxAge) * 1000;
-    const touched = await this.store.sessions.touch('login', hash, now, now + maxAge);
+    const expiresAt = loginExpiry(withDefaults(tenant?.settings ?? {}), found.createdAt, now);
+    const touched = await this.store.sessions.touch('login', hash, now, expiresAt);
     if (!touched) throw noSuchTicket(id);
     return touched;
   }
@@ -296,8 +316,12 @@ export class Logins {
     const found = await this.store.sessions.get('login', hash, now);
     if (!found || !slide) return found;
     const tenant = await this.tenants.get(found.tenant);
-    const maxAge = (tenant?.settings.loginTicketMaxAge ?? withDefaults({}).loginTicketMaxAge) * 1000;
-    return this.store.sessions.touch('login', hash, now, now + maxAge);
+    return this.store.sessions.touch(
+      'login',
+      hash,
+      now,
+      loginExpiry(withDefaults(tenant?.settings ?? {}), found.createdAt, now),
+    );
   }
 
   // ---- persistent logins ---------------------------------------------------------
@@ -377,6 +401,17 @@ export class Logins {
     if (!profile.enabled) throw disabled(profile);
     return profile;
   }
+}
+
+/**
+ * When a login ticket touched at `now` expires: loginTicketMaxAge after its
+ * last use (sliding), but never past `sessionMaxLifetime` after its login
+ * when the tenant sets one.
+ */
+function loginExpiry(settings: TenantSettings, createdAt: number, now: number): number {
+  const sliding = now + settings.loginTicketMaxAge * 1000;
+  const lifetime = settings.sessionMaxLifetime;
+  return lifetime > 0 ? Math.min(sliding, createdAt + lifetime * 1000) : sliding;
 }
 
 function loginView(id: string, login: SessionRecord): PersistentLoginView {

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { ScryptPool } from './scrypt-pool.js';
+import { domainError } from './domain-error.js';
+import { PoolBusyError, ScryptPool } from './scrypt-pool.js';
 
 /**
  * Password hashing with scrypt (memory-hard). Hashing runs on a small pool
@@ -27,14 +28,35 @@ export const MAX_PASSWORD_LENGTH = 1024;
 /** One pool for the process: it bounds how many hashes run at once, whichever ticketd (or test) asks. */
 let sharedPool: ScryptPool | undefined;
 
-function derive(password: string, salt: Buffer, params: ScryptParams, length: number): Promise<Buffer> {
+/**
+ * `group`: whose hash it is (a tenant): the pool serves groups in turn, so
+ * one cannot starve another. A full queue is SERVICE_BUSY (503 with
+ * Retry-After), never an unbounded wait.
+ */
+async function derive(
+  password: string,
+  salt: Buffer,
+  params: ScryptParams,
+  length: number,
+  group: string,
+): Promise<Buffer> {
   sharedPool ??= new ScryptPool();
-  return sharedPool.derive({
-    password: password.normalize('NFC'),
-    salt,
-    keylen: length,
-    options: { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 },
-  });
+  try {
+    return await sharedPool.derive(
+      {
+        password: password.normalize('NFC'),
+        salt,
+        keylen: length,
+        options: { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 },
+      },
+      group,
+    );
+  } catch (err) {
+    if (!(err instanceof PoolBusyError)) throw err;
+    throw domainError('SERVICE_BUSY', 'Too many logins are waiting; retry later', {
+      retryAfterSeconds: err.retryAfterSeconds,
+    });
+  }
 }
 
 const b64 = (b: Buffer) => b.toString('base64url');
@@ -64,9 +86,9 @@ export class Passwords {
   constructor(private readonly params: ScryptParams = DEFAULT_SCRYPT) {}
 
   /** A new encoded hash with a fresh random salt. */
-  async hash(password: string): Promise<string> {
+  async hash(password: string, group = ''): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    const key = await derive(password, salt, this.params, HASH_BYTES);
+    const key = await derive(password, salt, this.params, HASH_BYTES, group);
     return `scrypt$${this.params.N}$${this.params.r}$${this.params.p}$${b64(salt)}$${b64(key)}`;
   }
 
@@ -75,13 +97,13 @@ export class Passwords {
    * constant time. A null or unreadable hash is checked against a dummy hash
    * of the same cost, so that the answer takes as long as for a real one.
    */
-  async verify(password: string, encoded: string | null): Promise<boolean> {
+  async verify(password: string, encoded: string | null, group = ''): Promise<boolean> {
     const decoded = encoded === null ? undefined : decode(encoded);
     if (!decoded) {
-      await this.verifyDummy(password);
+      await this.verifyDummy(password, group);
       return false;
     }
-    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length);
+    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length, group);
     return timingSafeEqual(key, decoded.hash);
   }
 
@@ -89,10 +111,10 @@ export class Passwords {
    * Spends the time of one verification and returns false: for a username
    * that does not exist, so that unknown usernames take as long as known ones.
    */
-  async verifyDummy(password: string): Promise<false> {
+  async verifyDummy(password: string, group = ''): Promise<false> {
     this.dummy ??= this.hash(randomBytes(16).toString('hex'));
     const decoded = decode(await this.dummy) as Decoded;
-    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length);
+    const key = await derive(password, decoded.salt, decoded.params, decoded.hash.length, group);
     timingSafeEqual(key, decoded.hash);
     return false;
   }

@@ -192,7 +192,7 @@ export class Profiles {
       tenant: tenant.name,
       username: input.username,
       email: input.email,
-      passwordHash: await this.passwords.hash(input.password),
+      passwordHash: await this.passwords.hash(input.password, tenant.name),
       // A tenant that verifies new profiles keeps them disabled until they are verified (enabled by an administrator).
       enabled: input.enabled && !verify,
       verified: false,
@@ -279,7 +279,7 @@ export class Profiles {
     }
     if (change.password !== undefined) {
       checkPassword(change.password);
-      patch.passwordHash = await this.passwords.hash(change.password);
+      patch.passwordHash = await this.passwords.hash(change.password, current.tenant);
     }
     const updated = await this.store.profiles.update(current.id, patch, this.clock.now());
     if (updated === 'exists') {

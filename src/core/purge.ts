@@ -1,13 +1,13 @@
 import type { Store } from '../store/types.js';
 
 /** The parts the purge clears: each has one purge method. */
-export type PurgedParts = Pick<Store, 'tickets' | 'sessions' | 'grants' | 'nonces'>;
+export type PurgedParts = Pick<Store, 'tickets' | 'sessions' | 'grants' | 'nonces' | 'lockouts' | 'rateLimits'>;
 
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
 
 /** What the purge removes, in the order it goes. */
-export const PURGE_KINDS = ['tickets', 'sessions', 'grants', 'nonces'] as const;
+export const PURGE_KINDS = ['tickets', 'sessions', 'grants', 'nonces', 'lockouts', 'rateLimits'] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
 
 export interface PurgeOptions {
@@ -20,7 +20,8 @@ export interface PurgeOptions {
 
 /**
  * Background removal of expired records (opaque tickets, profile sessions,
- * Oz grants and Hawk nonces), in bounded batches with a turn of
+ * Oz grants, Hawk nonces, failed logins of unknown usernames and rate-limit
+ * windows), in bounded batches with a turn of
  * the event loop between batches so that requests are never stalled. Every
  * instance may run it: each batch is one atomic store step, so concurrent
  * purges on a shared store never remove a record twice.
@@ -80,8 +81,12 @@ export class Purger {
       case 'grants':
         return this.counted('grant.expired', await this.store.grants.purge(now, limit));
       case 'nonces':
-        // Hawk nonces are no record ticketd issued: no event.
+        // Hawk nonces, lockouts and rate-limit windows are no record ticketd issued: no event.
         return this.store.nonces.purge(now, limit);
+      case 'lockouts':
+        return this.store.lockouts.purge(now, limit);
+      case 'rateLimits':
+        return this.store.rateLimits.purge(now, limit);
     }
   }
 

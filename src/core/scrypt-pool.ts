@@ -54,15 +54,46 @@ interface Thread {
  */
 export const DEFAULT_SCRYPT_THREADS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 
+/** Hashes one group (a tenant) may have waiting; past it, its next one is refused. */
+export const GROUP_QUEUE_LIMIT = 64;
+/** Hashes all groups together may have waiting. */
+export const TOTAL_QUEUE_LIMIT = 512;
+
+/** The pool's queue is full: the caller answers 503 with Retry-After. */
+export class PoolBusyError extends Error {
+  override readonly name = 'PoolBusyError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many password hashes waiting');
+  }
+}
+
 export class ScryptPool {
   private readonly threads: Thread[] = [];
-  private readonly queue: Pending[] = [];
+  /** Waiting hashes by group, groups in the order they are served next (a served group goes to the back). */
+  private readonly queues = new Map<string, Pending[]>();
+  private waiting = 0;
 
-  constructor(private readonly size = DEFAULT_SCRYPT_THREADS) {}
+  constructor(
+    private readonly size = DEFAULT_SCRYPT_THREADS,
+    private readonly limits = { group: GROUP_QUEUE_LIMIT, total: TOTAL_QUEUE_LIMIT },
+  ) {}
 
-  derive(job: ScryptJob): Promise<Buffer> {
+  /**
+   * Derives on a thread of the pool. Groups are served in turn, one hash of
+   * each, so a group flooding the pool delays another by at most one round;
+   * past its share of the queue, or the queue's total, a hash is refused at
+   * once (PoolBusyError) rather than made to wait without bound.
+   */
+  derive(job: ScryptJob, group = ''): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      const queue = this.queues.get(group) ?? [];
+      if (queue.length >= this.limits.group || this.waiting >= this.limits.total) {
+        reject(new PoolBusyError(1 + Math.ceil(((this.waiting / this.size) * 50) / 1000)));
+        return;
+      }
+      queue.push({ job, resolve, reject });
+      if (!this.queues.has(group)) this.queues.set(group, queue);
+      this.waiting += 1;
       this.dispatch();
     });
   }
@@ -71,16 +102,32 @@ export class ScryptPool {
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
     const closed = new Error('scrypt pool closed');
-    for (const p of this.queue.splice(0)) p.reject(closed);
+    for (const queue of this.queues.values()) for (const p of queue) p.reject(closed);
+    this.queues.clear();
+    this.waiting = 0;
     for (const t of threads) t.busy?.reject(closed);
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
+  /** The next hash to run: the first of the group whose turn it is; that group goes to the back. */
+  private next(): Pending | undefined {
+    for (const [group, queue] of this.queues) {
+      const pending = queue.shift();
+      this.queues.delete(group);
+      if (queue.length > 0) this.queues.set(group, queue);
+      if (pending) {
+        this.waiting -= 1;
+        return pending;
+      }
+    }
+    return undefined;
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    while (this.waiting > 0) {
       const thread = this.threads.find((t) => !t.busy) ?? this.spawn();
       if (!thread) return;
-      const pending = this.queue.shift() as Pending;
+      const pending = this.next() as Pending;
       thread.busy = pending;
       thread.worker.ref();
       // One hash per thread at a time: its answer is for the job it holds, so the messages need no id.

@@ -1,7 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox';
 
-/** Largest duration (and count) setting: 2^31-1, about 68 years in seconds, so that every expiry is a valid date. */
-const MAX_SECONDS = 2_147_483_647;
+/**
+ * Largest duration and count setting: 2^31-1 (about 68 years in seconds), so
+ * that every expiry is a valid date and every count exact on every store.
+ * Larger values are refused, never rounded (docs/admin.md lists the maxima).
+ */
+export const MAX_SETTING = 2_147_483_647;
+const MAX_SECONDS = MAX_SETTING;
+/** Largest rate limit, in requests per minute: a million, past what one deployment serves. */
+export const MAX_RATE_LIMIT = 1_000_000;
+
+const rateLimit = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: MAX_RATE_LIMIT, default: 0, description: `${description}; 0 = no limit` });
 
 /**
  * Settings every tenant carries (docs/admin.md). Shared by every surface; JSON
@@ -9,9 +19,15 @@ const MAX_SECONDS = 2_147_483_647;
  */
 export const TenantSettingsSchema = Type.Object(
   {
-    ticketMax: Type.Integer({ minimum: 0, default: 0, description: 'live opaque tickets allowed; 0 = no limit' }),
+    ticketMax: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SETTING,
+      default: 0,
+      description: 'live opaque tickets allowed; 0 = no limit',
+    }),
     ticketMaxPayloadLength: Type.Integer({
       minimum: 0,
+      maximum: MAX_SETTING,
       default: 0,
       description: 'longest payload in bytes (compact JSON); 0 = no limit',
     }),
@@ -34,6 +50,15 @@ export const TenantSettingsSchema = Type.Object(
       maxItems: 1000,
       description: 'roles profiles of this tenant may have; empty = any role (Crafter)',
     }),
+    sessionMaxLifetime: Type.Integer({
+      minimum: 0,
+      maximum: MAX_SECONDS,
+      default: 0,
+      description: 'seconds a login ticket lives at most after its login, however active; 0 = no limit',
+    }),
+    ticketCreateRateLimit: rateLimit('opaque tickets created per minute, all instances together'),
+    ticketUseRateLimit: rateLimit('opaque ticket uses per minute, all instances together'),
+    authenticateRateLimit: rateLimit('password logins per minute from one client address'),
   },
   { additionalProperties: false },
 );
@@ -52,6 +77,10 @@ export const defaultTenantSettings = (): TenantSettings => ({
   lockTime: 600,
   verifyNewProfiles: false,
   availableRoles: [],
+  sessionMaxLifetime: 0,
+  ticketCreateRateLimit: 0,
+  ticketUseRateLimit: 0,
+  authenticateRateLimit: 0,
 });
 
 export const withDefaults = (partial: Partial<TenantSettings>): TenantSettings => ({

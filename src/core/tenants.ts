@@ -77,19 +77,7 @@ const noSuchTenant = (name: string) => domainError('NO_SUCH_TENANT', `No tenant 
  * every setting (roles copied). The admin API adds its creation time.
  */
 export function tenantView(t: TenantRecord) {
-  const s = t.settings;
-  return {
-    name: t.name,
-    ticketMax: s.ticketMax,
-    ticketMaxPayloadLength: s.ticketMaxPayloadLength,
-    loginTicketMaxAge: s.loginTicketMaxAge,
-    persistentLoginMaxAge: s.persistentLoginMaxAge,
-    failedLoginAttemptsBeforeDelay: s.failedLoginAttemptsBeforeDelay,
-    failedLoginAttemptsBeforeLock: s.failedLoginAttemptsBeforeLock,
-    lockTime: s.lockTime,
-    verifyNewProfiles: s.verifyNewProfiles,
-    availableRoles: [...s.availableRoles],
-  };
+  return { name: t.name, ...t.settings, availableRoles: [...t.settings.availableRoles] };
 }
 
 /**

@@ -58,8 +58,60 @@ function errorCatalog(): string {
   ].join('\n\n');
 }
 
+/** Surfaces whose bodies are JSON whatever their content type (as Authen, Oz on hapi read them). */
+const ANY_TYPE_PREFIXES = ['/v1/tickets', '/admin/v1', '/v1/ticket', '/v1/rsvp', '/oz/'];
+const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json'];
+const OPTIONAL_BODY = 'x-optional-body';
+
+type RouteSchema = Record<string, unknown> & { body?: unknown; querystring?: unknown };
+
+const requiredOf = (schema: unknown): string[] =>
+  typeof schema === 'object' && schema !== null ? ((schema as { required?: string[] }).required ?? []) : [];
+
+/**
+ * What a route really accepts, for the document only (validation is the
+ * routes' own): Crafter's clients send the parameters of a POST in the query
+ * string or a form body (ticketd also reads a JSON object), so those routes
+ * get a body of the same parameters, in either type, every parameter
+ * optional in each place; ticket and admin bodies are JSON whatever their
+ * content type; a body none of whose fields is required may be left out.
+ */
+function documented(schema: RouteSchema | undefined, url: string, method: string | string[]): RouteSchema | undefined {
+  if (!schema) return schema;
+  const out: RouteSchema = { ...schema };
+  if (url.startsWith('/api/1/') && method === 'POST' && !out.body && out.querystring) {
+    const params = { ...(out.querystring as object), required: undefined };
+    out.querystring = params;
+    out.body = { ...params, description: 'The same parameters, in the query string or here.' };
+    out.consumes = FORM_AND_JSON;
+  } else if (out.body && ANY_TYPE_PREFIXES.some((p) => url.startsWith(p))) {
+    out.consumes = ['application/json', '*/*'];
+  }
+  if (out.body && requiredOf(out.body).length === 0) out[OPTIONAL_BODY] = true;
+  return out;
+}
+
+/** Marks the bodies `documented` found optional (the generator makes every body required). */
+function optionalBodies(doc: Record<string, unknown>): Record<string, unknown> {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  for (const ops of Object.values(paths)) {
+    for (const op of Object.values(ops)) {
+      if (!op[OPTIONAL_BODY]) continue;
+      delete op[OPTIONAL_BODY];
+      if (op.requestBody) (op.requestBody as { required: boolean }).required = false;
+    }
+  }
+  return doc;
+}
+
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
+    transform: ({ schema, url, route }) => ({
+      schema: documented(schema as RouteSchema | undefined, url, route.method) as never,
+      url,
+    }),
+    transformObject: (({ openapiObject }: { openapiObject: Record<string, unknown> }) =>
+      optionalBodies(openapiObject)) as never,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
@@ -96,7 +148,21 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: true,
+    // The library's own policy less `upgrade-insecure-requests` (and the
+    // validator badge, which is off): over plain HTTP on any address other
+    // than localhost that directive makes the browser fetch the page's own
+    // scripts over HTTPS, and /docs stays blank.
+    staticCSP: {
+      'default-src': ["'self'"],
+      'base-uri': ["'self'"],
+      'font-src': ["'self'", 'data:'],
+      'frame-ancestors': ["'self'"],
+      'img-src': ["'self'", 'data:'],
+      'object-src': ["'none'"],
+      'script-src': ["'self'"],
+      'script-src-attr': ["'none'"],
+      'style-src': ["'self'"],
+    },
     uiConfig: {
       docExpansion: 'list',
       deepLinking: true,

@@ -15,10 +15,12 @@ import type { TicketSurface } from '../tickets/context.js';
 import { ticketError } from '../tickets/errors.js';
 import { type TicketAuth, ticketsPlugin } from '../tickets/plugin.js';
 import { ErrorReply } from '../tickets/schemas.js';
+import { ClientErrors } from './client-errors.js';
 import { consolePlugin } from './console.js';
 import { sendApiError, toApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { registerDocs, registerOpenApi } from './openapi.js';
+import { registerRateLimits } from './rate-limit.js';
 import { systemPlugin } from './system.js';
 
 export interface ServerDeps {
@@ -36,13 +38,44 @@ export interface ServerDeps {
   oz: OzSurface;
   version: string;
   bodyLimit: number;
+  /** Connection limits (config `http`). */
+  http: HttpSettings;
   /** The built admin console (dist/console); /console answers 404 without it. */
   consoleDir?: string | undefined;
 }
 
+export interface HttpSettings {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy); none when empty. */
+  trustedProxies: string[];
+}
+
+export const DEFAULT_HTTP: HttpSettings = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  trustedProxies: [],
+};
+
 /** Builds the HTTP server: one Fastify instance with every surface mounted. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, trustedProxies } = deps.http;
+  const clientErrors = new ClientErrors(deps.logger, requestTimeoutMs);
   const app = Fastify({
+    // Slow clients (docs/security.md): headers and bodies that stall are
+    // answered 408 and closed; Node checks its connections this often.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientErrors.handle,
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Fastify's own two lines per request are replaced by the one below (onResponse).
     logController: new LogController({ disableRequestLogging: true }),
@@ -80,6 +113,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
+  clientErrors.track(app.server);
   app.addSchema(ErrorReply);
 
   // Callback-style hooks: on the hot path they cost less than async ones.
@@ -102,6 +136,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((_req, reply) => sendApiError(ticketError('notFound'), reply));
 
   await registerOpenApi(app, deps.version);
+  await registerRateLimits(app, deps.store.rateLimits, deps.clock);
 
   await app.register(systemPlugin, { store: deps.store, metrics: deps.metrics, version: deps.version });
   await app.register(ticketsPlugin, { ...deps.tickets, prefix: '/v1/tickets' });

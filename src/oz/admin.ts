@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { domainError } from '../core/domain-error.js';
+import type { Keyring } from '../core/keyring.js';
 import { DEFAULT_TENANT } from '../core/tenant-settings.js';
 import type { OzAppRecord, OzGrantRecord, Store } from '../store/types.js';
+import { sealAppKey } from './app-keys.js';
 
 /** Generated keys: 32 random bytes, 43 base64url characters. */
 const KEY_BYTES = 32;
@@ -22,11 +24,13 @@ export interface NewApp {
  * apps are provisioned here (create answers the Hawk key once, rotation a new
  * one) and grants, made by `POST /v1/ticket` and `POST /v1/rsvp`, are listed
  * and revoked. Not-found answers are null and clashes `exists`, for the
- * caller to word; a missing tenant is NO_SUCH_TENANT.
+ * caller to word; a missing tenant is NO_SUCH_TENANT. Keys are stored sealed
+ * under the keyring (app-keys.ts): only create and rotation answer them.
  */
 export class OzAdmin {
   constructor(
     private readonly store: Pick<Store, 'tenants' | 'apps' | 'grants'>,
+    private readonly keyring: Keyring,
     private readonly clock: Clock,
   ) {}
 
@@ -44,22 +48,24 @@ export class OzAdmin {
     if (!(await this.store.tenants.get(tenant))) {
       throw domainError('NO_SUCH_TENANT', `No tenant with name "${tenant}" found`);
     }
+    const key = input.key ?? newKey();
     const app: OzAppRecord = {
       id: input.id,
       tenant,
-      key: input.key ?? newKey(),
+      key: sealAppKey(this.keyring, input.id, key),
       algorithm: 'sha256',
       scope: input.scope ?? [],
       delegate: input.delegate ?? false,
       extAttributes: input.extAttributes ?? [],
       createdOn: this.clock.now(),
     };
-    return (await this.store.apps.create(app)) === 'exists' ? 'exists' : app;
+    return (await this.store.apps.create(app)) === 'exists' ? 'exists' : { ...app, key };
   }
 
-  /** A new Hawk key (given or generated); null when there is no such app. */
-  rotateKey(id: string, key?: string): Promise<OzAppRecord | null> {
-    return this.store.apps.setKey(id, key ?? newKey());
+  /** A new Hawk key (given or generated), answered in clear; null when there is no such app. Its app tickets end. */
+  async rotateKey(id: string, key = newKey()): Promise<OzAppRecord | null> {
+    const app = await this.store.apps.setKey(id, sealAppKey(this.keyring, id, key));
+    return app && { ...app, key };
   }
 
   /** Deletes the app with its grants; the app as it was, or null when there was none. */

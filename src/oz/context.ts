@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { Events } from '../core/events.js';
+import type { Keyring } from '../core/keyring.js';
 import type { Logins } from '../core/logins.js';
 import type { Store } from '../store/types.js';
 import { type Artifacts, type Credentials, HawkVerifier, type SignedRequest } from './hawk.js';
@@ -31,13 +32,14 @@ export interface OzSettings extends IronSettings {
 export async function createOzSurface(
   settings: OzSettings,
   store: Store,
+  keyring: Keyring,
   logins: Pick<Logins, 'session'>,
   clock: Clock,
   events?: Events,
 ): Promise<OzSurface> {
-  const iron = await IronKeys.load(settings, store.meta);
+  const iron = await IronKeys.load(settings, store.meta, keyring);
   return {
-    service: new OzService(store, logins, iron, clock, {
+    service: new OzService(store, logins, iron, keyring, clock, {
       ticketMs: settings.ticket_ttl * 1000,
       grantMs: settings.grant_ttl * 1000,
       rsvpMs: settings.rsvp_ttl * 1000,

@@ -48,6 +48,8 @@ export const ozErrors = {
   // ---- ticketd's own
   notFound: { status: 404, message: 'Not Found' },
   payloadTooLarge: { status: 413, message: null },
+  requestTimeout: { status: 408, message: 'Request not received in time' },
+  headersTooLarge: { status: 431, message: 'Request headers too large' },
   storeUnavailable: { status: 503, message: 'Store unavailable; retry later' },
   internal: { status: 500, message: 'An internal server error occurred' },
 } as const satisfies Record<string, { status: number; message: string | null }>;

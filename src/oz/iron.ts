@@ -1,23 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../config/load.js';
+import { type Keyring, SealUnreadableError } from '../core/keyring.js';
 import type { MetaStore } from '../store/types.js';
 import { seal, unseal } from './iron-seal.js';
 
 /**
- * The Iron password that seals Oz tickets and rsvps, with rotation.
- * A single password (configured, or generated at the first start) seals
- * without an id, as Oz does with a plain password: ids start `Fe26.2**`.
- * With a map of passwords, seals carry the current id (`Fe26.2*<id>*...`)
- * and unseal with whichever configured password they name, so tickets
- * sealed before a rotation keep unsealing while their id stays configured.
+ * The Iron passwords that seal Oz tickets and rsvps, with rotation. Unless
+ * passwords are configured, they are derived from the keyring
+ * (src/core/keyring.ts): seals carry the current key's id
+ * (`Fe26.2*<id>*...`), every key the keyring still holds unseals what it
+ * sealed, and `ticketd keys retire` ends them. A single configured password
+ * seals without an id, as Oz does with a plain password (`Fe26.2**`); a map
+ * of configured passwords seals under its current id. The password an
+ * earlier ticketd generated and kept in the store in clear is sealed under
+ * the keyring at the first start of this one, and unseals id-less seals
+ * until it is retired (`ticketd keys retire iron-legacy`).
  */
 
 /** Iron's own minimum (iron-seal.ts). */
 export const MIN_PASSWORD_LENGTH = 32;
-/** Where a generated password is kept, shared by every instance on the store. */
+/** Where an earlier ticketd kept the password it generated, in clear. */
 export const GENERATED_META_KEY = 'oz.iron_password';
-/** The name of the generated password (in logs and `currentId`; its seals carry no id). */
-export const GENERATED_ID = 'generated';
+/** Where that password is kept now, sealed under the keyring, until it is retired. */
+export const LEGACY_SEALED_META_KEY = 'oz.iron_password.sealed';
+/** The name `ticketd keys retire` knows it by. */
+export const LEGACY_ID = 'iron-legacy';
+const LEGACY_PURPOSE = 'oz iron password';
 /** The id of a single configured password; id-less seals also unseal with a map's `default`. */
 export const SINGLE_ID = 'default';
 
@@ -118,22 +125,44 @@ export class IronKeys {
   }
 
   /**
-   * The keys configured in `settings`, or — when none is — the password
-   * generated at the first start and kept in the store (the first instance
-   * to store one wins; every other instance reads it). A generated password
-   * still in the store keeps unsealing after passwords are configured.
+   * The passwords configured in `settings`, or — when none is — those of the
+   * keyring; with either, the keyring's unseal what they sealed, and so does
+   * an earlier ticketd's generated password until it is retired.
    */
-  static async load(settings: IronSettings, meta: MetaStore): Promise<IronKeys> {
+  static async load(settings: IronSettings, meta: MetaStore, keyring: Keyring): Promise<IronKeys> {
     const configured = configuredPasswords(settings);
+    const derived = keyring.ironPasswords();
+    const legacy = await legacyPassword(meta, keyring);
     if (!configured) {
-      const secret = await meta.putIfAbsent(GENERATED_META_KEY, randomBytes(32).toString('base64url'));
-      return new IronKeys(GENERATED_ID, secret, {}, [secret]);
+      const current = { id: keyring.current, secret: derived[keyring.current] as string };
+      return new IronKeys(current.id, current, derived, legacy ? [legacy] : []);
     }
-    const generated = await meta.get(GENERATED_META_KEY);
     const { current, all } = configured;
-    const idless = [all[SINGLE_ID], generated].filter((p): p is string => typeof p === 'string');
-    if (settings.iron_password !== undefined) return new IronKeys(SINGLE_ID, current.secret, {}, idless);
-    return new IronKeys(current.id, current, all, idless);
+    const idless = [all[SINGLE_ID], legacy].filter((p): p is string => typeof p === 'string');
+    if (settings.iron_password !== undefined) return new IronKeys(SINGLE_ID, current.secret, derived, idless);
+    return new IronKeys(current.id, current, { ...derived, ...all }, idless);
+  }
+}
+
+/**
+ * The password an earlier ticketd generated, sealed under the keyring: moved
+ * out of the clear at the first start of this version (concurrent starts may
+ * both seal it; one seal is kept), null once retired or when its keyring key
+ * was retired.
+ */
+async function legacyPassword(meta: MetaStore, keyring: Keyring): Promise<string | null> {
+  const clear = await meta.get(GENERATED_META_KEY);
+  if (clear !== null) {
+    await meta.putIfAbsent(LEGACY_SEALED_META_KEY, keyring.seal(clear, LEGACY_PURPOSE));
+    await meta.delete(GENERATED_META_KEY);
+  }
+  const sealed = await meta.get(LEGACY_SEALED_META_KEY);
+  if (sealed === null) return null;
+  try {
+    return keyring.open(sealed, LEGACY_PURPOSE);
+  } catch (err) {
+    if (err instanceof SealUnreadableError) return null;
+    throw err;
   }
 }
 

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { ValueErrorType } from '@sinclair/typebox/errors';
+import { jsonTextDepth } from '../http/json-text.js';
 import { checker } from '../http/schema-check.js';
 import { ozError } from './errors.js';
 
@@ -127,31 +128,15 @@ export const boomReplies = {
   400: { $ref: 'OzError#' },
   401: { $ref: 'OzError#' },
   403: { $ref: 'OzError#' },
+  413: { $ref: 'OzError#' },
+  500: { $ref: 'OzError#' },
+  503: { $ref: 'OzError#' },
 } as const;
 
 // ---- reading bodies --------------------------------------------------------------------
 
 const invalidFormat = () => ozError('badRequest', 'Invalid request payload JSON format');
 const missing = () => ozError('badRequest', 'Missing required payload');
-
-/** Nesting depth of JSON text (brackets outside strings), without parsing it. */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      depth++;
-      if (depth > max) max = depth;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return max;
-}
 
 /**
  * The JSON body checked against `schema`. Empty bodies (and `null`) are
@@ -168,7 +153,7 @@ export function readBody<S extends TSchema>(raw: unknown, schema: S, optional = 
   }
   if (!isUtf8(buf)) throw invalidFormat();
   const text = buf.toString('utf8');
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw invalidFormat();
+  if (jsonTextDepth(text) > MAX_JSON_DEPTH) throw invalidFormat();
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import type { Keyring } from '../core/keyring.js';
 import { loginIdHash, MAX_LOGIN_ID_LENGTH } from '../core/logins.js';
 import type { OzAppRecord, OzGrantRecord, ProfileRecord, SessionRecord, Store } from '../store/types.js';
+import { appKeyFingerprint, withOpenKey } from './app-keys.js';
 import { ozError } from './errors.js';
 import type { IronKeys } from './iron.js';
 
@@ -51,7 +53,8 @@ export interface SealedTicket {
   delegate?: false;
   key: string;
   algorithm: 'sha256';
-  ext: { public: Record<string, unknown> };
+  /** `private.kf`: an app ticket's fingerprint of its app's key (app-keys.ts); never answered. */
+  ext: { public: Record<string, unknown>; private?: { kf?: string } };
 }
 
 /** A ticket opened from its id: also the Hawk credentials of requests signed with it. */
@@ -163,14 +166,33 @@ export class OzService {
     private readonly store: OzServiceStore,
     private readonly sessions: SessionLookup,
     private readonly iron: IronKeys,
+    private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly ttls: OzTtls = DEFAULT_TTLS,
   ) {}
 
-  /** The app as Hawk credentials; null when unknown. */
+  /** The app as Hawk credentials, its key opened; null when unknown (or its key's keyring key was retired). */
   async appCredentials(id: string): Promise<AppCredentials | null> {
     if (id.length > 1000) return null;
-    return this.store.apps.get(id);
+    const app = await this.store.apps.get(id);
+    return app && withOpenKey(this.keyring, app);
+  }
+
+  /**
+   * The app of a ticket, checked: it exists; an app ticket was issued under
+   * its current key (rotating the key ends its app tickets) and claims no
+   * scope the app lacks. `Invalid application` otherwise.
+   */
+  private async ticketApp(ticket: SealedTicket): Promise<OzAppRecord> {
+    const app = await this.appCredentials(ticket.app);
+    if (!app) throw ozError('invalidApplication');
+    if (ticket.grant === undefined) {
+      const kf = ticket.ext.private?.kf;
+      if (kf !== appKeyFingerprint(this.keyring, app) || !isSubset(app.scope, ticket.scope)) {
+        throw ozError('invalidApplication');
+      }
+    }
+    return app;
   }
 
   /**
@@ -194,7 +216,8 @@ export class OzService {
 
   /** `POST /oz/app`: an app ticket for the app's own credentials. */
   appTicket(app: OzAppRecord): Promise<TicketView> {
-    return this.generate({ exp: this.clock.now() + this.ttls.ticketMs, app: app.id, scope: [...app.scope] }, {});
+    const fields = { exp: this.clock.now() + this.ttls.ticketMs, app: app.id, scope: [...app.scope] };
+    return this.generate(fields, {}, { kf: appKeyFingerprint(this.keyring, app) });
   }
 
   /**
@@ -205,8 +228,7 @@ export class OzService {
    * may only narrow; a user ticket needs its grant live.
    */
   async reissue(parent: Ticket, options: ReissueOptions): Promise<TicketView> {
-    const app = await this.store.apps.get(parent.app);
-    if (!app) throw ozError('invalidApplication');
+    const app = await this.ticketApp(parent);
     if (options.issueTo !== undefined && !app.delegate) throw ozError('noDelegationRights');
 
     let live: { grant: OzGrantRecord; profile: ProfileRecord } | null = null;
@@ -239,6 +261,7 @@ export class OzService {
         ...(parent.delegate === false ? { delegate: false as const } : {}),
       },
       live ? publicExt(target, live.profile) : {},
+      live ? undefined : { kf: appKeyFingerprint(this.keyring, target) },
     );
   }
 
@@ -263,6 +286,7 @@ export class OzService {
   /** `POST /oz/rsvp`: an app ticket and an rsvp made for its app → a user ticket on the rsvp's grant. */
   async exchangeRsvp(appTicket: Ticket, rsvp: string): Promise<TicketView> {
     if (appTicket.user !== undefined) throw ozError('userTicketOnAppEndpoint');
+    await this.ticketApp(appTicket);
     let envelope: RsvpEnvelope | null;
     try {
       envelope = asRsvp(await this.iron.unseal(rsvp));
@@ -287,8 +311,7 @@ export class OzService {
    * signature was verified still exists and, for a user ticket, its grant is live.
    */
   async checkLive(ticket: Ticket): Promise<void> {
-    const app = await this.store.apps.get(ticket.app);
-    if (!app) throw ozError('invalidApplication');
+    const app = await this.ticketApp(ticket);
     if (ticket.grant === undefined) return;
     const { grant } = await this.liveGrant(ticket);
     if (app.tenant !== grant.tenant) throw ozError('invalidGrant');
@@ -308,7 +331,9 @@ export class OzService {
       !grant ||
       (grant.app !== ticket.app && grant.app !== ticket.dlg) ||
       grant.user !== ticket.user ||
-      grant.exp <= now
+      grant.exp <= now ||
+      // A ticket never carries more than its grant gave (only a forged one could).
+      !isSubset(grant.scope, ticket.scope)
     ) {
       throw ozError('invalidGrant');
     }
@@ -385,6 +410,7 @@ export class OzService {
   private async generate(
     fields: Pick<SealedTicket, 'exp' | 'app' | 'scope' | 'grant' | 'user' | 'dlg' | 'delegate'>,
     ext: Record<string, unknown>,
+    privateExt?: { kf: string },
   ): Promise<TicketView> {
     const head = {
       exp: fields.exp,
@@ -396,7 +422,7 @@ export class OzService {
       key: randomBytes(KEY_BYTES).toString('base64url'),
       algorithm: 'sha256' as const,
     };
-    const sealed: SealedTicket = { ...head, ext: { public: ext } };
+    const sealed: SealedTicket = { ...head, ext: privateExt ? { public: ext, private: privateExt } : { public: ext } };
     const id = await this.iron.seal(sealed);
     return { ...head, ext, id };
   }

@@ -3,8 +3,9 @@ import { ApiError } from '../http/api-error.js';
 
 /**
  * The profile surface's error catalog: Crafter Profile's error codes with
- * the statuses docs/profile.md gives them, plus ticketd's own NOT_FOUND,
- * BODY_TOO_LARGE and STORE_UNAVAILABLE for what Crafter has no code for.
+ * the statuses docs/profile.md gives them, plus ticketd's own codes
+ * (NOT_FOUND, BODY_TOO_LARGE, STORE_UNAVAILABLE, SERVICE_BUSY, ...) for what
+ * Crafter has no code for.
  * A code may answer with two statuses (NO_SUCH_TICKET is 400 on by_ticket),
  * so entries are named. `docs/errors.md` lists the same table;
  * `test/errors-catalog.test.ts` keeps the two in sync.
@@ -30,6 +31,10 @@ export const profileErrors = {
   notFound: { status: 404, errorCode: 'NOT_FOUND' },
   bodyTooLarge: { status: 413, errorCode: 'BODY_TOO_LARGE' },
   storeUnavailable: { status: 503, errorCode: 'STORE_UNAVAILABLE' },
+  serviceBusy: { status: 503, errorCode: 'SERVICE_BUSY' },
+  rateLimited: { status: 429, errorCode: 'TOO_MANY_REQUESTS' },
+  requestTimeout: { status: 408, errorCode: 'REQUEST_TIMEOUT' },
+  headersTooLarge: { status: 431, errorCode: 'HEADERS_TOO_LARGE' },
   other: { status: 500, errorCode: 'OTHER' },
 } as const;
 
@@ -51,6 +56,7 @@ export const fromDomain: Record<DomainErrorCode, ProfileErrorName> = {
   NO_SUCH_TICKET: 'noSuchTicket',
   NO_SUCH_PERSISTENT_LOGIN: 'noSuchPersistentLogin',
   INVALID_PARAM: 'paramDeserialization',
+  SERVICE_BUSY: 'serviceBusy',
 };
 
 export function profileError(

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { jsonTextDepth, unrepresentableNumber } from '../http/json-text.js';
 import { profileError } from './errors.js';
 
 /**
@@ -31,26 +32,6 @@ export function parseForm(text: string): Record<string, string[]> {
 
 const malformed = (message: string) => profileError('paramDeserialization', message);
 
-/** Nesting depth of JSON text, in one pass, honouring strings. */
-function jsonTextDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > max) max = depth;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
-}
-
 /** A JSON body: an object (or nothing). */
 export function parseJsonBody(raw: Buffer): Record<string, unknown> | undefined {
   if (raw.length === 0) return undefined;
@@ -65,6 +46,7 @@ export function parseJsonBody(raw: Buffer): Record<string, unknown> | undefined 
   }
   if (value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw malformed('JSON body must be an object');
+  refuseUnrepresentable(text, 'JSON body');
   return value as Record<string, unknown>;
 }
 
@@ -132,5 +114,12 @@ export function parseJsonObject(name: string, value: string | undefined): Record
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw malformed(`Parameter "${name}" must be a JSON object`);
   }
+  refuseUnrepresentable(value, `Parameter "${name}"`);
   return parsed as Record<string, unknown>;
+}
+
+/** A number JavaScript would turn into 0 or Infinity (a limit of `1e-400` must not read "no limit"). */
+function refuseUnrepresentable(text: string, what: string): void {
+  const literal = unrepresentableNumber(text);
+  if (literal !== undefined) throw malformed(`${what} holds a number out of range: ${literal.slice(0, 40)}`);
 }

@@ -123,18 +123,13 @@ export const ProfileReply = Type.Object(
 
 const settings = TenantSettingsSchema.properties;
 
+/** Crafter's tenant fields first, in Crafter's order, then ticketd's settings. */
 export const TenantReply = Type.Object(
   {
     name: Type.String(),
     verifyNewProfiles: settings.verifyNewProfiles,
     availableRoles: settings.availableRoles,
-    ticketMax: settings.ticketMax,
-    ticketMaxPayloadLength: settings.ticketMaxPayloadLength,
-    loginTicketMaxAge: settings.loginTicketMaxAge,
-    persistentLoginMaxAge: settings.persistentLoginMaxAge,
-    failedLoginAttemptsBeforeDelay: settings.failedLoginAttemptsBeforeDelay,
-    failedLoginAttemptsBeforeLock: settings.failedLoginAttemptsBeforeLock,
-    lockTime: settings.lockTime,
+    ...Type.Omit(TenantSettingsSchema, ['verifyNewProfiles', 'availableRoles']).properties,
   },
   { description: 'A tenant with its settings.' },
 );

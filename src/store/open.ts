@@ -28,7 +28,14 @@ export async function openStore(url: string): Promise<Store> {
   );
 }
 
-/** A store URL as it may appear in logs: without its password. */
+/**
+ * A store URL as it may appear in logs and errors: without the password of
+ * its user part, nor the value of any query parameter that may hold a secret
+ * (`password`, `sslpassword`, `token`, `secret`, `key`...). Works on what is
+ * not a valid URL too (a mistyped scheme).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  return url
+    .replace(/^([^?#]*?\/\/[^/?#@]*?):[^/?#]*@/, '$1:***@')
+    .replace(/([?&;][^=&;#]*(?:pass|pwd|secret|token|key|auth|cred)[^=&;#]*=)[^&;#]*/gi, '$1***');
 }

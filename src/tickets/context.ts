@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tenants } from '../core/tenants.js';
+import { limiter } from '../http/rate-limit.js';
 import type { TenantRecord } from '../store/types.js';
+import { ticketError } from './errors.js';
 import type { TicketService } from './service.js';
 
 /** What every ticket route needs, handed over by the wiring. */
@@ -22,3 +24,19 @@ declare module 'fastify' {
 export type TicketRoute = (app: FastifyInstance, surface: TicketSurface) => void;
 
 export const tenantOf = (req: FastifyRequest): TenantRecord => req.ticketTenant as TenantRecord;
+
+/**
+ * The tenant's limit on a kind of ticket request (docs/security.md): counted
+ * per tenant across instances, refused 429 2009 with Retry-After.
+ */
+export function tenantLimit(
+  app: FastifyInstance,
+  kind: 'create' | 'use',
+  setting: 'ticketCreateRateLimit' | 'ticketUseRateLimit',
+) {
+  return limiter(app, {
+    perMinute: (req) => req.ticketTenant?.settings[setting] ?? 0,
+    key: (req) => `tickets.${kind}:${tenantOf(req).name}`,
+    refuse: (retryAfter) => ticketError('rateLimited', {}, { 'Retry-After': String(retryAfter) }),
+  });
+}

@@ -2,7 +2,7 @@ import { ApiError } from '../http/api-error.js';
 
 /**
  * The ticket surface's error catalog: Authen's codes, kept as Authen numbers
- * them, plus ticketd's own global codes (2005–2008). `docs/errors.md` lists
+ * them, plus ticketd's own global codes (2005–2011). `docs/errors.md` lists
  * the same table; `test/errors-catalog.test.ts` keeps the two in sync.
  * Body: `{"code": <code>, "error": <message>}`.
  */
@@ -14,6 +14,9 @@ export const ticketErrors = {
   storeUnavailable: { status: 503, code: 2006, error: 'store unavailable' },
   unauthorized: { status: 401, code: 2007, error: 'a valid access token is required' },
   forbidden: { status: 403, code: 2008, error: 'access token may not manage tickets of this project' },
+  rateLimited: { status: 429, code: 2009, error: 'too many requests; retry later' },
+  requestTimeout: { status: 408, code: 2010, error: 'request not received in time' },
+  headersTooLarge: { status: 431, code: 2011, error: 'request headers too large' },
   notFound: { status: 404, code: 102001, error: 'not found' },
   projectMissing: { status: 400, code: 102002, error: 'project header is required' },
   projectUnknown: { status: 400, code: 102003, error: 'project not found' },
@@ -40,7 +43,11 @@ export const validationCodes = {
 
 export type ValidationRule = keyof typeof validationCodes;
 
-export function ticketError(name: TicketErrorName, extra: Record<string, unknown> = {}): ApiError {
+export function ticketError(
+  name: TicketErrorName,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): ApiError {
   const e = ticketErrors[name];
-  return new ApiError(e.status, { code: e.code, error: e.error, ...extra });
+  return new ApiError(e.status, { code: e.code, error: e.error, ...extra }, headers);
 }

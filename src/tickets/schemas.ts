@@ -81,10 +81,16 @@ export const ProjectHeader = Type.Object({
   ),
 });
 
+/** Answers every ticket route may give: 401 and 403 only with `tickets.require_token`. */
 export const errorReplies = {
   400: Type.Ref('TicketError'),
+  401: Type.Ref('TicketError'),
+  403: Type.Ref('TicketError'),
   404: Type.Ref('TicketError'),
   413: Type.Ref('TicketError'),
   500: Type.Ref('TicketError'),
   503: Type.Ref('TicketError'),
 };
+
+/** Create and use also answer 429 (with Retry-After) when their tenant sets a rate limit. */
+export const limitedReplies = { ...errorReplies, 429: Type.Ref('TicketError') };

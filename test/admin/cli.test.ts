@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runAdminCli } from '../../src/cli/admin.js';
 import { withDefaults } from '../../src/core/tenant-settings.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { runTicketd } from '../helpers/process.js';
+import { runTicketd, testKeyringFile } from '../helpers/process.js';
 import { TEST_SCRYPT } from '../profile/support.js';
 import { admin, MASTER, ok, startTestTicketd } from './support.js';
 
@@ -32,7 +32,7 @@ async function cli(store: string, ...args: string[]): Promise<Run> {
   let out = '';
   let err = '';
   const code = await runAdminCli([...args, '--store', store], {
-    env: {},
+    env: { TICKETD_KEYRING_FILE: testKeyringFile() },
     identity: { scrypt: TEST_SCRYPT },
     io: { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) },
   });
@@ -239,11 +239,30 @@ describe('ticketd admin (in process)', () => {
       'purge: tickets: 10 removed (20 so far)',
       'purge: tickets: 5 removed (25 so far)',
     ]);
-    expect(r.out).toMatch(/^removed 25 expired records in \d+\.\d s: 25 tickets, 0 sessions, 0 grants, 0 nonces\n$/);
+    expect(r.out).toMatch(
+      /^removed 25 expired records in \d+\.\d s: 25 tickets, 0 sessions, 0 grants, 0 nonces, 0 lockouts, 0 rateLimits\n$/,
+    );
     const again = await json<{ total: number; removed: Record<string, number> }>(url, 'purge');
     expect([again.total, again.removed.tickets]).toEqual([0, 0]);
     expect((await json<{ total: { tickets: number } }>(url, 'stats')).total.tickets).toBe(1);
     expect((await cli(url, 'purge', '--batch', 'zero')).code).toBe(2);
+  });
+
+  it('master-token rotate: a new master token on stderr only; the old one no longer works', async () => {
+    const url = freshStore();
+    await (await startTestTicketd({ config: { store: url } })).stop();
+    const r = await cli(url, 'master-token', 'rotate');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('');
+    const token = /master access token[^:]*: (\S+)/.exec(r.err)?.[1] as string;
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    const t = await startTestTicketd({ config: { store: url, master_token: undefined }, noMasterToken: true });
+    try {
+      ok(await admin(t, 'GET', '/tenants', undefined, { token }));
+      expect((await admin(t, 'GET', '/tenants', undefined, { token: MASTER })).statusCode).toBe(401);
+    } finally {
+      await t.stop();
+    }
   });
 
   it('activity: kept by a running server only, so the CLI says where to ask (exit 1)', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathParams } from '../../src/admin/operation.js';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import { runAdminCli } from '../../src/cli/admin.js';
+import { testKeyringFile } from '../helpers/process.js';
 import { TEST_SCRYPT } from '../profile/support.js';
 import { admin, createProfile, createToken, ok, startTestTicketd, type TestTicketd } from './support.js';
 
@@ -37,7 +38,7 @@ async function cli(args: string[], shared = false): Promise<{ code: number; out:
   let out = '';
   let err = '';
   const code = await runAdminCli(args, {
-    env: {},
+    env: { TICKETD_KEYRING_FILE: testKeyringFile() },
     ...(shared ? { store: t.store, clock: t.clock, identity: { scrypt: TEST_SCRYPT } } : {}),
     io: { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) },
   });

@@ -22,6 +22,10 @@ const TENANT_KEYS = [
   'lockTime',
   'verifyNewProfiles',
   'availableRoles',
+  'sessionMaxLifetime',
+  'ticketCreateRateLimit',
+  'ticketUseRateLimit',
+  'authenticateRateLimit',
   'createdAt',
 ];
 
@@ -52,6 +56,10 @@ describe('tenants: happy paths', () => {
       lockTime: 600,
       verifyNewProfiles: false,
       availableRoles: [],
+      sessionMaxLifetime: 0,
+      ticketCreateRateLimit: 0,
+      ticketUseRateLimit: 0,
+      authenticateRateLimit: 0,
       createdAt: t.clock.now(),
     });
   });
@@ -185,8 +193,30 @@ describe('tenants: errors', () => {
     expectAdminError(await admin(t, 'GET', '/tenants/q'), 404, 103003);
   });
 
+  it('settings have maxima, refused above them, never rounded', async () => {
+    expectInvalid(await admin(t, 'POST', '/tenants', { name: 'big', ticketMax: 2 ** 31 }), { ticketMax: 1007 });
+    expectInvalid(await admin(t, 'POST', '/tenants', '{"name":"big","ticketMax":9007199254740993}'), {
+      ticketMax: 1007,
+    });
+    expectInvalid(await admin(t, 'POST', '/tenants', { name: 'big', ticketCreateRateLimit: 1_000_001 }), {
+      ticketCreateRateLimit: 1007,
+    });
+    // A limit JSON.parse would read as 0 ("no limit") or Infinity is no number at all.
+    expectAdminError(await admin(t, 'POST', '/tenants', '{"name":"big","ticketMax":1e-400}'), 400, 2003);
+    expectAdminError(await admin(t, 'PATCH', '/tenants/default', '{"ticketMax":1e400}'), 400, 2003);
+    expectAdminError(await admin(t, 'GET', '/tenants/big'), 404, 103003);
+  });
+
   it('2003 for a body that is not a JSON object', async () => {
-    for (const body of ['{"name":', '[1]', '"x"', '12', '\u00ff'.repeat(3), `${'['.repeat(65)}${']'.repeat(65)}`]) {
+    for (const body of [
+      '{"name":',
+      '[1]',
+      '"x"',
+      '12',
+      'null',
+      '\u00ff'.repeat(3),
+      `${'['.repeat(65)}${']'.repeat(65)}`,
+    ]) {
       expectAdminError(await admin(t, 'POST', '/tenants', body), 400, 2003);
     }
     expectAdminError(await admin(t, 'POST', '/tenants', Buffer.from([0x7b, 0xff, 0x7d]).toString('latin1')), 400, 2003);

@@ -10,12 +10,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { BIN } from '../../bench/build.js';
-import { freePort } from '../../bench/processes.js';
+import { freePort, sharedKeyringFile } from '../../bench/processes.js';
 
 /** The repository root: the CLI runs from here, as `npm run dev` does. */
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 export { freePort };
+
+/** The keyring every test process shares (made once, in the temporary directory). */
+export const testKeyringFile = (): string => sharedKeyringFile('ticketd-test.keyring');
 
 export interface Exit {
   code: number | null;
@@ -34,11 +37,15 @@ export interface TicketdRun {
   kill(): void;
 }
 
-/** The environment without any TICKETD_* setting of the machine running the tests. */
+/**
+ * The environment without any TICKETD_* setting of the machine running the
+ * tests, with the tests' shared keyring (PostgreSQL and Redis require one;
+ * `TICKETD_KEYRING_FILE: ''` leaves SQLite to its default beside the database).
+ */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TICKETD_')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, TICKETD_KEYRING_FILE: testKeyringFile(), ...extra };
 }
 
 /** Runs the real CLI (`ticketd ...args`); `discardStdout` drops what it writes there (a request log). */
@@ -77,8 +84,8 @@ export function runTicketd(
 }
 
 /** Runs the CLI to its end, at most `timeoutMs`. */
-export async function runToEnd(args: string[], timeoutMs = 20_000) {
-  const p = runTicketd(args);
+export async function runToEnd(args: string[], timeoutMs = 20_000, env: Record<string, string> = {}) {
+  const p = runTicketd(args, env);
   const timer = setTimeout(p.kill, timeoutMs);
   const exit = await p.exited;
   clearTimeout(timer);

@@ -6,8 +6,11 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { Keyring } from '../../src/core/keyring.js';
 import type { Store } from '../../src/store/types.js';
 import { createTicketd, type Ticketd } from '../../src/wire.js';
+import { OpenApiCheck } from './openapi-check.js';
+import { testKeyringFile } from './process.js';
 
 /** The test clock's start. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -39,7 +42,12 @@ export interface TestOptions {
   /** Real lockout sleeps (timing tests). */
   realSleep?: boolean;
   scrypt?: { N: number; r: number; p: number };
+  /** A keyring of the test's own (else the one configured: beside the database, or the tests' shared one). */
+  keyring?: Keyring;
 }
+
+/** The document's checker, built once per test process: every instance serves the same document. */
+let openApi: Promise<OpenApiCheck> | undefined;
 
 /**
  * The one way tests run a ticketd in-process: the real server on a real
@@ -59,6 +67,8 @@ export async function startTestTicketd(options: TestOptions = {}): Promise<TestT
       store: memory ? 'memory:' : `sqlite:${join(dir, 'ticketd.db')}`,
       log_level: 'info',
       ...(options.noMasterToken ? {} : { master_token: MASTER }),
+      // Every test instance and process shares one keyring, as the instances of a deployment do.
+      keyring_file: testKeyringFile(),
       ...options.config,
     },
   });
@@ -76,6 +86,7 @@ export async function startTestTicketd(options: TestOptions = {}): Promise<TestT
     clock,
     logger: pino({ level: 'info' }, sink),
     store: options.store,
+    keyring: options.keyring,
     print: (line) => printed.push(line),
     identity: {
       scrypt: options.scrypt ?? TEST_SCRYPT,
@@ -83,6 +94,9 @@ export async function startTestTicketd(options: TestOptions = {}): Promise<TestT
     },
   });
   await t.server.ready();
+  // Every answer the test receives is checked against /openapi.json (openapi-check.ts).
+  openApi ??= OpenApiCheck.of(t.server);
+  (await openApi).watch(t.server);
   return Object.assign(t, {
     clock,
     sleeps,

@@ -33,6 +33,16 @@ describe('GET /docs', () => {
     expect(code).toMatch(/"validatorUrl":\s*null/);
   });
 
+  it('works over plain HTTP on any address: its policy has no upgrade-insecure-requests', async () => {
+    const first = await t.server.inject({ method: 'GET', url: '/docs' });
+    const page =
+      first.statusCode === 302 ? await t.server.inject({ method: 'GET', url: String(first.headers.location) }) : first;
+    expect(page.statusCode).toBe(200);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+  });
+
   it('documents every route, schema and error code', async () => {
     const spec = (await t.server.inject({ method: 'GET', url: '/docs/json' })).json() as {
       paths: Record<string, unknown>;

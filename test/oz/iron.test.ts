@@ -2,7 +2,14 @@ import * as Iron from '@hapi/iron';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { configuredPasswords, GENERATED_META_KEY, IronKeys, type IronSettings } from '../../src/oz/iron.js';
+import { Keyring } from '../../src/core/keyring.js';
+import {
+  configuredPasswords,
+  GENERATED_META_KEY,
+  IronKeys,
+  type IronSettings,
+  LEGACY_SEALED_META_KEY,
+} from '../../src/oz/iron.js';
 import { seal, unseal } from '../../src/oz/iron-seal.js';
 import { createTicketd } from '../../src/wire.js';
 
@@ -19,6 +26,10 @@ function meta() {
       if (!values.has(key)) values.set(key, value);
       return values.get(key) as string;
     },
+    put: async (key: string, value: string) => {
+      values.set(key, value);
+    },
+    delete: async (key: string) => values.delete(key),
   };
 }
 
@@ -65,35 +76,36 @@ describe('configured Iron passwords', () => {
 });
 
 describe('IronKeys', () => {
+  const ring = Keyring.generate();
+
   it('seals under the current id; old ids still unseal after a rotation; dropped ids do not', async () => {
     const m = meta();
-    const before = await IronKeys.load({ iron_passwords: { k1: A } }, m);
+    const before = await IronKeys.load({ iron_passwords: { k1: A } }, m, ring);
     const sealed = await before.seal({ hello: 'world' });
     expect(sealed.startsWith('Fe26.2*k1*')).toBe(true);
 
-    const rotated = await IronKeys.load({ iron_passwords: { k1: A, k2: B }, iron_password_id: 'k2' }, m);
+    const rotated = await IronKeys.load({ iron_passwords: { k1: A, k2: B }, iron_password_id: 'k2' }, m, ring);
     expect((await rotated.seal({ x: 1 })).startsWith('Fe26.2*k2*')).toBe(true);
     expect(await rotated.unseal(sealed)).toEqual({ hello: 'world' });
 
-    const dropped = await IronKeys.load({ iron_passwords: { k2: B } }, m);
+    const dropped = await IronKeys.load({ iron_passwords: { k2: B } }, m, ring);
     await expect(dropped.unseal(sealed)).rejects.toThrow();
   });
 
   it('a single password seals without an id (Fe26.2**), as Oz does', async () => {
-    const keys = await IronKeys.load({ iron_password: A }, meta());
+    const keys = await IronKeys.load({ iron_password: A }, meta(), ring);
     expect((await keys.seal({ a: 1 })).startsWith('Fe26.2**')).toBe(true);
-    await expect((await IronKeys.load({}, meta())).seal({ a: 1 })).resolves.toMatch(/^Fe26\.2\*\*/);
   });
 
   it('a map with an id "default" opens id-less seals too', async () => {
     const m = meta();
-    const old = await (await IronKeys.load({ iron_password: A }, m)).seal({ v: 1 });
-    const map = await IronKeys.load({ iron_passwords: { default: A, k2: B }, iron_password_id: 'k2' }, m);
+    const old = await (await IronKeys.load({ iron_password: A }, m, ring)).seal({ v: 1 });
+    const map = await IronKeys.load({ iron_passwords: { default: A, k2: B }, iron_password_id: 'k2' }, m, ring);
     expect(await map.unseal(old)).toEqual({ v: 1 });
   });
 
   it('a tampered seal is refused', async () => {
-    const keys = await IronKeys.load({ iron_password: A }, meta());
+    const keys = await IronKeys.load({ iron_password: A }, meta(), ring);
     const sealed = await keys.seal({ a: 1 });
     const parts = sealed.split('*');
     parts[4] = `${parts[4]?.slice(0, -2)}${parts[4]?.endsWith('AA') ? 'BB' : 'AA'}`;
@@ -113,25 +125,40 @@ describe('IronKeys', () => {
     await expect(keys.unseal(parts.join('*'))).rejects.toThrow('Bad hmac value');
   });
 
-  it('unconfigured: generated once and kept in the store, so every instance shares it', async () => {
-    const m = meta();
-    const one = await IronKeys.load({}, m);
-    const two = await IronKeys.load({}, m);
-    expect(one.currentId).toBe('generated');
-    const secret = m.values.get(GENERATED_META_KEY) as string;
-    expect(secret.length).toBeGreaterThanOrEqual(32);
-    expect(await two.unseal(await one.seal({ shared: true }))).toEqual({ shared: true });
+  it('unconfigured: derived from the keyring, sealed under its current key id, the same on every instance', async () => {
+    const one = await IronKeys.load({}, meta(), ring);
+    const two = await IronKeys.load({}, meta(), ring);
+    expect(one.currentId).toBe(ring.current);
+    const sealed = await one.seal({ shared: true });
+    expect(sealed.startsWith(`Fe26.2*${ring.current}*`)).toBe(true);
+    expect(await two.unseal(sealed)).toEqual({ shared: true });
   });
 
-  it('a generated password keeps unsealing once passwords are configured', async () => {
+  it('after a rotation the old key still unseals; once retired it does not', async () => {
+    const before = await IronKeys.load({}, meta(), ring);
+    const old = await before.seal({ old: true });
+    const rotated = ring.rotate();
+    const after = await IronKeys.load({}, meta(), rotated);
+    expect(after.currentId).not.toBe(before.currentId);
+    expect(await after.unseal(old)).toEqual({ old: true });
+    const retired = await IronKeys.load({}, meta(), rotated.retire(ring.current));
+    await expect(retired.unseal(old)).rejects.toThrow();
+  });
+
+  it("an earlier version's generated password leaves the store in clear, unseals until retired", async () => {
     const m = meta();
-    const generated = await IronKeys.load({}, m);
-    const old = await generated.seal({ old: true });
-    const configured = await IronKeys.load({ iron_password: A }, m);
-    expect(configured.currentId).toBe('default');
-    expect(await configured.unseal(old)).toEqual({ old: true });
-    const map = await IronKeys.load({ iron_passwords: { k1: B } }, m);
-    expect(await map.unseal(old)).toEqual({ old: true });
+    const legacy = 'L'.repeat(43);
+    m.values.set(GENERATED_META_KEY, legacy);
+    const old = seal({ old: true }, legacy);
+    const keys = await IronKeys.load({}, m, ring);
+    expect(m.values.has(GENERATED_META_KEY)).toBe(false);
+    const kept = m.values.get(LEGACY_SEALED_META_KEY) as string;
+    expect(kept).not.toContain(legacy);
+    expect(await keys.unseal(old)).toEqual({ old: true });
+    // Configured passwords keep it too.
+    expect(await (await IronKeys.load({ iron_password: A }, m, ring)).unseal(old)).toEqual({ old: true });
+    m.values.delete(LEGACY_SEALED_META_KEY);
+    await expect((await IronKeys.load({}, m, ring)).unseal(old)).rejects.toThrow();
   });
 });
 

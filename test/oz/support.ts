@@ -1,5 +1,6 @@
 import hawk from 'hawk';
 import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
+import { sealAppKey } from '../../src/oz/app-keys.js';
 import type { OzAppRecord } from '../../src/store/types.js';
 import { createProfile } from '../helpers/fixtures.js';
 import type { TestTicketd } from '../helpers/ticketd.js';
@@ -36,7 +37,8 @@ export async function createApp(t: TestTicketd, fields: Partial<OzAppRecord> = {
     createdOn: t.clock.now(),
     ...fields,
   };
-  await t.store.apps.create(app);
+  // Kept as ticketd keeps app keys: sealed under the keyring. The test gets the key in clear.
+  await t.store.apps.create({ ...app, key: sealAppKey(t.keyring, app.id, app.key) });
   return app;
 }
 

@@ -65,7 +65,7 @@ describe('POST /v1/ticket', () => {
     });
     expect(res.body.key).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(res.body.grant).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(res.body.id).toMatch(/^Fe26\.2\*\*/);
+    expect(res.body.id).toMatch(/^Fe26\.2\*\w+\*/); // sealed under the current keyring key, by its id
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     // hawk's client accepts the Server-Authorization, body hash included.
     verifyServerAuthorization('/v1/ticket', appCredentials(app), authorization, res);

@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessTokenHash } from '../../src/core/access-tokens.js';
 import {
   api,
   apiCreateProfile,
@@ -26,6 +26,10 @@ const TENANT_KEYS = [
   'failedLoginAttemptsBeforeDelay',
   'failedLoginAttemptsBeforeLock',
   'lockTime',
+  'sessionMaxLifetime',
+  'ticketCreateRateLimit',
+  'ticketUseRateLimit',
+  'authenticateRateLimit',
 ];
 
 interface TokenJson {
@@ -67,6 +71,10 @@ describe('tenants', () => {
       failedLoginAttemptsBeforeDelay: 2,
       failedLoginAttemptsBeforeLock: 8,
       lockTime: 600,
+      sessionMaxLifetime: 0,
+      ticketCreateRateLimit: 0,
+      ticketUseRateLimit: 0,
+      authenticateRateLimit: 0,
     });
     // The ticket surface sees it too (one tenancy concept).
     expect((await t.tenants.get('shop'))?.settings.ticketMax).toBe(10);
@@ -178,10 +186,11 @@ describe('access tokens', () => {
     expect(token.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it('ids are stored hashed (SHA-256)', async () => {
+  it('ids are stored as an HMAC under the keyring: neither the id nor its bare SHA-256 is in the store', async () => {
     const id = await createToken(t, { tenantPermissions: [] });
     const { store } = t;
-    expect(await store.accessTokens.get(accessTokenHash(id))).not.toBeNull();
+    expect(await store.accessTokens.get(t.identity.accessTokens.digest(id))).not.toBeNull();
+    expect(await store.accessTokens.get(createHash('sha256').update(id).digest())).toBeNull();
     const all = await store.accessTokens.list();
     for (const r of all) expect(r.id.toString('utf8')).not.toContain(id);
   });

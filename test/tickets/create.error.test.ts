@@ -114,6 +114,24 @@ describe('POST /v1/tickets errors', () => {
       });
     });
 
+    it.each([
+      ['uses 1e-400 (JSON.parse reads 0: unlimited)', '{"uses":1e-400}', 'uses'],
+      ['ttl 1e-400 (JSON.parse reads 0: never expires)', '{"ttl":1e-400}', 'ttl'],
+      ['uses 0.99999999999999999999 (JSON.parse reads 1)', '{"uses":0.99999999999999999999}', 'uses'],
+      ['ttl 2.5e0', '{"ttl":2.5e0}', 'ttl'],
+      ['uses 25e-1', '{"uses": 25e-1 }', 'uses'],
+    ])('whole numbers as written: %s', async (_name, body, field) => {
+      await shared();
+      expectInvalid(await post(t, '/v1/tickets', body, JSON_CT), [notInteger(field)]);
+    });
+
+    it('whole numbers written with a fraction or exponent are whole: 1e3, 2.50e1, 0e-5, -0', async () => {
+      await start();
+      for (const body of ['{"uses":1e3}', '{"ttl":2.50e1}', '{"uses":0e-5}', '{"ttl":-0}']) {
+        expect((await post(t, '/v1/tickets', body, JSON_CT)).statusCode, body).toBe(200);
+      }
+    });
+
     it('2.0 is an integer (JSON does not tell 2 from 2.0)', async () => {
       await start();
       const res = await post(t, '/v1/tickets', '{"uses":2.0}', JSON_CT);

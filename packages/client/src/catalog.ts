@@ -15,6 +15,9 @@ export const TICKET_ERRORS = {
   2006: 'store unavailable',
   2007: 'a valid access token is required',
   2008: 'access token may not manage tickets of this project',
+  2009: 'too many requests; retry later',
+  2010: 'request not received in time',
+  2011: 'request headers too large',
   102001: 'not found',
   102002: 'project header is required',
   102003: 'project not found',
@@ -39,6 +42,7 @@ export const ADMIN_ERRORS = {
   103011: 'app not found',
   103012: 'app already exists',
   103013: 'grant not found',
+  103014: 'too many password hashes waiting; retry later',
 } as const;
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 
@@ -61,6 +65,10 @@ export const PROFILE_ERROR_CODES = [
   'NOT_FOUND',
   'BODY_TOO_LARGE',
   'STORE_UNAVAILABLE',
+  'SERVICE_BUSY',
+  'TOO_MANY_REQUESTS',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
   'OTHER',
 ] as const;
 export type ProfileErrorCode = (typeof PROFILE_ERROR_CODES)[number];
@@ -95,6 +103,8 @@ export const OZ_ERROR_MESSAGES = [
   'Not Found',
   'Store unavailable; retry later',
   'An internal server error occurred',
+  'Request not received in time',
+  'Request headers too large',
 ] as const;
 /** An Oz refusal's message; a malformed request (400) carries Hawk's or the validator's own text. */
 export type OzErrorMessage = (typeof OZ_ERROR_MESSAGES)[number];

@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { TicketSurface } from '../context.js';
-import { tenantOf } from '../context.js';
-import { CreateBody, CreateReply, errorReplies, ProjectHeader } from '../schemas.js';
+import { tenantLimit, tenantOf } from '../context.js';
+import { CreateBody, CreateReply, limitedReplies, ProjectHeader } from '../schemas.js';
 
 export function registerCreate(app: FastifyInstance, { service }: TicketSurface): void {
   app.post<{ Body: CreateBody }>(
     '',
     {
+      onRequest: tenantLimit(app, 'create', 'ticketCreateRateLimit'),
       schema: {
         summary: 'Create a ticket',
         tags: ['tickets'],
         headers: ProjectHeader,
         body: CreateBody,
-        response: { 200: CreateReply, ...errorReplies },
+        response: { 200: CreateReply, ...limitedReplies },
       },
     },
     async (req) => {

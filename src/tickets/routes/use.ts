@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { TicketSurface } from '../context.js';
-import { tenantOf } from '../context.js';
-import { errorReplies, ProjectHeader, TicketBody, UseReply } from '../schemas.js';
+import { tenantLimit, tenantOf } from '../context.js';
+import { limitedReplies, ProjectHeader, TicketBody, UseReply } from '../schemas.js';
 
 export function registerUse(app: FastifyInstance, { service }: TicketSurface): void {
   app.post<{ Body: TicketBody }>(
     '/use',
     {
+      onRequest: tenantLimit(app, 'use', 'ticketUseRateLimit'),
       schema: {
         summary: 'Use a ticket (takes one use, returns the payload)',
         tags: ['tickets'],
         headers: ProjectHeader,
         body: TicketBody,
-        response: { 200: UseReply, ...errorReplies },
+        response: { 200: UseReply, ...limitedReplies },
       },
     },
     async (req, reply) => {
