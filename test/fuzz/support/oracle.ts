@@ -180,9 +180,37 @@ function invalid(field: string, rule: keyof typeof validationCodes, data: Record
   return { field, code, error: text, data };
 }
 
-function countRule(field: string, v: unknown, max: number): ExpectedInvalid | undefined {
+/**
+ * docs/tickets.md: ttl and uses are whole numbers *as written*; `1e-400` is not
+ * 0 even though JSON.parse makes it so. Whether every literal the text gives a
+ * key is whole: true/false, or undefined when the key's literals disagree
+ * (a nested object may repeat the key) and the answer is not knowable here.
+ */
+function literalsWhole(text: string, key: string): boolean | undefined {
+  // A key may be written with \u escapes: each character either as itself or escaped.
+  const hex = (c: string) => [...c.charCodeAt(0).toString(16)].map((h) => `[${h}${h.toUpperCase()}]`).join('');
+  const name = [...key].map((c) => `(?:${c}|\\\\u00${hex(c)})`).join('');
+  const found = [...text.matchAll(new RegExp(`"${name}"\\s*:\\s*(-?[0-9][0-9.eE+-]*)`, 'g'))].map((m) =>
+    wholeDecimal(m[1] as string),
+  );
+  if (found.length === 0) return true;
+  return found.every((w) => w === found[0]) ? found[0] : undefined;
+}
+
+/** Exact decimal arithmetic on the literal: move the point, see whether non-zero digits stay behind it. */
+function wholeDecimal(literal: string): boolean {
+  const [mantissa = '', exp = '0'] = literal.replace(/^-/, '').split(/[eE]/);
+  const [int = '', frac = ''] = mantissa.split('.');
+  const shift = Number(exp);
+  const digits = int + frac;
+  const point = int.length + shift; // digits before the point once shifted
+  if (point >= digits.length) return true;
+  return /^0*$/.test(digits.slice(Math.max(point, 0)));
+}
+
+function countRule(field: string, v: unknown, max: number, whole = true): ExpectedInvalid | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) return invalid(field, 'integer', null);
+  if (typeof v !== 'number' || !Number.isInteger(v) || !whole) return invalid(field, 'integer', null);
   if (v < 0) return invalid(field, 'min', { min: 0 });
   if (v > max) return invalid(field, 'max', { max });
   return undefined;
@@ -242,9 +270,14 @@ export function expectTicket(
   const own = (k: string) => (Object.hasOwn(body, k) ? body[k] : undefined);
 
   if (route === 'create') {
-    const bad = [countRule('ttl', own('ttl'), MAX_TTL), countRule('uses', own('uses'), MAX_USES)].filter(
-      (e): e is ExpectedInvalid => e !== undefined,
-    );
+    const text = raw.toString('utf8');
+    const ttlWhole = literalsWhole(text, 'ttl');
+    const usesWhole = literalsWhole(text, 'uses');
+    if (ttlWhole === undefined || usesWhole === undefined) return undefined;
+    const bad = [
+      countRule('ttl', own('ttl'), MAX_TTL, ttlWhole),
+      countRule('uses', own('uses'), MAX_USES, usesWhole),
+    ].filter((e): e is ExpectedInvalid => e !== undefined);
     if (bad.length > 0) return { outcomes: [2004], invalid: bad, why: 'bad ttl/uses' };
     return tenancy.tenants[tenant]
       ? { outcomes: [200, 102009, 102010], why: 'valid create, limited tenant' }
