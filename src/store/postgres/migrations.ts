@@ -512,6 +512,93 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX rate_limits_reset ON ${s}.rate_limits (reset_at);
     `,
   },
+  {
+    // Batches (batch.ts): the creates and uses of one event-loop turn in one
+    // statement and one commit. Lock order as above: ticket rows first (the
+    // caller sorts a batch by id, so concurrent batches lock them in one
+    // order), then slot rows, one per tenant (any slot may carry any part of
+    // the count: one picked at random per batch keeps concurrent batches
+    // apart), tenants in name order. Only creates without a ticket limit are
+    // batched; a limited create keeps create_ticket and its tenant row.
+    version: 7,
+    sql: (s) => `
+      -- One index per ticket fewer to maintain on every create and use: the
+      -- tenant's tickets (deleteTenant) and its expired ones (reclaim at the
+      -- limit) are both ranges of (tenant, expires_at).
+      DROP INDEX ${s}.tickets_tenant_expiry;
+      DROP INDEX ${s}.tickets_tenant;
+      CREATE INDEX tickets_tenant ON ${s}.tickets (tenant, expires_at);
+
+      CREATE FUNCTION ${s}.create_tickets(
+        p_tenants text[], p_ids bytea[], p_uses integer[], p_expires bigint[], p_created bigint[], p_payloads bytea[]
+      ) RETURNS integer LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_slot smallint := floor(random() * ${SLOTS});
+        r record;
+      BEGIN
+        INSERT INTO ${s}.tickets (id, tenant, uses_left, expires_at, created_at, payload)
+          SELECT * FROM unnest(p_ids, p_tenants, p_uses, p_expires, p_created, p_payloads);
+        FOR r IN SELECT x AS tenant, count(*) AS n FROM unnest(p_tenants) AS x GROUP BY x ORDER BY x LOOP
+          UPDATE ${s}.ticket_count_slots SET delta = delta + r.n WHERE tenant = r.tenant AND slot = v_slot;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'tenant % does not exist', r.tenant;
+          END IF;
+        END LOOP;
+        RETURN coalesce(array_length(p_ids, 1), 0);
+      END
+      $fn$;
+
+      -- p_counts[i] uses of ticket p_ids[i] (a batch may use one ticket
+      -- several times): the ticket loses them all, or is removed when they
+      -- reach its uses. Answers each live ticket's uses before the batch
+      -- (NULL: unlimited) and its payload; the caller hands the uses out in
+      -- the order the calls came. No row: unknown, expired, used up, deleted,
+      -- or another tenant's.
+      CREATE FUNCTION ${s}.use_tickets(p_tenants text[], p_ids bytea[], p_counts integer[], p_nows bigint[])
+      RETURNS TABLE (ord integer, uses_before integer, sealed bytea) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_uses integer;
+        v_payload bytea;
+        v_gone text[] := '{}';
+        v_slot smallint := floor(random() * ${SLOTS});
+        r record;
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+          -- The common case first, in one statement: the batch takes the ticket's last uses.
+          DELETE FROM ${s}.tickets t
+           WHERE t.id = p_ids[i] AND t.tenant = p_tenants[i] AND (t.expires_at IS NULL OR t.expires_at > p_nows[i])
+             AND t.uses_left <= p_counts[i]
+          RETURNING t.uses_left, t.payload INTO v_uses, v_payload;
+          IF FOUND THEN
+            v_gone := v_gone || p_tenants[i];
+          ELSE
+            -- More uses than the batch takes, unlimited, or none: decided on the locked row.
+            SELECT t.uses_left, t.payload INTO v_uses, v_payload FROM ${s}.tickets t
+             WHERE t.id = p_ids[i] AND t.tenant = p_tenants[i] AND (t.expires_at IS NULL OR t.expires_at > p_nows[i])
+             FOR UPDATE;
+            CONTINUE WHEN NOT FOUND;
+            IF v_uses IS NOT NULL THEN
+              IF v_uses > p_counts[i] THEN
+                UPDATE ${s}.tickets SET uses_left = v_uses - p_counts[i] WHERE id = p_ids[i];
+              ELSE
+                DELETE FROM ${s}.tickets WHERE id = p_ids[i];
+                v_gone := v_gone || p_tenants[i];
+              END IF;
+            END IF;
+          END IF;
+          ord := i;
+          uses_before := v_uses;
+          sealed := v_payload;
+          RETURN NEXT;
+        END LOOP;
+        FOR r IN SELECT x AS tenant, count(*) AS n FROM unnest(v_gone) AS x GROUP BY x ORDER BY x LOOP
+          UPDATE ${s}.ticket_count_slots SET delta = delta - r.n
+           WHERE ticket_count_slots.tenant = r.tenant AND slot = v_slot;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

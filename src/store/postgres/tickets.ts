@@ -6,27 +6,48 @@ import type {
   TicketStore,
   UsedTicket,
 } from '../parts/tickets.js';
+import { Batcher } from './batch.js';
 import { slotOf } from './migrations.js';
 import { type PgPool, statement } from './pool.js';
+
+interface UseCall {
+  tenant: string;
+  id: Buffer;
+  now: number;
+}
 
 /**
  * Opaque tickets on PostgreSQL. create, use and purge are PL/pgSQL functions
  * (migrations.ts tells how each stays atomic) called in one statement;
  * delete and peek are single statements: each is one round trip and one
- * transaction. Use locks the ticket row; a create under a limit updates the
+ * transaction. The creates (without a ticket limit) and the uses of one
+ * event-loop turn go together (batch.ts): one statement and one commit for
+ * all of them. Use locks the ticket row; a create under a limit updates the
  * tenant's row with a conditional UPDATE (the O(1) limit check); other count
  * changes go to one of the tenant's counter slots; purge deletes through the
  * expiry index with FOR UPDATE SKIP LOCKED.
  */
 export class PgTickets implements TicketStore {
   private readonly sql;
+  private readonly creates: Batcher<TicketRecord, CreateTicketResult>;
+  private readonly uses: Batcher<UseCall, UsedTicket | null>;
 
   constructor(private readonly pg: PgPool) {
     const s = pg.s;
+    this.creates = new Batcher(
+      (items) => this.createMany(items),
+      (t) => this.createOne(t, 0, 0),
+    );
+    this.uses = new Batcher(
+      (calls) => this.useMany(calls),
+      (c) => this.useOne(c.tenant, c.id, c.now),
+    );
     const live = '(expires_at IS NULL OR expires_at > $3)';
     this.sql = {
       create: statement('create', `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`),
+      createMany: statement('create_many', `SELECT ${s}.create_tickets($1, $2, $3, $4, $5, $6) AS n`),
       use: statement('use', `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`),
+      useMany: statement('use_many', `SELECT ord, uses_before, sealed FROM ${s}.use_tickets($1, $2, $3, $4)`),
       // A delete waiting for a use's row lock re-reads the row and returns the
       // uses that use left; of concurrent deletes only the first finds a row.
       delete: statement(
@@ -51,7 +72,12 @@ export class PgTickets implements TicketStore {
     };
   }
 
-  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+  create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    // A limit is decided on the tenant's row, one create at a time: those go alone.
+    return max === 0 ? this.creates.run(t) : this.createOne(t, max, now);
+  }
+
+  private async createOne(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
     const res = await this.pg.query<{ result: CreateTicketResult }>(this.sql.create, [
       t.tenant,
       t.id,
@@ -67,7 +93,61 @@ export class PgTickets implements TicketStore {
     return result;
   }
 
-  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+  /** Unlimited creates in one statement (create_tickets). */
+  private async createMany(items: TicketRecord[]): Promise<CreateTicketResult[]> {
+    await this.pg.query(this.sql.createMany, [
+      items.map((t) => t.tenant),
+      items.map((t) => t.id),
+      items.map((t) => t.usesLeft),
+      items.map((t) => t.expiresAt),
+      items.map((t) => t.createdAt),
+      items.map((t) => t.payload),
+    ]);
+    return items.map(() => 'created');
+  }
+
+  use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    return this.uses.run({ tenant, id, now });
+  }
+
+  /**
+   * Uses in one statement (use_tickets): one row per ticket, sorted by id so
+   * that concurrent batches lock rows in one order, with how many calls of
+   * the batch use it; its uses are then handed out in the calls' order.
+   */
+  private async useMany(calls: UseCall[]): Promise<(UsedTicket | null)[]> {
+    const groups = new Map<string, UseCall & { calls: number[] }>();
+    calls.forEach((c, i) => {
+      const key = `${c.id.toString('hex')}\u0000${c.now}\u0000${c.tenant}`;
+      const group = groups.get(key);
+      if (group) group.calls.push(i);
+      else groups.set(key, { ...c, calls: [i] });
+    });
+    const sorted = [...groups.values()].sort(
+      (a, b) => Buffer.compare(a.id, b.id) || a.now - b.now || (a.tenant < b.tenant ? -1 : 1),
+    );
+    const res = await this.pg.query<{ ord: number; uses_before: number | null; sealed: Buffer | null }>(
+      this.sql.useMany,
+      [
+        sorted.map((g) => g.tenant),
+        sorted.map((g) => g.id),
+        sorted.map((g) => g.calls.length),
+        sorted.map((g) => g.now),
+      ],
+    );
+    const out: (UsedTicket | null)[] = calls.map(() => null);
+    for (const row of res.rows) {
+      const group = sorted[row.ord - 1] as (typeof sorted)[number];
+      group.calls.forEach((call, k) => {
+        const before = row.uses_before;
+        if (before === null) out[call] = { usesLeft: null, payload: row.sealed };
+        else if (k < before) out[call] = { usesLeft: before - k - 1, payload: row.sealed };
+      });
+    }
+    return out;
+  }
+
+  private async useOne(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
     const res = await this.pg.query<{ left_uses: number | null; sealed: Buffer | null }>(this.sql.use, [
       tenant,
       id,
