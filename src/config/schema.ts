@@ -10,7 +10,7 @@ export const ConfigSchema = Type.Object(
     listen: Type.String({ default: '127.0.0.1:5200', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$' }),
     store: Type.String({
       default: 'sqlite:./data/ticketd.db',
-      pattern: '^(sqlite:|memory:|postgres(ql)?://|redis(s)?://)',
+      pattern: '^(sqlite:|memory:|postgres(ql)?://|rediss?(-cluster)?://)',
     }),
     keyring_file: Type.Optional(
       Type.String({

@@ -19,12 +19,12 @@ export async function openStore(url: string): Promise<Store> {
     const { PostgresStore } = await import('./postgres/index.js');
     return new PostgresStore(url);
   }
-  if (url.startsWith('redis:') || url.startsWith('rediss:')) {
+  if (/^rediss?(-cluster)?:/.test(url)) {
     const { RedisStore } = await import('./redis/index.js');
     return new RedisStore(url);
   }
   throw new Error(
-    `store ${redactUrl(url)} is not supported by this build (supported: sqlite:, memory:, postgres://, redis://)`,
+    `store ${redactUrl(url)} is not supported by this build (supported: sqlite:, memory:, postgres://, redis://, redis-cluster://)`,
   );
 }
 

@@ -28,7 +28,7 @@ for (const target of storeTargets(TITLE)) {
     }, 30_000);
 
     it('keeps every acknowledged ticket', async () => {
-      store = target.prepare();
+      store = await target.prepare();
       ticketd = await spawnTicketd({ store: store.url });
       const load = startCreateLoad(ticketd.url);
       await new Promise((r) => setTimeout(r, LOAD_MS));

@@ -13,13 +13,13 @@ import { storeTargets } from '../helpers/targets.js';
 const TITLE = 'exactly-once over three instances';
 const ROUNDS = Number(process.env.TICKETD_FAULT_ROUNDS ?? 100);
 
-for (const target of storeTargets(TITLE)) {
+for (const target of storeTargets(TITLE, { cluster: true })) {
   describe(`${TITLE} on ${target.name}`, () => {
     const instances: TicketdProcess[] = [];
     let store: FreshStore | undefined;
 
     beforeAll(async () => {
-      store = target.prepare();
+      store = await target.prepare();
       const url = store.url;
       instances.push(await spawnTicketd({ store: url }));
       instances.push(...(await Promise.all([1, 2].map(() => spawnTicketd({ store: url })))));

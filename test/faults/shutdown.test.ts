@@ -24,7 +24,7 @@ for (const target of storeTargets(TITLE)) {
     }, 30_000);
 
     it(`answers what it took, loses none of it, and exits 0 within ${EXIT_WITHIN_MS / 1000} s`, async () => {
-      store = target.prepare();
+      store = await target.prepare();
       ticketd = await spawnTicketd({ store: store.url });
       const load = startCreateLoad(ticketd.url);
       while (load.acknowledged.length < 500) await new Promise((r) => setTimeout(r, 10));

@@ -17,7 +17,7 @@ import { storeTargets } from '../helpers/targets.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'ticketd-multi-'));
 const TITLE = 'three ticketd instances';
-const targets = storeTargets(TITLE);
+const targets = storeTargets(TITLE, { cluster: true });
 
 /** docs/performance.md's exactly-once bar, 100 rounds, is `npm run test:faults` (test/faults/exactly-once.test.ts). */
 const ROUNDS = Number(process.env.TICKETD_MULTI_ROUNDS ?? 5);
@@ -29,7 +29,7 @@ for (const target of targets) {
     let store: FreshStore | undefined;
 
     beforeAll(async () => {
-      store = target.prepare();
+      store = await target.prepare();
       const url = store.url;
       // The first start migrates; the other two start at once against the migrated store.
       instances.push(await spawnTicketd({ store: url, env: tenantEnv, args: ['--config', limitConfig()] }));

@@ -29,7 +29,7 @@ const MASTER = 'oz-multi-instance-master-token-0123456789';
 const APP_ID = 'com.example.mymylet';
 const SIGNED_FOR = 'https://api.example.com';
 const TITLE = 'three ticketd instances, Oz';
-const targets = storeTargets(TITLE);
+const targets = storeTargets(TITLE, { cluster: true });
 
 /** Rounds of "one header to every instance at once" (TICKETD_OZ_MULTI_ROUNDS). */
 const ROUNDS = Number(process.env.TICKETD_OZ_MULTI_ROUNDS ?? 3);
@@ -134,7 +134,7 @@ for (const target of targets) {
     }
 
     beforeAll(async () => {
-      store = target.prepare();
+      store = await target.prepare();
       const env = { TICKETD_MASTER_TOKEN: MASTER, TICKETD_OZ_HOST: 'api.example.com', TICKETD_OZ_PORT: '443' };
       // All three at once on the fresh store: each migrates, makes the master
       // token and generates an Iron password; the store keeps one of each.

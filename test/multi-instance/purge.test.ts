@@ -74,7 +74,7 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
 for (const target of targets) {
   describe(`${TITLE} on ${target.name}`, () => {
     it(`two purging processes remove each of ${EXPIRED} expired tickets exactly once; counters end right`, async () => {
-      const fresh = target.prepare();
+      const fresh = await target.prepare();
       const store: Store = await openStore(fresh.url);
       try {
         await store.migrate();

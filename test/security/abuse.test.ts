@@ -30,7 +30,7 @@ describe.each(storeTargets('abuse'))('abuse on $name, two instances', (target) =
   const clock = new ManualClock(T0);
 
   beforeAll(async () => {
-    fresh = target.prepare();
+    fresh = await target.prepare();
     // Multi-tenancy: the ticket surface acts in the tenant the Project header names.
     const config = { multi_tenancy: true };
     a = await startTestTicketd({ store: await openStore(fresh.url), clock, config });

@@ -94,7 +94,7 @@ describe.each(storeTargets('store dump'))('a copy of the $name store', (target) 
   let sealedTicket = '';
 
   beforeAll(async () => {
-    fresh = target.prepare();
+    fresh = await target.prepare();
     t = await startTestTicketd({ store: await openStore(fresh.url) });
     // An Oz app through the admin API (its key answered once), a user ticket for it.
     const created = await t.server.inject({

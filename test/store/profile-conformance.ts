@@ -855,7 +855,7 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       expect((await store.lockouts.record(stale, t0 + MINUTE, 0, MINUTE, t0 + 2 * MINUTE)).failedLoginAttempts).toBe(1);
       const removed = await store.lockouts.purge(t0 + 5 * MINUTE, 100);
       // Redis lets its own expiry remove them: its purge has nothing to do.
-      expect(removed === 1 || (store.kind === 'redis' && removed === 0)).toBe(true);
+      expect(removed === 1 || (store.kind.startsWith('redis') && removed === 0)).toBe(true);
       expect(
         (await store.lockouts.record(live, t0 + 5 * MINUTE, 0, MINUTE, t0 + 10 * MINUTE)).failedLoginAttempts,
       ).toBe(2);
@@ -889,7 +889,7 @@ export function runProfileStoreConformance(target: ConformanceTarget): void {
       });
       expect(await store.rateLimits.hit(key, t0 + MINUTE, MINUTE)).toEqual({ count: 1, resetAt: t0 + 2 * MINUTE });
       const removed = await store.rateLimits.purge(t0 + 3 * MINUTE, 100);
-      expect(removed === 2 || (store.kind === 'redis' && removed === 0)).toBe(true);
+      expect(removed === 2 || (store.kind.startsWith('redis') && removed === 0)).toBe(true);
     });
 
     it('race: 50 concurrent hits on one window count exactly 50', async () => {

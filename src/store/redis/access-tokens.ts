@@ -21,13 +21,13 @@ export class RedisAccessTokens implements AccessTokenStore {
   async get(id: Buffer): Promise<AccessTokenRecord | null> {
     const { conn, redis, keys } = this.x;
     const hex = id.toString('hex');
-    const json = await conn.run(() => redis.hget(keys.accessTokens, hex));
+    const json = await conn.read(() => redis.hget(keys.accessTokens, hex));
     return json === null ? null : toAccessToken(hex, json);
   }
 
   async list(): Promise<AccessTokenRecord[]> {
     const { conn, redis, keys } = this.x;
-    const all = await conn.run(() => redis.hgetall(keys.accessTokens));
+    const all = await conn.read(() => redis.hgetall(keys.accessTokens));
     return Object.entries(all)
       .map(([hex, json]) => toAccessToken(hex, json))
       .sort((a, b) => a.createdOn - b.createdOn || Buffer.compare(a.id, b.id));

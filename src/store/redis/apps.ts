@@ -23,13 +23,13 @@ export class RedisApps implements AppStore {
 
   async get(id: string): Promise<OzAppRecord | null> {
     const { conn, redis, keys } = this.x;
-    return appHash.fromValues(await conn.run(() => redis.hmget(keys.oz.appPrefix + id, ...appHash.names)));
+    return appHash.fromValues(await conn.read(() => redis.hmget(keys.oz.appPrefix + id, ...appHash.names)));
   }
 
   async list(tenant: string | null): Promise<OzAppRecord[]> {
     const { conn, redis, keys } = this.x;
     const k = keys.oz;
-    const rows = await conn.run(() =>
+    const rows = await conn.read(() =>
       redis.ticketdListApps(tenant === null ? k.apps : k.tenantAppsPrefix + tenant, k.appPrefix),
     );
     return rows.map((r) => appHash.fromValues(r)).filter((a): a is OzAppRecord => a !== null);

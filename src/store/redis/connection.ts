@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../types.js';
 
 export const DEFAULT_PREFIX = 'ticketd:';
@@ -13,6 +14,52 @@ export interface RedisStoreOptions {
   expiryGraceMs: number;
   /** How long a command, or waiting for the connection, may take before StoreUnavailableError. */
   timeoutMs: number;
+  /** Replicas every command waits for (`WAIT`) before it is answered; 0: none. */
+  wait: number;
+}
+
+/** A `redis-cluster://` URL: the seed nodes and what a node's own URL would carry. */
+export interface ClusterUrl {
+  nodes: { host: string; port: number }[];
+  tls: boolean;
+  username?: string;
+  password?: string;
+}
+
+const CLUSTER_SCHEME = /^(rediss?)-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/;
+
+/** Whether a store URL names a Redis Cluster. */
+export const isClusterUrl = (url: string): boolean => /^rediss?-cluster:\/\//.test(url);
+
+/**
+ * `redis-cluster://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...][/][?prefix=P...]`
+ * (`rediss-cluster://` for TLS): the seed nodes (the client learns the rest
+ * from them) and the store's parameters, as for `redis://`.
+ */
+export function parseClusterUrl(url: string): { cluster: ClusterUrl; options: RedisStoreOptions } {
+  const m = CLUSTER_SCHEME.exec(url);
+  if (!m) throw new Error('redis store: a cluster URL is redis-cluster://HOST:PORT[,HOST:PORT...][/?prefix=...]');
+  const nodes = (m[3] as string).split(',').map((hp) => {
+    const at = hp.lastIndexOf(':');
+    const port = Number(hp.slice(at + 1));
+    if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error('redis store: every cluster node is HOST:PORT');
+    }
+    return { host: hp.slice(0, at).replace(/^\[|\]$/g, ''), port };
+  });
+  const [user, pass] = (m[2] ?? '').split(':', 2).map((v) => decodeURIComponent(v));
+  // The parameters are read as those of a redis:// URL with the first node.
+  const { options } = parseRedisUrl(`redis://${m[3]?.split(',')[0]}/${m[5] ?? ''}`);
+  if (/[{}]/.test(options.prefix)) throw new Error('redis store: a cluster prefix may not hold { or }');
+  return {
+    cluster: {
+      nodes,
+      tls: m[1] === 'rediss',
+      ...(user ? { username: user } : {}),
+      ...(pass ? { password: pass } : {}),
+    },
+    options,
+  };
 }
 
 /**
@@ -36,10 +83,13 @@ export function parseRedisUrl(url: string): { connection: string; options: Redis
     return n;
   };
   const prefix = take('prefix') ?? DEFAULT_PREFIX;
+  const wait = take('wait') ?? '0';
+  if (!/^[0-9]$/.test(wait)) throw new Error('redis store: wait must be a number of replicas, 0-9');
   const options = {
     prefix,
     expiryGraceMs: ms('expiryGraceMs', DEFAULT_EXPIRY_GRACE_MS),
     timeoutMs: ms('timeoutMs', DEFAULT_TIMEOUT_MS),
+    wait: Number(wait),
   };
   return { connection: parsed.toString(), options };
 }
@@ -56,7 +106,11 @@ export function parseRedisUrl(url: string): { connection: string; options: Redis
  * (auto-pipelining); each still gets its own reply or error.
  */
 export function createClient(connection: string, timeoutMs: number): Redis {
-  const options: RedisOptions = {
+  return new Redis(connection, clientOptions(timeoutMs));
+}
+
+function clientOptions(timeoutMs: number): RedisOptions {
+  return {
     lazyConnect: true,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
@@ -68,7 +122,43 @@ export function createClient(connection: string, timeoutMs: number): Redis {
     // per command cost more than the command itself.
     enableAutoPipelining: true,
   };
-  return new Redis(connection, options);
+}
+
+/**
+ * The ioredis cluster client, with the same rules as createClient for each
+ * node's connection: no resent commands, no retry of a command whose
+ * connection drops. A command that
+ * meets a moved slot (MOVED, ASK) follows it; a failover shows as
+ * StoreUnavailableError until the cluster has promoted a replica.
+ */
+export function createClusterClient(url: ClusterUrl, timeoutMs: number): Cluster {
+  // The cluster client sets these for its node connections itself.
+  const { enableOfflineQueue: _q, retryStrategy: _r, ...node } = clientOptions(timeoutMs);
+  return new Cluster(url.nodes, {
+    lazyConnect: true,
+    // Unlike a single node, the cluster client sends its own commands (the
+    // ready check, slot refreshes) to node connections that are still
+    // connecting; without queues those fail and the client starts over.
+    // Connection.ready() still refuses commands until the cluster is ready,
+    // and a queued command fails at the first close (maxRetriesPerRequest 0).
+    enableOfflineQueue: true,
+    enableAutoPipelining: true,
+    maxRedirections: 8,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1_000),
+    slotsRefreshTimeout: timeoutMs,
+    // After a failover the node that died answers nothing, so no MOVED
+    // reply tells the client where its slots went: it asks every second.
+    slotsRefreshInterval: 1_000,
+    redisOptions: {
+      ...node,
+      lazyConnect: false,
+      ...(url.username ? { username: url.username } : {}),
+      ...(url.password ? { password: url.password } : {}),
+      ...(url.tls ? { tls: {} } : {}),
+    },
+  });
 }
 
 /**
@@ -82,8 +172,12 @@ export class Connection {
   private closed = false;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: Redis | Cluster,
     private readonly timeoutMs: number,
+    /** Replicas each command waits for (`WAIT`), 0: none. */
+    private readonly replicas = 0,
+    /** On a cluster: a key in the slot of the commands that name no key of their own. */
+    private readonly homeKey?: string,
   ) {
     // Without a listener an 'error' event would crash the process; errors
     // surface to callers as StoreUnavailableError instead.
@@ -108,13 +202,49 @@ export class Connection {
     return this.waiting;
   }
 
-  /** Runs one command once the connection is ready, mapping connection failures to StoreUnavailableError. */
-  async run<T>(command: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one command once the connection is ready, mapping connection
+   * failures to StoreUnavailableError. With `wait`, the answer comes once
+   * that many replicas have the command's writes (WAIT on the command's
+   * connection: on every primary of a cluster, whose connections carried
+   * it); a replica that does not confirm in time is StoreUnavailableError —
+   * the write may then still be on the primary alone.
+   */
+  async run<T>(command: () => Promise<T>, key?: string): Promise<T> {
+    await this.ready();
+    try {
+      const result = await command();
+      if (this.replicas > 0) await this.waitForReplicas(key ?? this.homeKey);
+      return result;
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  /** Runs a command that writes nothing: as run(), without waiting for replicas. */
+  async read<T>(command: () => Promise<T>): Promise<T> {
     await this.ready();
     try {
       return await command();
     } catch (err) {
       throw toStoreError(err);
+    }
+  }
+
+  /**
+   * WAIT counts the writes of the connection it is sent on: on a cluster,
+   * the connection to the primary that owns the command's slot (`key`, by
+   * default one of the store's own slot); another primary's connection
+   * would confirm nothing of it.
+   */
+  private async waitForReplicas(key: string | undefined): Promise<void> {
+    const redis = this.redis;
+    const node = redis instanceof Cluster ? primaryOf(redis, key) : redis;
+    // WAIT's own timeout ends before the command timeout would: "too few
+    // replicas" rather than "timed out", and the connection stays usable.
+    const acked = node ? await node.wait(this.replicas, Math.max(1, Math.floor(this.timeoutMs / 2))) : 0;
+    if (acked < this.replicas) {
+      throw new StoreUnavailableError(`redis: fewer than ${this.replicas} replicas confirmed the write in time`);
     }
   }
 
@@ -154,6 +284,12 @@ export class Connection {
     const cause = this.lastError;
     return new StoreUnavailableError(cause ? `${message}: ${cause.message}` : message, { cause });
   }
+}
+
+/** The connection to the primary that serves `key`'s slot, as the cluster client last learned it. */
+function primaryOf(cluster: Cluster, key: string | undefined): Redis | undefined {
+  const nodeKey = key === undefined ? undefined : cluster.slots[calculateSlot(key)]?.[0];
+  return cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === nodeKey);
 }
 
 /** Replies that mean "the server cannot serve now", not "this command is wrong". */

@@ -51,7 +51,7 @@ export class RedisGrants implements GrantStore {
 
   async get(id: string, now: number): Promise<OzGrantRecord | null> {
     const { conn, redis, keys } = this.x;
-    const g = grantHash.fromValues(await conn.run(() => redis.hmget(keys.oz.grantPrefix + id, ...grantHash.names)));
+    const g = grantHash.fromValues(await conn.read(() => redis.hmget(keys.oz.grantPrefix + id, ...grantHash.names)));
     return g && g.exp > now ? g : null;
   }
 
@@ -64,7 +64,7 @@ export class RedisGrants implements GrantStore {
     const index =
       user !== undefined ? k.userGrantsPrefix + user : app !== undefined ? k.appGrantsPrefix + app : k.grants;
     const filtersApp = user !== undefined && app !== undefined;
-    const rows = await conn.run(() =>
+    const rows = await conn.read(() =>
       redis.ticketdListGrants(
         index,
         k.grantPrefix,

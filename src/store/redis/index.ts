@@ -67,8 +67,13 @@
  * peekTicket, countTickets, getProfile, getLoginTicket, ...) are single
  * commands; reads through an index (getProfileByUsername, listProfiles) are
  * scripts too, so they see one consistent state. Scripts
- * reach keys named by index members, so the store runs on one Redis node
- * (Redis Cluster would need every key in one slot, e.g. a `{ticketd}:` prefix).
+ * reach keys named by index members.
+ *
+ * Redis Cluster (`redis-cluster://HOST:PORT[,HOST:PORT...]`, docs/operations.md):
+ * every key but the opaque tickets' lives under the hash tag `{P}`, one
+ * slot, where the scripts above work unchanged; opaque tickets spread over
+ * SHARDS tags (`{P/k}`) and every primary, each script on one shard
+ * (tickets-cluster.ts, cluster-scripts.ts).
  *
  * Each part of the store is one file of this folder, on the connection,
  * the scripts and the keys (RedisContext of connection.ts).
@@ -76,9 +81,19 @@
 import type { Store } from '../types.js';
 import { RedisAccessTokens } from './access-tokens.js';
 import { RedisApps } from './apps.js';
-import { Connection, createClient, parseRedisUrl, type RedisContext, type RedisStoreOptions } from './connection.js';
+import { defineClusterScripts } from './cluster-scripts.js';
+import {
+  Connection,
+  createClient,
+  createClusterClient,
+  isClusterUrl,
+  parseClusterUrl,
+  parseRedisUrl,
+  type RedisContext,
+  type RedisStoreOptions,
+} from './connection.js';
 import { grantFamily, RedisGrants } from './grants.js';
-import { Keys } from './keys.js';
+import { Keys, ShardKeys } from './keys.js';
 import { RedisLockouts } from './lockouts.js';
 import { RedisMeta } from './meta.js';
 import { type Migration, migrationScript, migrations } from './migrations.js';
@@ -89,6 +104,10 @@ import { defineScripts } from './scripts.js';
 import { RedisSessions, sessionPrefixes } from './sessions.js';
 import { RedisTenants } from './tenants.js';
 import { RedisTickets } from './tickets.js';
+import { ClusterTickets } from './tickets-cluster.js';
+
+/** Shards of a cluster store's opaque tickets: enough hash tags that every primary of a cluster gets its share. */
+export const CLUSTER_SHARDS = 64;
 
 /** Keys per SCAN step and per backfill script of a migration. */
 const BACKFILL_BATCH = 500;
@@ -96,11 +115,11 @@ const BACKFILL_BATCH = 500;
 export type { RedisStoreOptions } from './connection.js';
 
 export class RedisStore implements Store {
-  readonly kind = 'redis';
+  readonly kind: 'redis' | 'redis-cluster';
   readonly options: RedisStoreOptions;
   private readonly x: RedisContext;
   readonly tenants;
-  readonly tickets;
+  readonly tickets: import('../types.js').TicketStore;
   readonly profiles;
   readonly sessions;
   readonly accessTokens;
@@ -111,20 +130,42 @@ export class RedisStore implements Store {
   readonly lockouts;
   readonly rateLimits;
 
-  /** `url`: a `redis://` or `rediss://` URL as described at the top of this file. Connects on first use. */
+  /** Tickets spread over the cluster's shards (a cluster store only). */
+  private readonly clusterTickets: ClusterTickets | undefined;
+
+  /** `url`: a `redis://`, `rediss://` or `redis-cluster://` URL as described at the top of this file. Connects on first use. */
   constructor(url: string) {
-    const { connection, options } = parseRedisUrl(url);
-    this.options = options;
-    const client = createClient(connection, options.timeoutMs);
+    const cluster = isClusterUrl(url);
+    let client: Parameters<typeof defineScripts>[0];
+    let keys: Keys;
+    if (cluster) {
+      const parsed = parseClusterUrl(url);
+      this.options = parsed.options;
+      client = createClusterClient(parsed.cluster, parsed.options.timeoutMs);
+      keys = new Keys(`{${parsed.options.prefix}}`);
+    } else {
+      const parsed = parseRedisUrl(url);
+      this.options = parsed.options;
+      client = createClient(parsed.connection, parsed.options.timeoutMs);
+      keys = new Keys(parsed.options.prefix);
+    }
+    const options = this.options;
+    this.kind = cluster ? 'redis-cluster' : 'redis';
     const x: RedisContext = {
-      conn: new Connection(client, options.timeoutMs),
+      conn: new Connection(client, options.timeoutMs, options.wait, cluster ? keys.schema : undefined),
       redis: defineScripts(client),
-      keys: new Keys(options.prefix),
+      keys,
       expiryGraceMs: options.expiryGraceMs,
     };
     this.x = x;
     this.tenants = new RedisTenants(x);
-    this.tickets = new RedisTickets(x);
+    if (cluster) {
+      defineClusterScripts(client);
+      this.clusterTickets = new ClusterTickets(x, new ShardKeys(options.prefix, CLUSTER_SHARDS));
+      this.tickets = this.clusterTickets;
+    } else {
+      this.tickets = new RedisTickets(x);
+    }
     this.profiles = new RedisProfiles(x);
     this.sessions = new RedisSessions(x);
     this.accessTokens = new RedisAccessTokens(x);
@@ -154,7 +195,7 @@ export class RedisStore implements Store {
     const argv = b.argv(keys);
     let cursor = '0';
     do {
-      const [next, found] = await conn.run(() => redis.scan(cursor, 'MATCH', match, 'COUNT', BACKFILL_BATCH));
+      const [next, found] = await conn.read(() => redis.scan(cursor, 'MATCH', match, 'COUNT', BACKFILL_BATCH));
       cursor = next;
       if (found.length > 0) await conn.run(() => redis.eval(b.lua, found.length, ...found, ...argv));
     } while (cursor !== '0');
@@ -162,12 +203,12 @@ export class RedisStore implements Store {
 
   async schemaVersion(): Promise<number> {
     const { conn, redis, keys } = this.x;
-    const v = await conn.run(() => redis.get(keys.schema));
+    const v = await conn.read(() => redis.get(keys.schema));
     return v === null ? 0 : Number(v);
   }
 
   async ping(): Promise<void> {
-    await this.x.conn.run(() => this.x.redis.ping());
+    await this.x.conn.read(() => this.x.redis.ping());
   }
 
   async close(): Promise<void> {
@@ -177,6 +218,8 @@ export class RedisStore implements Store {
   /** One script (DELETE_TENANT_WITH_OZ of oz-scripts.ts): tickets, profiles, sessions, apps with their grants. */
   async deleteTenant(name: string): Promise<boolean> {
     const { conn, redis, keys: k } = this.x;
+    // On a cluster the tenant's tickets are in every shard: those go first, shard by shard.
+    await this.clusterTickets?.deleteTenant(name);
     const { login, persistent } = k.sessions;
     const g = grantFamily(this.x);
     const keys = [

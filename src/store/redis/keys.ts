@@ -179,3 +179,48 @@ function sessionKeys(prefix: string, kind: string): SessionKeys {
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
+
+/**
+ * The keys of a Redis Cluster store's opaque tickets (tickets-cluster.ts):
+ * SHARDS hash tags (`{P/k}`), a ticket in the shard its id picks, and per
+ * shard the tenant's expiry ZSET and forever SET, the shard's expiry-tenants
+ * ZSET and its `removed` HASH (tenant -> tickets removed in this shard). The
+ * tags hash to slots all over the cluster, so one tenant's tickets spread
+ * over every primary. Everything else of the store stays under `{P}` (one
+ * slot), where its multi-key scripts work unchanged.
+ */
+export class ShardKeys {
+  constructor(
+    private readonly prefix: string,
+    readonly count: number,
+  ) {}
+
+  /** The shard of a ticket: its id is a SHA-256, so its first byte is uniform. */
+  of(id: Buffer): number {
+    return (id[0] as number) % this.count;
+  }
+  tag(k: number): string {
+    return `{${this.prefix}/${k}}`;
+  }
+  ticketPrefix(k: number): string {
+    return `${this.tag(k)}ticket:`;
+  }
+  ticket(k: number, hex: string): string {
+    return this.ticketPrefix(k) + hex;
+  }
+  expiryPrefix(k: number): string {
+    return `${this.tag(k)}expiry:`;
+  }
+  expiry(k: number, tenant: string): string {
+    return this.expiryPrefix(k) + tenant;
+  }
+  forever(k: number, tenant: string): string {
+    return `${this.tag(k)}forever:${tenant}`;
+  }
+  expiryTenants(k: number): string {
+    return `${this.tag(k)}expiry-tenants`;
+  }
+  removed(k: number): string {
+    return `${this.tag(k)}removed`;
+  }
+}

@@ -7,7 +7,7 @@ export class RedisMeta implements MetaStore {
 
   get(key: string): Promise<string | null> {
     const { conn, redis, keys } = this.x;
-    return conn.run(() => redis.hget(keys.meta, key));
+    return conn.read(() => redis.hget(keys.meta, key));
   }
 
   putIfAbsent(key: string, value: string): Promise<string> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { appHash, grantHash } from './hash.js';
 import { DELETE_TENANT } from './profile-scripts.js';
 
@@ -263,7 +263,7 @@ export interface OzScripts {
   ticketdDeleteTenantWithOz(...args: Arg[]): Promise<number>;
 }
 
-export function defineOzScripts(redis: Redis): void {
+export function defineOzScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdCreateApp', { numberOfKeys: 3, lua: CREATE_APP });
   redis.defineCommand('ticketdListApps', { numberOfKeys: 1, lua: LIST_APPS });
   redis.defineCommand('ticketdSetAppKey', { numberOfKeys: 1, lua: SET_APP_KEY });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * The Lua scripts of the profile surface (parts/profiles.ts, sessions.ts, access-tokens.ts, meta.ts), under the same
@@ -343,7 +343,7 @@ export interface ProfileScripts {
   ticketdRateLimitHit(...args: Arg[]): Promise<[number, string]>;
 }
 
-export function defineProfileScripts(redis: Redis): void {
+export function defineProfileScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdCreateSession', { numberOfKeys: 4, lua: CREATE_SESSION });
   redis.defineCommand('ticketdSlideSession', { numberOfKeys: 2, lua: SLIDE_SESSION });
   redis.defineCommand('ticketdDeleteSession', { numberOfKeys: 2, lua: DELETE_SESSION });

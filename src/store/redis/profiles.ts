@@ -35,12 +35,12 @@ export class RedisProfiles implements ProfileStore {
 
   async get(id: string): Promise<ProfileRecord | null> {
     const { conn, redis, keys } = this.x;
-    return profileHash.fromValues(await conn.run(() => redis.hmget(keys.profile(id), ...profileHash.names)));
+    return profileHash.fromValues(await conn.read(() => redis.hmget(keys.profile(id), ...profileHash.names)));
   }
 
   async getByUsername(tenant: string, username: string): Promise<ProfileRecord | null> {
     const { conn, redis, keys } = this.x;
-    const flat = await conn.run(() =>
+    const flat = await conn.read(() =>
       redis.ticketdGetProfileByUsername(keys.usernames(tenant), username, keys.profilePrefix),
     );
     const p = flat === null ? null : profileHash.fromFlat(flat);
@@ -50,7 +50,7 @@ export class RedisProfiles implements ProfileStore {
   async list(tenant: string, offset: number, limit: number): Promise<ProfileRecord[]> {
     if (limit <= 0) return [];
     const { conn, redis, keys } = this.x;
-    const rows = await conn.run(() =>
+    const rows = await conn.read(() =>
       redis.ticketdListProfiles(
         keys.profiles(tenant),
         keys.usernames(tenant),
@@ -64,7 +64,7 @@ export class RedisProfiles implements ProfileStore {
 
   count(tenant: string): Promise<number> {
     const { conn, redis, keys } = this.x;
-    return conn.run(() => redis.hlen(keys.usernames(tenant)));
+    return conn.read(() => redis.hlen(keys.usernames(tenant)));
   }
 
   async update(id: string, patch: ProfilePatch, now: number): Promise<ProfileRecord | 'exists' | null> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { defineOzScripts, type OzScripts } from './oz-scripts.js';
 import { defineProfileScripts, type ProfileScripts } from './profile-scripts.js';
 
@@ -229,7 +229,7 @@ export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
   ticketdListTenants(...args: Arg[]): Promise<string[]>;
 }
 
-export function defineScripts(redis: Redis): ScriptedRedis {
+export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
   redis.defineCommand('ticketdCreateTicket', { numberOfKeys: 5, lua: CREATE_TICKET });
   redis.defineCommand('ticketdUseTicket', { numberOfKeys: 4, lua: USE_TICKET });
   redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 4, lua: DELETE_TICKET });
@@ -239,5 +239,5 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
   defineProfileScripts(redis);
   defineOzScripts(redis);
-  return redis as ScriptedRedis;
+  return redis as unknown as ScriptedRedis;
 }

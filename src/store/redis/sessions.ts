@@ -56,7 +56,7 @@ export class RedisSessions implements SessionStore {
 
   async get(kind: SessionKind, id: Buffer, now: number): Promise<SessionRecord | null> {
     const { conn, redis, keys } = this.x;
-    const flat = await conn.run(() => redis.hgetallBuffer(keys.sessions[kind].hash + id.toString('hex')));
+    const flat = await conn.read(() => redis.hgetallBuffer(keys.sessions[kind].hash + id.toString('hex')));
     const pairs = Object.entries(flat).flatMap(([k, v]) => [Buffer.from(k), v]);
     const r = sessionHash.fromFlat(compat(pairs));
     return r && r.expiresAt > now ? { kind, id: Buffer.from(id), ...r } : null;

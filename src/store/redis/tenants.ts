@@ -14,7 +14,7 @@ export class RedisTenants implements TenantStore {
 
   async get(name: string): Promise<TenantRecord | null> {
     const { conn, redis, keys } = this.x;
-    const [settings, createdAt] = await conn.run(() => redis.hmget(keys.tenant(name), 'settings', 'createdAt'));
+    const [settings, createdAt] = await conn.read(() => redis.hmget(keys.tenant(name), 'settings', 'createdAt'));
     return settings ? toTenant(name, settings, createdAt ?? null) : null;
   }
 

@@ -86,7 +86,7 @@ export class RedisTickets implements TicketStore {
 
   async peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
     const { conn, redis, keys } = this.x;
-    const [owner, uses, expiresAt, createdAt] = await conn.run(() =>
+    const [owner, uses, expiresAt, createdAt] = await conn.read(() =>
       redis.hmget(keys.ticket(id.toString('hex')), 'tenant', 'uses', 'expiresAt', 'createdAt'),
     );
     if (owner !== tenant || createdAt === null) return null;
@@ -97,7 +97,7 @@ export class RedisTickets implements TicketStore {
 
   async count(tenant: string): Promise<number> {
     const { conn, redis, keys } = this.x;
-    const n = await conn.run(() => redis.hget(keys.tenant(tenant), 'tickets'));
+    const n = await conn.read(() => redis.hget(keys.tenant(tenant), 'tickets'));
     return n === null ? 0 : Number(n);
   }
 

@@ -1,0 +1,250 @@
+import type {
+  CreateTicketResult,
+  PurgedTickets,
+  TicketInfo,
+  TicketRecord,
+  TicketStore,
+  UsedTicket,
+} from '../parts/tickets.js';
+import type { ClusterScripts } from './cluster-scripts.js';
+import type { RedisContext } from './connection.js';
+import type { ShardKeys } from './keys.js';
+
+/** How many expired tickets of a tenant at its limit one shard reclaims in one create. */
+const RECLAIM_BATCH = 100;
+
+/**
+ * Opaque tickets on a Redis Cluster: each ticket in the shard its id picks
+ * (ShardKeys in keys.ts), so that one tenant's tickets spread over every
+ * primary, and use, delete and expiry stay one atomic script on the
+ * ticket's shard (cluster-scripts.ts). The tenant's count cannot be one
+ * counter beside tickets spread over shards: it is `created` (in the
+ * tenant's hash) minus the `removed` counters of every shard. A create first
+ * reserves its place on the tenant's hash — against ticketMax, with the
+ * removed counts read just before (they only grow, so a stale read can only
+ * refuse, never admit past the limit) — then writes the ticket in its shard;
+ * a write that fails gives the place back. A process that dies between the
+ * two leaves a place reserved for a ticket that never came (the count errs
+ * by one on the safe side; docs/operations.md).
+ */
+export class ClusterTickets implements TicketStore {
+  private readonly redis: RedisContext['redis'] & ClusterScripts;
+
+  constructor(
+    private readonly x: RedisContext,
+    private readonly shards: ShardKeys,
+  ) {
+    this.redis = x.redis as RedisContext['redis'] & ClusterScripts;
+  }
+
+  /** A command on shard k's node (`wait=N` waits on that node's replicas). */
+  private on<T>(k: number, command: () => Promise<T>): Promise<T> {
+    return this.x.conn.run(command, this.shards.tag(k));
+  }
+
+  private readonly all = (): number[] => Array.from({ length: this.shards.count }, (_, k) => k);
+
+  /** Tickets of the tenant removed in every shard (uses, deletes, reclaims, purges). */
+  private async removed(tenant: string): Promise<number> {
+    const { conn } = this.x;
+    const counts = await Promise.all(
+      this.all().map((k) => this.x.conn.read(() => this.redis.hget(this.shards.removed(k), tenant))),
+    );
+    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
+  }
+
+  private async reserve(tenant: string, max: number): Promise<number> {
+    const { conn, keys } = this.x;
+    const removed = max > 0 ? await this.removed(tenant) : 0;
+    return conn.run(() => this.redis.ticketdReserveTicket(keys.tenant(tenant), String(max), String(removed)));
+  }
+
+  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+    let reserved = await this.reserve(t.tenant, max);
+    if (reserved === 0) {
+      // At the limit: expired tickets, stored or gone natively, do not count.
+      // Reclaim, then decide again — also when a concurrent create reclaimed
+      // them first: its scripts ran before ours on each shard, so the removed
+      // counts read now include them.
+      await Promise.all(this.all().map((k) => this.reclaim(k, t.tenant, now)));
+      reserved = await this.reserve(t.tenant, max);
+    }
+    if (reserved === -1) throw new Error(`redis: tenant ${t.tenant} does not exist`);
+    if (reserved === 0) return 'limit';
+    const { conn, expiryGraceMs } = this.x;
+    const k = this.shards.of(t.id);
+    const id = t.id.toString('hex');
+    const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + expiryGraceMs);
+    try {
+      await this.on(k, () =>
+        this.redis.ticketdShardCreate(
+          this.shards.ticket(k, id),
+          this.shards.expiry(k, t.tenant),
+          this.shards.expiryTenants(k),
+          this.shards.forever(k, t.tenant),
+          this.shards.removed(k),
+          id,
+          t.tenant,
+          t.usesLeft === null ? '' : String(t.usesLeft),
+          t.expiresAt === null ? '' : String(t.expiresAt),
+          String(t.createdAt),
+          t.payload === null ? '0' : '1',
+          t.payload ?? '',
+          String(Math.ceil(ttl)),
+        ),
+      );
+    } catch (err) {
+      // The place was reserved for this ticket: give it back (best effort; the error is the answer).
+      await this.on(k, () => this.redis.hincrby(this.shards.removed(k), t.tenant, 1)).catch(() => {});
+      throw err;
+    }
+    return 'created';
+  }
+
+  private reclaim(k: number, tenant: string, now: number): Promise<number> {
+    return this.on(k, () =>
+      this.redis.ticketdShardReclaim(
+        this.shards.expiry(k, tenant),
+        this.shards.removed(k),
+        this.shards.ticketPrefix(k),
+        tenant,
+        String(now),
+        String(RECLAIM_BATCH),
+      ),
+    );
+  }
+
+  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+    const k = this.shards.of(id);
+    const hex = id.toString('hex');
+    const reply = await this.on(k, () =>
+      this.redis.ticketdShardUseBuffer(
+        this.shards.ticket(k, hex),
+        this.shards.expiry(k, tenant),
+        this.shards.forever(k, tenant),
+        this.shards.removed(k),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    if (reply === null) return null;
+    const [usesLeft, payload] = reply;
+    return { usesLeft: usesLeft ?? null, payload: payload ?? null };
+  }
+
+  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+    const k = this.shards.of(id);
+    const hex = id.toString('hex');
+    const reply = await this.on(k, () =>
+      this.redis.ticketdShardDelete(
+        this.shards.ticket(k, hex),
+        this.shards.expiry(k, tenant),
+        this.shards.forever(k, tenant),
+        this.shards.removed(k),
+        hex,
+        tenant,
+        String(now),
+      ),
+    );
+    return reply === null ? null : { usesLeft: reply[0] ?? null };
+  }
+
+  async peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {
+    const k = this.shards.of(id);
+    const [owner, uses, expiresAt, createdAt] = await this.x.conn.read(() =>
+      this.redis.hmget(this.shards.ticket(k, id.toString('hex')), 'tenant', 'uses', 'expiresAt', 'createdAt'),
+    );
+    if (owner !== tenant || createdAt === null) return null;
+    const expires = expiresAt === null ? null : Number(expiresAt);
+    if (expires !== null && expires <= now) return null;
+    return { usesLeft: uses === null ? null : Number(uses), expiresAt: expires, createdAt: Number(createdAt) };
+  }
+
+  async count(tenant: string): Promise<number> {
+    const { conn, keys } = this.x;
+    const [created, removed] = await Promise.all([
+      conn.read(() => this.redis.hget(keys.tenant(tenant), 'created')),
+      this.removed(tenant),
+    ]);
+    return Math.max(0, Number(created ?? 0) - removed);
+  }
+
+  /**
+   * The `limit` oldest expired tickets of the whole cluster, as on one node:
+   * every shard names its own oldest (read only), the merge picks the
+   * cluster's, and each shard then removes its picks that are still there.
+   */
+  async purge(now: number, limit: number): Promise<PurgedTickets> {
+    if (limit <= 0) return { removed: 0, byTenant: {} };
+    const { conn } = this.x;
+    const peeked = await Promise.all(
+      this.all().map((k) =>
+        this.x.conn.read(() =>
+          this.redis.ticketdShardPurgePeek(
+            this.shards.expiryTenants(k),
+            this.shards.expiryPrefix(k),
+            String(now),
+            String(limit),
+          ),
+        ),
+      ),
+    );
+    const found: { at: number; k: number; tenant: string; id: string }[] = [];
+    peeked.forEach((flat, k) => {
+      for (let i = 0; i + 2 < flat.length; i += 3) {
+        found.push({ at: Number(flat[i]), k, tenant: String(flat[i + 1]), id: String(flat[i + 2]) });
+      }
+    });
+    found.sort((a, b) => a.at - b.at);
+    const picks = new Map<number, string[]>();
+    for (const f of found.slice(0, limit)) {
+      const list = picks.get(f.k) ?? [];
+      list.push(f.tenant, f.id);
+      picks.set(f.k, list);
+    }
+    const replies = await Promise.all(
+      [...picks].map(([k, pairs]) =>
+        this.on(k, () =>
+          this.redis.ticketdShardPurgeTake(
+            this.shards.expiryTenants(k),
+            this.shards.removed(k),
+            this.shards.expiryPrefix(k),
+            this.shards.ticketPrefix(k),
+            String(now),
+            ...pairs,
+          ),
+        ),
+      ),
+    );
+    const byTenant: Record<string, number> = {};
+    let removed = 0;
+    for (const flat of replies) {
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const n = Number(flat[i + 1]);
+        const tenant = String(flat[i]);
+        byTenant[tenant] = (byTenant[tenant] ?? 0) + n;
+        removed += n;
+      }
+    }
+    return { removed, byTenant };
+  }
+
+  /** Every shard's tickets of the tenant (deleteTenant, before the tenant's own records go). */
+  async deleteTenant(tenant: string): Promise<void> {
+    await Promise.all(
+      this.all().map((k) =>
+        this.on(k, () =>
+          this.redis.ticketdShardDeleteTenant(
+            this.shards.expiry(k, tenant),
+            this.shards.forever(k, tenant),
+            this.shards.expiryTenants(k),
+            this.shards.removed(k),
+            this.shards.ticketPrefix(k),
+            tenant,
+          ),
+        ),
+      ),
+    );
+  }
+}
