@@ -4,7 +4,8 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
  * A TCP proxy on a loopback port to a store server: a store outage under the
  * test's control that never touches the shared server itself. `close()` cuts
  * every open connection and stops listening (connects are then refused);
- * `open()` listens again on the same port.
+ * `open()` listens again on the same port; `retarget()` stands for a virtual
+ * IP moving to another server.
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -12,9 +13,21 @@ export class TcpProxy {
   private port = 0;
 
   private constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetHost: string,
+    private targetPort: number,
   ) {}
+
+  /**
+   * Points the proxy at another server, as a virtual IP moves to a promoted
+   * standby: open connections are cut (they were to the old server), new
+   * ones reach the new one.
+   */
+  retarget(host: string, port: number): void {
+    this.targetHost = host;
+    this.targetPort = port;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
 
   /** Starts a proxy on a free loopback port, forwarding to host:port. */
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {

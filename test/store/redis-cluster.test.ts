@@ -2,8 +2,8 @@
  * The Redis store on a Redis Cluster of the test's own (six nodes: three
  * primaries, three replicas; test/helpers/redis-cluster.ts): every
  * conformance suite, two store instances racing, and what only a cluster
- * has — one tenant's tickets spread over every primary, and a primary's
- * crash with `wait=1` losing no acknowledged create or use.
+ * has: one tenant's tickets spread over every primary. A primary's crash
+ * with `wait=1` is test/faults/failover.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
