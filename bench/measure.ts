@@ -47,22 +47,60 @@ async function drive(url: string, requests: RequestSpec[], seconds: number, conn
   return { result, latencies };
 }
 
-/** A warm-up, then the timed run; `requests()` is called once for each. */
+/** Drives every server at once, the connections shared out among them; one result for all. */
+async function driveAll(
+  servers: Server[],
+  requests: () => RequestSpec[],
+  seconds: number,
+  connections: number,
+  label: string,
+) {
+  if (servers.length === 1) return drive((servers[0] as Server).url, requests(), seconds, connections, label);
+  const each = Math.max(1, Math.floor(connections / servers.length));
+  const runs = await Promise.all(servers.map((s) => drive(s.url, requests(), seconds, each, label)));
+  const codes: Record<string, { count: number }> = {};
+  for (const r of runs) {
+    for (const [code, { count }] of Object.entries(r.result.statusCodeStats)) {
+      codes[code] = { count: (codes[code]?.count ?? 0) + count };
+    }
+  }
+  return {
+    latencies: runs.flatMap((r) => r.latencies),
+    result: {
+      duration: Math.max(...runs.map((r) => r.result.duration)),
+      statusCodeStats: codes,
+      non2xx: runs.reduce((n, r) => n + r.result.non2xx, 0),
+      errors: runs.reduce((n, r) => n + r.result.errors, 0),
+      timeouts: runs.reduce((n, r) => n + r.result.timeouts, 0),
+    },
+  };
+}
+
+/**
+ * A warm-up, then the timed run; `requests()` is called once for each. With
+ * `others`, several ticketd processes on one store are driven at once (the
+ * connections shared out), and the CPU is theirs together.
+ */
 export async function measure(
   label: string,
   server: Server,
   requests: () => RequestSpec[],
   options: DriveOptions,
+  others: Server[] = [],
 ): Promise<Measured> {
-  const { url } = server;
+  const servers = [server, ...others];
   if (options.warmup > 0) {
     progress(`${label}: warm-up ${options.warmup} s`);
-    await drive(url, requests(), options.warmup, options.connections, `${label} warm-up`);
+    await driveAll(servers, requests, options.warmup, options.connections, `${label} warm-up`);
   }
   progress(`${label}: measuring ${options.duration} s`);
-  const cpuBefore = cpuMs(server.child.pid);
-  const { result, latencies } = await drive(url, requests(), options.duration, options.connections, label);
-  const cpuAfter = cpuMs(server.child.pid);
+  const cpuOf = () => {
+    const all = servers.map((s) => cpuMs(s.child.pid));
+    return all.some((c) => c === undefined) ? undefined : all.reduce((a, b) => (a as number) + (b as number), 0);
+  };
+  const cpuBefore = cpuOf();
+  const { result, latencies } = await driveAll(servers, requests, options.duration, options.connections, label);
+  const cpuAfter = cpuOf();
   const sorted = Float64Array.from(latencies).sort();
   const statusCodes: Record<string, number> = {};
   let status5xx = 0;

@@ -92,7 +92,9 @@ const HELP = `Usage: npm run bench -- [options]
                       the chart goes beside it, .svg)
   --build             rebuild dist/ even when it looks up to date
   --no-build          use dist/ as it is (built only when missing)
-  --cpu-prof DIR      run ticketd under node --cpu-prof, writing its profiles to DIR`;
+  --cpu-prof DIR      run ticketd under node --cpu-prof, writing its profiles to DIR
+  --instances N       run N ticketd processes of each build on one store, the connections shared out
+                      among them (default 1)`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -110,6 +112,7 @@ function parseOptions() {
       build: { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      instances: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -157,6 +160,7 @@ function parseOptions() {
     chart: `${out.replace(/\.json$/, '')}.svg`,
     build: (values.build ? 'always' : values['no-build'] ? 'never' : 'when-stale') as BuildWhen,
     cpuProf: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    instances: num('instances', values.instances, 1, 1),
   };
 }
 
@@ -318,6 +322,8 @@ interface Instance {
   label: string;
   target: BenchStore;
   ticketd: Server & { startMs: number };
+  /** With --instances N: the other processes on the same store. */
+  others: Server[];
   pool: TicketPool;
   dir: string;
   logPath: string;
@@ -339,7 +345,11 @@ async function startInstance(
     await before?.(target, pool);
     const ticketd = await startTicketd(target.url, logPath, options.cpuProf, build.bin);
     progress(`${label}: ticketd answering at ${ticketd.url} after ${ticketd.startMs} ms (log: ${logPath})`);
-    return { build, label, target, ticketd, pool, dir, logPath };
+    const others: Server[] = [];
+    for (let n = 1; n < options.instances; n++) {
+      others.push(await startTicketd(target.url, `${logPath}.${n}`, options.cpuProf, build.bin));
+    }
+    return { build, label, target, ticketd, others, pool, dir, logPath };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     await target.cleanup().catch(() => {});
@@ -350,6 +360,7 @@ async function startInstance(
 /** Stops ticketd, removes its store; the process report (this tree's builds only). */
 async function stopInstance(i: Instance, processes: ProcessReport[]): Promise<void> {
   const report = processReport(i.label, i.ticketd.startMs, rssMb(i.ticketd.child.pid));
+  for (const other of i.others) await stop(other.child);
   await stop(i.ticketd.child);
   if (i.build.label === 'ticketd') {
     processes.push({ ...report, logLines: countLines(i.logPath), exitCode: i.ticketd.child.exitCode });
@@ -386,7 +397,7 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
       if (scenario === 'use-1m') continue; // its own store and process: runLiveScale()
       const once = async (i: (typeof instances)[number]): Promise<Sample> => {
         const timed = async (requests: () => RequestSpec[]) => ({
-          m: await measure(labelOf(i.build, `${scenario} on ${store}`), i.ticketd, requests, options.drive),
+          m: await measure(labelOf(i.build, `${scenario} on ${store}`), i.ticketd, requests, options.drive, i.others),
         });
         switch (scenario) {
           case 'create':
