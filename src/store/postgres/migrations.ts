@@ -557,33 +557,44 @@ export const migrations: readonly Migration[] = [
       CREATE FUNCTION ${s}.use_tickets(p_tenants text[], p_ids bytea[], p_counts integer[], p_nows bigint[])
       RETURNS TABLE (ord integer, uses_before integer, sealed bytea) LANGUAGE plpgsql AS $fn$
       DECLARE
+        v_n integer := coalesce(array_length(p_ids, 1), 0);
+        v_done boolean[] := array_fill(false, ARRAY[v_n]);
         v_uses integer;
         v_payload bytea;
         v_gone text[] := '{}';
         v_slot smallint := floor(random() * ${SLOTS});
         r record;
       BEGIN
-        FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
-          -- The common case first, in one statement: the batch takes the ticket's last uses.
+        -- The common case for the whole batch in one statement: the batch
+        -- takes a ticket's last uses. A row another transaction holds is
+        -- decided on its newest version (uses only go down: still last, or gone).
+        FOR r IN
           DELETE FROM ${s}.tickets t
+           USING unnest(p_ids, p_tenants, p_counts, p_nows) WITH ORDINALITY AS b(id, tenant, n, now, i)
+           WHERE t.id = b.id AND t.tenant = b.tenant AND (t.expires_at IS NULL OR t.expires_at > b.now)
+             AND t.uses_left <= b.n
+          RETURNING b.i::integer AS i, t.uses_left, t.payload, t.tenant
+        LOOP
+          v_done[r.i] := true;
+          v_gone := v_gone || r.tenant;
+          ord := r.i;
+          uses_before := r.uses_left;
+          sealed := r.payload;
+          RETURN NEXT;
+        END LOOP;
+        -- The rest (more uses than the batch takes, unlimited, or none): decided on the locked row.
+        FOR i IN 1 .. v_n LOOP
+          CONTINUE WHEN v_done[i];
+          SELECT t.uses_left, t.payload INTO v_uses, v_payload FROM ${s}.tickets t
            WHERE t.id = p_ids[i] AND t.tenant = p_tenants[i] AND (t.expires_at IS NULL OR t.expires_at > p_nows[i])
-             AND t.uses_left <= p_counts[i]
-          RETURNING t.uses_left, t.payload INTO v_uses, v_payload;
-          IF FOUND THEN
-            v_gone := v_gone || p_tenants[i];
-          ELSE
-            -- More uses than the batch takes, unlimited, or none: decided on the locked row.
-            SELECT t.uses_left, t.payload INTO v_uses, v_payload FROM ${s}.tickets t
-             WHERE t.id = p_ids[i] AND t.tenant = p_tenants[i] AND (t.expires_at IS NULL OR t.expires_at > p_nows[i])
-             FOR UPDATE;
-            CONTINUE WHEN NOT FOUND;
-            IF v_uses IS NOT NULL THEN
-              IF v_uses > p_counts[i] THEN
-                UPDATE ${s}.tickets SET uses_left = v_uses - p_counts[i] WHERE id = p_ids[i];
-              ELSE
-                DELETE FROM ${s}.tickets WHERE id = p_ids[i];
-                v_gone := v_gone || p_tenants[i];
-              END IF;
+           FOR UPDATE;
+          CONTINUE WHEN NOT FOUND;
+          IF v_uses IS NOT NULL THEN
+            IF v_uses > p_counts[i] THEN
+              UPDATE ${s}.tickets SET uses_left = v_uses - p_counts[i] WHERE id = p_ids[i];
+            ELSE
+              DELETE FROM ${s}.tickets WHERE id = p_ids[i];
+              v_gone := v_gone || p_tenants[i];
             END IF;
           END IF;
           ord := i;
