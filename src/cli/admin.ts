@@ -202,13 +202,7 @@ async function runMasterTokenRotate(
   try {
     if (argv[0] !== 'rotate') throw new UsageError(`${usage}`);
     const { globals } = readFlags(argv.slice(1), []);
-    const config = loadConfig({
-      file: globals.config ?? env.TICKETD_CONFIG,
-      env,
-      flags: { store: globals.store, keyring_file: globals['keyring-file'] },
-    });
-    const keyring = options.keyring ?? openKeyring(config).keyring;
-    const store = options.store ?? (await openStore(config.store));
+    const { config, keyring, store } = await openConfigured(globals, env, options);
     try {
       if (config.migrate_on_start) await store.migrate();
       const clock = options.clock ?? systemClock;
@@ -300,6 +294,18 @@ interface Globals {
   config: string | undefined;
   store: string | undefined;
   'keyring-file': string | undefined;
+}
+
+/** The configuration the flags and environment name, its keyring and its store (or the test's own). */
+async function openConfigured(globals: Globals, env: NodeJS.ProcessEnv, options: AdminCliOptions) {
+  const config = loadConfig({
+    file: globals.config ?? env.TICKETD_CONFIG,
+    env,
+    flags: { store: globals.store, keyring_file: globals['keyring-file'] },
+  });
+  const keyring = options.keyring ?? openKeyring(config).keyring;
+  const store = options.store ?? (await openStore(config.store));
+  return { config, keyring, store };
 }
 
 /**
@@ -446,13 +452,7 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
     json = globals.json;
     const input = inputFrom(op, values);
 
-    const config = loadConfig({
-      file: globals.config ?? env.TICKETD_CONFIG,
-      env,
-      flags: { store: globals.store, keyring_file: globals['keyring-file'] },
-    });
-    const keyring = options.keyring ?? openKeyring(config).keyring;
-    const store = options.store ?? (await openStore(config.store));
+    const { config, keyring, store } = await openConfigured(globals, env, options);
     try {
       if (config.store.startsWith('memory:') && !options.store) {
         io.err(`${PROG}: memory store: nothing done here is kept after this command`);

@@ -248,7 +248,19 @@ export class AccessTokens {
     }
     const id = configured ?? randomUUID();
     const hash = this.digest(id);
-    const created = await this.store.accessTokens.create({
+    const created = await this.createMasterToken(id, hash);
+    const winner = await this.store.meta.putIfAbsent(MASTER_TOKEN_META_KEY, hash.toString('hex'));
+    if (winner !== hash.toString('hex')) {
+      // Another instance's candidate won: take ours back (only if we created it).
+      if (created === 'created') await this.store.accessTokens.delete(hash);
+      return { generated: null, configuredIgnored: configured !== undefined };
+    }
+    return { generated: configured === undefined ? id : null, configuredIgnored: false };
+  }
+
+  /** Stores a master token: every right on every tenant, no expiry. */
+  private createMasterToken(id: string, hash: Buffer) {
+    return this.store.accessTokens.create({
       id: hash,
       idPrefix: id.slice(0, 8),
       application: 'ticketd-master',
@@ -257,13 +269,6 @@ export class AccessTokens {
       expiresOn: null,
       createdOn: this.clock.now(),
     });
-    const winner = await this.store.meta.putIfAbsent(MASTER_TOKEN_META_KEY, hash.toString('hex'));
-    if (winner !== hash.toString('hex')) {
-      // Another instance's candidate won: take ours back (only if we created it).
-      if (created === 'created') await this.store.accessTokens.delete(hash);
-      return { generated: null, configuredIgnored: configured !== undefined };
-    }
-    return { generated: configured === undefined ? id : null, configuredIgnored: false };
   }
 
   /**
@@ -274,15 +279,7 @@ export class AccessTokens {
   async rotateMasterToken(): Promise<string> {
     const id = randomUUID();
     const hash = this.digest(id);
-    await this.store.accessTokens.create({
-      id: hash,
-      idPrefix: id.slice(0, 8),
-      application: 'ticketd-master',
-      master: true,
-      tenantPermissions: [{ tenant: '*', allowedActions: ['*'] }],
-      expiresOn: null,
-      createdOn: this.clock.now(),
-    });
+    await this.createMasterToken(id, hash);
     const previous = await this.store.meta.get(MASTER_TOKEN_META_KEY);
     await this.store.meta.put(MASTER_TOKEN_META_KEY, hash.toString('hex'));
     if (previous !== null) await this.store.accessTokens.delete(Buffer.from(previous, 'hex'));

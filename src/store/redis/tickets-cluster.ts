@@ -48,7 +48,7 @@ export class ClusterTickets implements TicketStore {
   private async removed(tenant: string): Promise<number> {
     const { conn } = this.x;
     const counts = await Promise.all(
-      this.all().map((k) => this.x.conn.read(() => this.redis.hget(this.shards.removed(k), tenant))),
+      this.all().map((k) => conn.read(() => this.redis.hget(this.shards.removed(k), tenant))),
     );
     return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
   }
@@ -71,7 +71,7 @@ export class ClusterTickets implements TicketStore {
     }
     if (reserved === -1) throw new Error(`redis: tenant ${t.tenant} does not exist`);
     if (reserved === 0) return 'limit';
-    const { conn, expiryGraceMs } = this.x;
+    const { expiryGraceMs } = this.x;
     const k = this.shards.of(t.id);
     const id = t.id.toString('hex');
     const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + expiryGraceMs);
@@ -114,20 +114,24 @@ export class ClusterTickets implements TicketStore {
     );
   }
 
+  /** The keys and arguments of SHARD_USE and SHARD_DELETE (cluster-scripts.ts). */
+  private ticketArgs(k: number, hex: string, tenant: string, now: number): string[] {
+    const { shards } = this;
+    return [
+      shards.ticket(k, hex),
+      shards.expiry(k, tenant),
+      shards.forever(k, tenant),
+      shards.removed(k),
+      hex,
+      tenant,
+      String(now),
+    ];
+  }
+
   async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
     const k = this.shards.of(id);
     const hex = id.toString('hex');
-    const reply = await this.on(k, () =>
-      this.redis.ticketdShardUseBuffer(
-        this.shards.ticket(k, hex),
-        this.shards.expiry(k, tenant),
-        this.shards.forever(k, tenant),
-        this.shards.removed(k),
-        hex,
-        tenant,
-        String(now),
-      ),
-    );
+    const reply = await this.on(k, () => this.redis.ticketdShardUseBuffer(...this.ticketArgs(k, hex, tenant, now)));
     if (reply === null) return null;
     const [usesLeft, payload] = reply;
     return { usesLeft: usesLeft ?? null, payload: payload ?? null };
@@ -136,17 +140,7 @@ export class ClusterTickets implements TicketStore {
   async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
     const k = this.shards.of(id);
     const hex = id.toString('hex');
-    const reply = await this.on(k, () =>
-      this.redis.ticketdShardDelete(
-        this.shards.ticket(k, hex),
-        this.shards.expiry(k, tenant),
-        this.shards.forever(k, tenant),
-        this.shards.removed(k),
-        hex,
-        tenant,
-        String(now),
-      ),
-    );
+    const reply = await this.on(k, () => this.redis.ticketdShardDelete(...this.ticketArgs(k, hex, tenant, now)));
     return reply === null ? null : { usesLeft: reply[0] ?? null };
   }
 
@@ -180,7 +174,7 @@ export class ClusterTickets implements TicketStore {
     const { conn } = this.x;
     const peeked = await Promise.all(
       this.all().map((k) =>
-        this.x.conn.read(() =>
+        conn.read(() =>
           this.redis.ticketdShardPurgePeek(
             this.shards.expiryTenants(k),
             this.shards.expiryPrefix(k),
