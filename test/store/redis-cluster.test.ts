@@ -90,4 +90,51 @@ describe('redis cluster store', () => {
       await store.close();
     }
   }, 60_000);
+
+  it('a create whose answer is lost keeps its place only if the ticket was written; a late write is refused', async () => {
+    const store = new RedisStore(url());
+    try {
+      await store.migrate();
+      await store.tenants.put({ name: 'lost', settings: withDefaults({}), createdAt: Date.now() });
+      const now = Date.now();
+      // The cluster and its scripts stay real; only the create script's answer is lost, through a view of
+      // the client that the store's ticket part is given instead of the client itself.
+      type Fn = (...a: unknown[]) => Promise<unknown>;
+      const tickets = store.tickets as unknown as { redis: Record<string, unknown> };
+      const client = tickets.redis;
+      const real: Fn = (...a) => (client.ticketdShardCreate as Fn).apply(client, a);
+      let create: Fn = real;
+      tickets.redis = new Proxy(client, {
+        get: (target, prop) => {
+          if (prop === 'ticketdShardCreate') return create;
+          const v = Reflect.get(target, prop);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      let late: unknown[] = [];
+      // Written, then the answer lost: the ticket counts, so ticketMax 1 is reached.
+      create = async (...a) => {
+        await real(...a);
+        throw new Error('answer lost');
+      };
+      await expect(store.tickets.create(ticketRecord('lost', now), 1, now)).rejects.toThrow();
+      expect(await store.tickets.count('lost')).toBe(1);
+      create = real;
+      expect(await store.tickets.create(ticketRecord('lost', now), 1, now)).toBe('limit');
+
+      // Lost before it was written: the place comes back, and the write, arriving late, is refused.
+      create = async (...a) => {
+        late = a;
+        throw new Error('answer lost');
+      };
+      await expect(store.tickets.create(ticketRecord('lost', now), 2, now)).rejects.toThrow();
+      expect(await store.tickets.count('lost')).toBe(1);
+      await expect(real(...late)).rejects.toThrow(/given up/);
+      create = real;
+      expect(await store.tickets.create(ticketRecord('lost', now), 2, now)).toBe('created');
+      expect(await store.tickets.count('lost')).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -37,12 +37,15 @@ return 1
 
 /**
  * KEYS: ticket, tenant's expiry ZSET, shard's expiry-tenants ZSET, tenant's
- * forever SET, shard's removed HASH (all of one shard).
+ * forever SET, shard's removed HASH, the id's gone marker (all of one shard).
  * ARGV: idHex, tenant, uses|'', expiresAt|'', createdAt, hasPayload, payload, ttlMs.
  */
 export const SHARD_CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.error_reply('ERR ticketd: ticket id already exists')
+end
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  return redis.error_reply('ERR ticketd: ticket id given up')
 end
 -- The member of an earlier ticket with this id that Redis expired natively: counted, so uncounted now.
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
@@ -70,6 +73,22 @@ else
   redis.call('SADD', KEYS[4], ARGV[1])
 end
 return 1
+`;
+
+/**
+ * KEYS: ticket, the id's gone marker, removed HASH. ARGV: tenant, markerTtlMs.
+ * After a create whose answer was lost (a timeout, a replica that did not
+ * confirm): 1 if the ticket was written (its place stays taken); else the id
+ * is marked gone, so that a write still on its way is refused, the place
+ * given back (removed + 1) and 0 returned. A ticket written and already
+ * removed again reads as never written: its id was never answered to anyone,
+ * so only its expiry and a purge inside this moment can do that.
+ */
+export const SHARD_ABANDON = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+return 0
 `;
 
 /** KEYS: ticket, expiry ZSET, forever SET, removed HASH. ARGV: idHex, tenant, now. As USE_TICKET of scripts.ts. */
@@ -193,6 +212,7 @@ type Arg = string | number | Buffer;
 export interface ClusterScripts {
   ticketdReserveTicket(...args: Arg[]): Promise<number>;
   ticketdShardCreate(...args: Arg[]): Promise<number>;
+  ticketdShardAbandon(...args: Arg[]): Promise<number>;
   ticketdShardUseBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdShardDelete(...args: Arg[]): Promise<[number | null] | null>;
   ticketdShardReclaim(...args: Arg[]): Promise<number>;
@@ -203,7 +223,8 @@ export interface ClusterScripts {
 
 export function defineClusterScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdReserveTicket', { numberOfKeys: 1, lua: RESERVE_TICKET });
-  redis.defineCommand('ticketdShardCreate', { numberOfKeys: 5, lua: SHARD_CREATE });
+  redis.defineCommand('ticketdShardCreate', { numberOfKeys: 6, lua: SHARD_CREATE });
+  redis.defineCommand('ticketdShardAbandon', { numberOfKeys: 3, lua: SHARD_ABANDON });
   redis.defineCommand('ticketdShardUse', { numberOfKeys: 4, lua: SHARD_USE });
   redis.defineCommand('ticketdShardDelete', { numberOfKeys: 4, lua: SHARD_DELETE });
   redis.defineCommand('ticketdShardReclaim', { numberOfKeys: 2, lua: SHARD_RECLAIM });

@@ -208,13 +208,14 @@ export class Connection {
    * that many replicas have the command's writes (WAIT on the command's
    * connection: on every primary of a cluster, whose connections carried
    * it); a replica that does not confirm in time is StoreUnavailableError —
-   * the write may then still be on the primary alone.
+   * the write may then still be on the primary alone. `confirm` false: no
+   * WAIT (a repair whose loss errs on the safe side).
    */
-  async run<T>(command: () => Promise<T>, key?: string): Promise<T> {
+  async run<T>(command: () => Promise<T>, key?: string, confirm = true): Promise<T> {
     await this.ready();
     try {
       const result = await command();
-      if (this.replicas > 0) await this.waitForReplicas(key ?? this.homeKey);
+      if (confirm && this.replicas > 0) await this.waitForReplicas(key ?? this.homeKey);
       return result;
     } catch (err) {
       throw toStoreError(err);

@@ -223,4 +223,8 @@ export class ShardKeys {
   removed(k: number): string {
     return `${this.tag(k)}removed`;
   }
+  /** A ticket id given up after a failed create: it may never be written (SHARD_ABANDON). */
+  gone(k: number, hex: string): string {
+    return `${this.tag(k)}gone:${hex}`;
+  }
 }

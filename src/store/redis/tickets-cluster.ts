@@ -10,6 +10,9 @@ import type { ClusterScripts } from './cluster-scripts.js';
 import type { RedisContext } from './connection.js';
 import type { ShardKeys } from './keys.js';
 
+/** How long a given-up ticket id stays refused: longer than any command may still be on its way. */
+const GONE_MARKER_MS = 10 * 60_000;
+
 /** How many expired tickets of a tenant at its limit one shard reclaims in one create. */
 const RECLAIM_BATCH = 100;
 
@@ -23,9 +26,10 @@ const RECLAIM_BATCH = 100;
  * reserves its place on the tenant's hash — against ticketMax, with the
  * removed counts read just before (they only grow, so a stale read can only
  * refuse, never admit past the limit) — then writes the ticket in its shard;
- * a write that fails gives the place back. A process that dies between the
- * two leaves a place reserved for a ticket that never came (the count errs
- * by one on the safe side; docs/operations.md).
+ * a write that fails gives the place back unless the ticket is there after
+ * all (SHARD_ABANDON). A process that dies between the two leaves a place
+ * reserved for a ticket that never came (the count errs by one on the safe
+ * side; docs/operations.md).
  */
 export class ClusterTickets implements TicketStore {
   private readonly redis: RedisContext['redis'] & ClusterScripts;
@@ -83,6 +87,7 @@ export class ClusterTickets implements TicketStore {
           this.shards.expiryTenants(k),
           this.shards.forever(k, t.tenant),
           this.shards.removed(k),
+          this.shards.gone(k, id),
           id,
           t.tenant,
           t.usesLeft === null ? '' : String(t.usesLeft),
@@ -94,8 +99,24 @@ export class ClusterTickets implements TicketStore {
         ),
       );
     } catch (err) {
-      // The place was reserved for this ticket: give it back (best effort; the error is the answer).
-      await this.on(k, () => this.redis.hincrby(this.shards.removed(k), t.tenant, 1)).catch(() => {});
+      // The ticket may or may not be written (a lost answer, a replica that
+      // did not confirm): its place is given back only if it is not, and the
+      // id can then never be written. Without an answer here either, the
+      // place stays taken: the count errs high, toward refusing.
+      await this.x.conn
+        .run(
+          () =>
+            this.redis.ticketdShardAbandon(
+              this.shards.ticket(k, id),
+              this.shards.gone(k, id),
+              this.shards.removed(k),
+              t.tenant,
+              String(GONE_MARKER_MS),
+            ),
+          undefined,
+          false,
+        )
+        .catch(() => {});
       throw err;
     }
     return 'created';
