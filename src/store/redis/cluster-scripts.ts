@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { WRITE_TICKET } from './scripts.js';
 
 /**
  * The opaque-ticket scripts of a Redis Cluster store (tickets-cluster.ts).
@@ -40,7 +41,7 @@ return 1
  * forever SET, shard's removed HASH, the id's gone marker (all of one shard).
  * ARGV: idHex, tenant, uses|'', expiresAt|'', createdAt, hasPayload, payload, ttlMs.
  */
-export const SHARD_CREATE = `
+export const SHARD_CREATE = `${WRITE_TICKET}
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.error_reply('ERR ticketd: ticket id already exists')
 end
@@ -51,27 +52,7 @@ end
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[5], ARGV[2], 1)
 end
-local fields = { 'tenant', ARGV[2], 'createdAt', ARGV[5] }
-if ARGV[3] ~= '' then
-  fields[#fields + 1] = 'uses'
-  fields[#fields + 1] = ARGV[3]
-end
-if ARGV[4] ~= '' then
-  fields[#fields + 1] = 'expiresAt'
-  fields[#fields + 1] = ARGV[4]
-end
-if ARGV[6] == '1' then
-  fields[#fields + 1] = 'payload'
-  fields[#fields + 1] = ARGV[7]
-end
-redis.call('HSET', KEYS[1], unpack(fields))
-if ARGV[4] ~= '' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-  redis.call('ZADD', KEYS[3], 'LT', ARGV[4], ARGV[2])
-else
-  redis.call('SADD', KEYS[4], ARGV[1])
-end
+write_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return 1
 `;
 
@@ -135,18 +116,35 @@ return #dead
  * shard's answer to take the cluster's oldest (tickets-cluster.ts).
  */
 export const SHARD_PURGE_PEEK = `
-local expiry_prefix, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local expiry_prefix, limit = ARGV[1], tonumber(ARGV[3])
 local found = {}
-for _, tenant in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
-  local dead = redis.call('ZRANGEBYSCORE', expiry_prefix .. tenant, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
-  for i = 1, #dead, 2 do
-    found[#found + 1] = { tonumber(dead[i + 1]), tenant, dead[i] }
+-- A tenant's score in expiry-tenants is at most its oldest expiry: walking
+-- the tenants by score, once the limit-th oldest found so far is older than
+-- a tenant's score, no later tenant has an older ticket. The table never
+-- holds more than twice the limit. Bounds stay the strings Redis gave
+-- (Lua would print a large number in exponent form).
+local bound = ARGV[2]
+local offset = 0
+while true do
+  local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', bound, 'LIMIT', offset, 100)
+  if #page == 0 then break end
+  offset = offset + #page
+  for _, tenant in ipairs(page) do
+    local dead = redis.call('ZRANGEBYSCORE', expiry_prefix .. tenant, '-inf', bound, 'WITHSCORES', 'LIMIT', 0, limit)
+    for i = 1, #dead, 2 do
+      found[#found + 1] = { tonumber(dead[i + 1]), tenant, dead[i], dead[i + 1] }
+    end
+    if #found >= 2 * limit then
+      table.sort(found, function(a, b) return a[1] < b[1] end)
+      for i = #found, limit + 1, -1 do found[i] = nil end
+      bound = found[limit][4]
+    end
   end
 end
 table.sort(found, function(a, b) return a[1] < b[1] end)
 local out = {}
 for i = 1, math.min(#found, limit) do
-  out[#out + 1] = tostring(found[i][1])
+  out[#out + 1] = found[i][4]
   out[#out + 1] = found[i][2]
   out[#out + 1] = found[i][3]
 end

@@ -223,13 +223,8 @@ export class Connection {
   }
 
   /** Runs a command that writes nothing: as run(), without waiting for replicas. */
-  async read<T>(command: () => Promise<T>): Promise<T> {
-    await this.ready();
-    try {
-      return await command();
-    } catch (err) {
-      throw toStoreError(err);
-    }
+  read<T>(command: () => Promise<T>): Promise<T> {
+    return this.run(command, undefined, false);
   }
 
   /**

@@ -34,12 +34,44 @@ end
 `;
 
 /**
+ * Shared by the create scripts (also cluster-scripts.ts): writes a ticket's
+ * hash and enters it in its tenant's expiry ZSET (and the expiry-tenants
+ * ZSET) or its forever SET. uses and expiresAt are '' when absent.
+ */
+export const WRITE_TICKET = `
+local function write_ticket(ticket_key, expiry_key, expiry_tenants, forever_key, id, tenant,
+                            uses, expires_at, created_at, has_payload, payload, ttl_ms)
+  local fields = { 'tenant', tenant, 'createdAt', created_at }
+  if uses ~= '' then
+    fields[#fields + 1] = 'uses'
+    fields[#fields + 1] = uses
+  end
+  if expires_at ~= '' then
+    fields[#fields + 1] = 'expiresAt'
+    fields[#fields + 1] = expires_at
+  end
+  if has_payload == '1' then
+    fields[#fields + 1] = 'payload'
+    fields[#fields + 1] = payload
+  end
+  redis.call('HSET', ticket_key, unpack(fields))
+  if expires_at ~= '' then
+    redis.call('PEXPIRE', ticket_key, ttl_ms)
+    redis.call('ZADD', expiry_key, expires_at, id)
+    redis.call('ZADD', expiry_tenants, 'LT', expires_at, tenant)
+  else
+    redis.call('SADD', forever_key, id)
+  end
+end
+`;
+
+/**
  * KEYS: tenant, ticket, tenant's expiry ZSET, expiry-tenants ZSET, tenant's forever SET.
  * ARGV: ticketPrefix, idHex, tenant, max, now, uses|'', expiresAt|'', createdAt,
  *       hasPayload '0'|'1', payload, ttlMs, reclaimBatch.
  * Returns 1 (created) or 0 (limit).
  */
-export const CREATE_TICKET = `
+export const CREATE_TICKET = `${WRITE_TICKET}
 local tenant_key, ticket_key, expiry_key, expiry_tenants, forever_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ticket_prefix, id, tenant = ARGV[1], ARGV[2], ARGV[3]
 local max, now = tonumber(ARGV[4]), ARGV[5]
@@ -70,27 +102,7 @@ if max > 0 then
     end
   end
 end
-local fields = { 'tenant', tenant, 'createdAt', ARGV[8] }
-if ARGV[6] ~= '' then
-  fields[#fields + 1] = 'uses'
-  fields[#fields + 1] = ARGV[6]
-end
-if ARGV[7] ~= '' then
-  fields[#fields + 1] = 'expiresAt'
-  fields[#fields + 1] = ARGV[7]
-end
-if ARGV[9] == '1' then
-  fields[#fields + 1] = 'payload'
-  fields[#fields + 1] = ARGV[10]
-end
-redis.call('HSET', ticket_key, unpack(fields))
-if ARGV[7] ~= '' then
-  redis.call('PEXPIRE', ticket_key, ARGV[11])
-  redis.call('ZADD', expiry_key, ARGV[7], id)
-  redis.call('ZADD', expiry_tenants, 'LT', ARGV[7], tenant)
-else
-  redis.call('SADD', forever_key, id)
-end
+write_ticket(ticket_key, expiry_key, expiry_tenants, forever_key, id, tenant, ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HINCRBY', tenant_key, 'tickets', 1)
 return 1
 `;

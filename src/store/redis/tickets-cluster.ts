@@ -39,6 +39,7 @@ export class ClusterTickets implements TicketStore {
     private readonly shards: ShardKeys,
   ) {
     this.redis = x.redis as RedisContext['redis'] & ClusterScripts;
+    this.shardNumbers = Array.from({ length: shards.count }, (_, k) => k);
   }
 
   /** A command on shard k's node (`wait=N` waits on that node's replicas). */
@@ -46,13 +47,14 @@ export class ClusterTickets implements TicketStore {
     return this.x.conn.run(command, this.shards.tag(k));
   }
 
-  private readonly all = (): number[] => Array.from({ length: this.shards.count }, (_, k) => k);
+  /** Every shard's number, 0 .. count - 1. */
+  private readonly shardNumbers: readonly number[];
 
   /** Tickets of the tenant removed in every shard (uses, deletes, reclaims, purges). */
   private async removed(tenant: string): Promise<number> {
     const { conn } = this.x;
     const counts = await Promise.all(
-      this.all().map((k) => conn.read(() => this.redis.hget(this.shards.removed(k), tenant))),
+      this.shardNumbers.map((k) => conn.read(() => this.redis.hget(this.shards.removed(k), tenant))),
     );
     return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
   }
@@ -70,7 +72,7 @@ export class ClusterTickets implements TicketStore {
       // Reclaim, then decide again — also when a concurrent create reclaimed
       // them first: its scripts ran before ours on each shard, so the removed
       // counts read now include them.
-      await Promise.all(this.all().map((k) => this.reclaim(k, t.tenant, now)));
+      await Promise.all(this.shardNumbers.map((k) => this.reclaim(k, t.tenant, now)));
       reserved = await this.reserve(t.tenant, max);
     }
     if (reserved === -1) throw new Error(`redis: tenant ${t.tenant} does not exist`);
@@ -194,7 +196,7 @@ export class ClusterTickets implements TicketStore {
     if (limit <= 0) return { removed: 0, byTenant: {} };
     const { conn } = this.x;
     const peeked = await Promise.all(
-      this.all().map((k) =>
+      this.shardNumbers.map((k) =>
         conn.read(() =>
           this.redis.ticketdShardPurgePeek(
             this.shards.expiryTenants(k),
@@ -248,7 +250,7 @@ export class ClusterTickets implements TicketStore {
   /** Every shard's tickets of the tenant (deleteTenant, before the tenant's own records go). */
   async deleteTenant(tenant: string): Promise<void> {
     await Promise.all(
-      this.all().map((k) =>
+      this.shardNumbers.map((k) =>
         this.on(k, () =>
           this.redis.ticketdShardDeleteTenant(
             this.shards.expiry(k, tenant),
