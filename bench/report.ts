@@ -33,8 +33,8 @@ export interface Bar {
 /** The rows of this run a row's bar may be relative to. */
 export interface BarContext {
   ceilingRate: number;
-  /** The limit server's create and use (docs/performance.md: SQLite create and use are held to it). */
-  limit?: { create?: Row; use?: Row };
+  /** The limit server's create and use on each store (docs/performance.md: SQLite create and use are held to it). */
+  limits?: Partial<Record<StoreName, { create?: Row; use?: Row }>>;
   /** The reference oz server's reissue. */
   ozReference?: Row;
   /** use-under-logins: use without logins; use-1m: use with 10,000 live tickets. */
@@ -91,9 +91,9 @@ export function barFor(scenario: ScenarioName, store: StoreName, ctx: BarContext
   switch (scenario) {
     case 'create':
     case 'use':
-      return ofRow(0.95, ctx.limit?.[scenario], 'limit', ctx, 2);
+      return ofRow(0.95, ctx.limits?.sqlite?.[scenario], 'limit', ctx, 2);
     case 'create+use':
-      return ofRow(0.45, ctx.limit?.create, 'limit create', ctx);
+      return ofRow(0.45, ctx.limits?.sqlite?.create, 'limit create', ctx);
     case 'profile-get':
       return ofCeiling(0.5, ctx);
     case 'oz-reissue':
@@ -121,6 +121,8 @@ export interface Row extends Measured {
   unit: 'req/s' | 'pairs/s';
   rate: number;
   ratio: number;
+  /** create and use of ticketd: this rate as a fraction of the limit server's on the same store. */
+  ofLimit?: number;
   bar: Bar | null;
   /** With --baseline: this row's rate as a fraction of the same scenario on the baseline build. */
   vsBaseline?: number;
@@ -170,6 +172,10 @@ export function toRow(
   if (m.non2xx > 0) failures.push(`${m.non2xx} non-2xx`);
   if (m.errors > 0) failures.push(`${m.errors} connection errors/timeouts`);
   const b = ctx.baseline;
+  const limit =
+    where.server !== 'limit' && where.store !== '-' && (scenario === 'create' || scenario === 'use')
+      ? ctx.limits?.[where.store]?.[scenario]
+      : undefined;
   return {
     scenario,
     ...where,
@@ -178,6 +184,7 @@ export function toRow(
     rate: round(rate, 0),
     ...m,
     ratio: round(ratio),
+    ...(limit && limit.rate > 0 ? { ofLimit: round(rate / limit.rate) } : {}),
     bar,
     pass: bar || failures.length > 0 ? failures.length === 0 : null,
     failures,
@@ -190,7 +197,9 @@ export function scenarioLabel(r: Pick<Row, 'scenario' | 'unit'>): string {
 
 export function table(rows: Row[]): string {
   const versus = rows.some((r) => r.vsBaseline !== undefined);
+  const ofLimit = rows.some((r) => r.ofLimit !== undefined);
   const head = ['scenario', 'store', 'server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio'];
+  if (ofLimit) head.push('of limit');
   if (versus) head.push('vs base');
   head.push('bar', 'result');
   const body = rows.map((r) => {
@@ -204,6 +213,7 @@ export function table(rows: Row[]): string {
       String(r.non2xx),
       r.ratio.toFixed(2),
     ];
+    if (ofLimit) cells.push(r.ofLimit === undefined ? '-' : r.ofLimit.toFixed(2));
     if (versus)
       cells.push(
         r.vsBaseline === undefined ? '-' : `${r.vsBaseline >= 1 ? '+' : ''}${((r.vsBaseline - 1) * 100).toFixed(1)}%`,
@@ -212,7 +222,7 @@ export function table(rows: Row[]): string {
     return cells;
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)));
-  const numeric = new Set(versus ? [3, 4, 5, 6, 7, 8] : [3, 4, 5, 6, 7]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9].slice(0, 5 + Number(ofLimit) + Number(versus)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every speed and memory bar of docs/performance.md. ticketd
  * (compiled, log level info into a file) against baselines measured in the
- * same run: the ceiling of a bare node:http server, the limit server
- * (bench/limit.mjs: a create's and a use's essential work, group-committed in
- * SQLite) and the reference oz server on hapi (bench/oz-reference.cjs), all
+ * same run: the ceiling of a bare node:http server, the limit server on each
+ * store (bench/limit.mjs: a create's and a use's essential work, nothing
+ * else) and the reference oz server on hapi (bench/oz-reference.cjs), all
  * driven by autocannon (50 connections, no pipelining, a warm-up, then the
  * timed run). Every scenario runs on SQLite by default, and side by side on
  * PostgreSQL and Redis with `--stores`; `--baseline REV` measures another
@@ -78,7 +78,7 @@ const HELP = `Usage: npm run bench -- [options]
   --connections N     concurrent connections              (default 50)
   --scenarios LIST    of ${SCENARIOS.join(',')} (default: all; alias pairs = create+use;
                       use-1m compares use with 1,000,000 and with 10,000 live tickets; the ceiling always runs,
-                      the limit server with create or use, the oz reference with oz-reissue)
+                      the limit server on each store with create or use, the oz reference with oz-reissue)
   --stores LIST       of sqlite,postgres,redis            (default sqlite); PostgreSQL from
                       TICKETD_BENCH_POSTGRES_URL, Redis from TICKETD_BENCH_REDIS_URL
   --all               every scenario on every store
@@ -240,17 +240,23 @@ async function measureCeiling(run: Run): Promise<void> {
   }
 }
 
-/** The limit server's create and use, on a SQLite file of its own (docs/performance.md). */
-async function measureLimit(run: Run): Promise<void> {
+/**
+ * The limit server's create and use on `store` (docs/performance.md): on
+ * SQLite a file of its own, on PostgreSQL a schema and on Redis a key prefix
+ * of its own, removed afterwards.
+ */
+async function measureLimit(run: Run, store: StoreName, seeds: Build['seed']): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ticketd-bench-limit-'));
-  const limit = await startLimit(join(dir, 'limit.db'));
-  const where = { store: 'sqlite' as const, server: 'limit' };
-  run.ctx.limit = {};
+  const place = benchStore(store, dir, seeds);
+  const limit = await startLimit(store === 'sqlite' ? join(dir, 'limit.db') : place.url);
+  const where = { store, server: 'limit' };
+  const limits: NonNullable<BarContext['limits']>[StoreName] = {};
+  run.ctx.limits = { ...run.ctx.limits, [store]: limits };
   try {
     if (run.options.scenarios.includes('create')) {
-      const m = await measure('create on the limit server', limit, createRequests, run.options.drive);
-      run.ctx.limit.create = toRow('create', m, run.ctx, where);
-      run.rows.push(run.ctx.limit.create);
+      const m = await measure(`create on the limit server (${store})`, limit, createRequests, run.options.drive);
+      limits.create = toRow('create', m, run.ctx, where);
+      run.rows.push(limits.create);
     }
     if (run.options.scenarios.includes('use')) {
       const pool = new TicketPool();
@@ -262,12 +268,13 @@ async function measureLimit(run: Run): Promise<void> {
         });
         pool.add((await res.json()) as string[]);
       }
-      const m = await measure('use on the limit server', limit, useRequests(pool), run.options.drive);
-      run.ctx.limit.use = toRow('use', m, run.ctx, where);
-      run.rows.push(run.ctx.limit.use);
+      const m = await measure(`use on the limit server (${store})`, limit, useRequests(pool), run.options.drive);
+      limits.use = toRow('use', m, run.ctx, where);
+      run.rows.push(limits.use);
     }
   } finally {
     await stop(limit.child);
+    await place.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -528,11 +535,8 @@ async function main(): Promise<number> {
 
   const run: Run = { options, rows: [], ctx: { ceilingRate: 0 } };
   await measureCeiling(run);
-  if (
-    options.stores.includes('sqlite') &&
-    (options.scenarios.includes('create') || options.scenarios.includes('use'))
-  ) {
-    await measureLimit(run);
+  if (options.scenarios.includes('create') || options.scenarios.includes('use')) {
+    for (const store of options.stores) await measureLimit(run, store, (builds[0] as Build).seed);
   }
   if (options.stores.includes('sqlite') && options.scenarios.includes('oz-reissue')) await measureOzReference(run);
 
