@@ -62,6 +62,8 @@ export interface Store {
   migrate(): Promise<void>;
   /** The schema version the backend is at (0 before any migration). */
   schemaVersion(): Promise<number>;
+  /** The schema version this build's migrations bring the backend to (`/readyz` waits for it). */
+  readonly latestSchemaVersion: number;
   /** Resolves when the backend answers a trivial query. */
   ping(): Promise<void>;
   /** Releases connections and files. No call may follow. */

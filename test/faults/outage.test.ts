@@ -99,6 +99,7 @@ for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
         for (let outage = 0; outage < OUTAGES; outage++) {
           await sleep(300);
           expect((await timed('GET', url('/v1/ping'))).status).toBe(200);
+          expect((await timed('GET', url('/readyz'))).body).toMatchObject({ status: 'ready', store: backend });
 
           await proxy.close();
           const down = Date.now();
@@ -119,6 +120,11 @@ for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
             expect(ping.status).toBe(500);
             expect(ping.body).toEqual({ ok: false });
             expect(ping.ms).toBeLessThan(FAIL_FAST_MS);
+            // Liveness does not follow the store (an orchestrator must not restart the process); readiness does.
+            const [live, ready] = await Promise.all([timed('GET', url('/livez')), timed('GET', url('/readyz'))]);
+            expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
+            expect(ready).toMatchObject({ status: 503, body: { status: 'unavailable', reason: 'store unreachable' } });
+            expect(ready.ms).toBeLessThan(FAIL_FAST_MS);
             expect(ticketd.child.exitCode).toBeNull();
             await sleep(100);
           }
@@ -141,6 +147,7 @@ for (const backend of ['postgres', 'redis'] as ServerBackend[]) {
             await sleep(20);
           }
           recoveries.push({ ping: Math.round(pingAt), create: Math.round(createAt) });
+          expect((await timed('GET', url('/readyz'))).status).toBe(200);
 
           // The store kept its state, and the uses refused during the outage were not taken.
           const used = await postJson(url('/v1/tickets/use'), { ticket });

@@ -22,7 +22,7 @@ import { toStoreError } from './errors.js';
 import { PgGrants } from './grants.js';
 import { PgLockouts } from './lockouts.js';
 import { PgMeta } from './meta.js';
-import { migrations } from './migrations.js';
+import { LATEST_VERSION, migrations } from './migrations.js';
 import { PgNonces } from './nonces.js';
 import { PgPool, type PostgresStoreOptions, statement } from './pool.js';
 import { PgProfiles } from './profiles.js';
@@ -35,6 +35,7 @@ export type { PostgresStoreOptions } from './pool.js';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly latestSchemaVersion = LATEST_VERSION;
   private readonly pg: PgPool;
   readonly tenants;
   readonly tickets;

@@ -96,7 +96,7 @@ import { grantFamily, RedisGrants } from './grants.js';
 import { Keys, ShardKeys } from './keys.js';
 import { RedisLockouts } from './lockouts.js';
 import { RedisMeta } from './meta.js';
-import { type Migration, migrationScript, migrations } from './migrations.js';
+import { LATEST_VERSION, type Migration, migrationScript, migrations } from './migrations.js';
 import { RedisNonces } from './nonces.js';
 import { RedisProfiles } from './profiles.js';
 import { RedisRateLimits } from './rate-limits.js';
@@ -116,6 +116,7 @@ export type { RedisStoreOptions } from './connection.js';
 
 export class RedisStore implements Store {
   readonly kind: 'redis' | 'redis-cluster';
+  readonly latestSchemaVersion = LATEST_VERSION;
   readonly options: RedisStoreOptions;
   private readonly x: RedisContext;
   readonly tenants;

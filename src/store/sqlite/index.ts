@@ -5,7 +5,7 @@ import { SqliteDb, type SqliteDbOptions } from './db.js';
 import { SqliteGrants } from './grants.js';
 import { SqliteLockouts } from './lockouts.js';
 import { SqliteMeta } from './meta.js';
-import { migrations } from './migrations.js';
+import { LATEST_VERSION, migrations } from './migrations.js';
 import { SqliteNonces } from './nonces.js';
 import { SqliteProfiles } from './profiles.js';
 import { SqliteRateLimits } from './rate-limits.js';
@@ -21,6 +21,7 @@ import { SqliteTickets } from './tickets.js';
  */
 export class SqliteStore implements Store {
   readonly kind: 'sqlite' | 'memory';
+  readonly latestSchemaVersion = LATEST_VERSION;
   private readonly h: SqliteDb;
   readonly tenants;
   readonly tickets;
