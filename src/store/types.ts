@@ -29,6 +29,7 @@ import type { RateLimitStore } from './parts/rate-limits.js';
 import type { SessionStore } from './parts/sessions.js';
 import type { TenantStore } from './parts/tenants.js';
 import type { TicketStore } from './parts/tickets.js';
+import type { WebhookStore } from './parts/webhooks.js';
 
 export type * from './parts/access-tokens.js';
 export type * from './parts/apps.js';
@@ -41,6 +42,7 @@ export type * from './parts/rate-limits.js';
 export type * from './parts/sessions.js';
 export type * from './parts/tenants.js';
 export type * from './parts/tickets.js';
+export type * from './parts/webhooks.js';
 
 export interface Store {
   /** `sqlite`, `memory`, `postgres`, `redis`: as shown by `GET /v1/info`. */
@@ -57,6 +59,7 @@ export interface Store {
   readonly nonces: NonceStore;
   readonly lockouts: LockoutStore;
   readonly rateLimits: RateLimitStore;
+  readonly webhooks: WebhookStore;
 
   /** Applies pending schema migrations; idempotent, safe to run from several processes. */
   migrate(): Promise<void>;
@@ -70,7 +73,7 @@ export interface Store {
   close(): Promise<void>;
   /**
    * Removes the tenant and everything that belongs to it (opaque tickets,
-   * profiles, sessions, Oz apps and their grants) in one atomic step; false
+   * profiles, sessions, Oz apps and their grants, webhook endpoints) in one atomic step; false
    * when there was no such tenant. Hawk nonces belong to no tenant and stay.
    */
   deleteTenant(name: string): Promise<boolean>;

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TenantSettings, withDefaults } from '../../src/core/tenant-settings.js';
-import type { Store, TicketRecord, UsedTicket } from '../../src/store/types.js';
+import type { Store, TicketRecord, UsedTicket, WebhookEndpointRecord } from '../../src/store/types.js';
 import { ticketRecord } from './records.js';
 
 export interface ConformanceTarget {
@@ -666,6 +666,66 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(removed.reduce((a, b) => a + b, 0) + more).toBe(30);
       for (const n of removed) expect(n).toBeLessThanOrEqual(10);
       expect(await store.tickets.count('a')).toBe(1);
+    });
+
+    // ---- webhook endpoints -------------------------------------------------
+
+    const endpoint = (
+      id: string,
+      tenant: string,
+      fields: Partial<WebhookEndpointRecord> = {},
+    ): WebhookEndpointRecord => ({
+      id,
+      tenant,
+      url: `https://hooks.example.com/${id}`,
+      events: ['ticket.created', 'ticket.used'],
+      description: 'ünïcode and "quotes"',
+      enabled: true,
+      secret: 'sealed:k1.secret',
+      previousSecret: null,
+      previousUntil: null,
+      createdOn: t0,
+      updatedOn: t0,
+      ...fields,
+    });
+
+    it('webhook endpoints: create, get, list per tenant oldest first, replace, delete', async () => {
+      const a1 = endpoint('ep_a1', 'a', { createdOn: t0 + 2 });
+      const a2 = endpoint('ep_a2', 'a', { createdOn: t0 + 1, events: ['*'], enabled: false });
+      const b1 = endpoint('ep_b1', 'b', { createdOn: t0 });
+      for (const e of [a1, a2, b1]) expect(await store.webhooks.create(e)).toBe('created');
+      expect(await store.webhooks.create({ ...a1, url: 'https://other.example' })).toBe('exists');
+      expect(await store.webhooks.get('ep_a1')).toEqual(a1);
+      expect(await store.webhooks.get('ep_none')).toBeNull();
+      expect((await store.webhooks.list('a')).map((e) => e.id)).toEqual(['ep_a2', 'ep_a1']);
+      expect(await store.webhooks.list(null)).toEqual([b1, a2, a1]);
+      expect(await store.webhooks.list('c')).toEqual([]);
+
+      const rotated = {
+        ...a1,
+        secret: 'sealed:k1.new',
+        previousSecret: 'sealed:k1.secret',
+        previousUntil: t0 + 9,
+        updatedOn: t0 + 5,
+      };
+      expect(await store.webhooks.replace(rotated)).toBe(true);
+      expect(await store.webhooks.get('ep_a1')).toEqual(rotated);
+      expect(await store.webhooks.replace(endpoint('ep_none', 'a'))).toBe(false);
+      expect(await store.webhooks.get('ep_none')).toBeNull();
+
+      expect(await store.webhooks.delete('ep_a1')).toBe(true);
+      expect(await store.webhooks.delete('ep_a1')).toBe(false);
+      expect((await store.webhooks.list(null)).map((e) => e.id)).toEqual(['ep_b1', 'ep_a2']);
+    });
+
+    it("deleteTenant removes the tenant's webhook endpoints, nobody else's", async () => {
+      await putTenant('a');
+      await putTenant('b');
+      await store.webhooks.create(endpoint('ep_a', 'a'));
+      await store.webhooks.create(endpoint('ep_b', 'b'));
+      expect(await store.deleteTenant('a')).toBe(true);
+      expect(await store.webhooks.get('ep_a')).toBeNull();
+      expect((await store.webhooks.list(null)).map((e) => e.id)).toEqual(['ep_b']);
     });
   });
 }

@@ -30,6 +30,7 @@ import { PgRateLimits } from './rate-limits.js';
 import { PgSessions } from './sessions.js';
 import { PgTenants } from './tenants.js';
 import { PgTickets } from './tickets.js';
+import { PgWebhooks } from './webhooks.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
@@ -44,6 +45,7 @@ export class PostgresStore implements Store {
   readonly accessTokens;
   readonly meta;
   readonly apps;
+  readonly webhooks;
   readonly grants;
   readonly nonces;
   readonly lockouts;
@@ -59,6 +61,7 @@ export class PostgresStore implements Store {
     this.accessTokens = new PgAccessTokens(pg);
     this.meta = new PgMeta(pg);
     this.apps = new PgApps(pg);
+    this.webhooks = new PgWebhooks(pg);
     this.grants = new PgGrants(pg);
     this.nonces = new PgNonces(pg);
     this.lockouts = new PgLockouts(pg);

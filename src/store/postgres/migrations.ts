@@ -610,6 +610,44 @@ export const migrations: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // Webhook endpoints (parts/webhooks.ts); delete_tenant of version 5 also removes a tenant's, last.
+    version: 8,
+    sql: (s) => `
+      CREATE TABLE ${s}.webhook_endpoints (
+        id              text PRIMARY KEY,
+        tenant          text NOT NULL,
+        url             text NOT NULL,
+        events          jsonb NOT NULL,
+        description     text NOT NULL,
+        enabled         boolean NOT NULL,
+        secret          text NOT NULL,
+        previous_secret text,
+        previous_until  bigint,
+        created_on      bigint NOT NULL,
+        updated_on      bigint NOT NULL
+      );
+      CREATE INDEX webhook_endpoints_tenant ON ${s}.webhook_endpoints (tenant, created_on, id);
+
+      CREATE OR REPLACE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_found boolean;
+      BEGIN
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.tenants WHERE name = p_name;
+        v_found := FOUND;
+        DELETE FROM ${s}.ticket_count_slots WHERE tenant = p_name;
+        DELETE FROM ${s}.tickets WHERE tenant = p_name;
+        DELETE FROM ${s}.sessions WHERE tenant = p_name;
+        DELETE FROM ${s}.profiles WHERE tenant = p_name;
+        DELETE FROM ${s}.oz_grants WHERE app IN (SELECT id FROM ${s}.oz_apps WHERE tenant = p_name);
+        DELETE FROM ${s}.oz_apps WHERE tenant = p_name;
+        DELETE FROM ${s}.webhook_endpoints WHERE tenant = p_name;
+        RETURN v_found;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

@@ -40,6 +40,7 @@
  * - `P meta`               HASH   key -> value.
  * - `P lockout:<hex>`      HASH   failed logins of a username with no profile (lockouts.ts); PEXPIRE.
  * - `P rate:<key>`         HASH   a rate-limit window (rate-limits.ts); PEXPIRE.
+ * - `P webhooks`           HASH   endpoint id -> the webhook endpoint as JSON (webhooks.ts).
  *
  * Oz apps, grants and nonces (apps.ts, grants.ts, nonces.ts, oz-scripts.ts; OzKeys in keys.ts):
  * - `P oz-app:<id>`        HASH   the app's fields.
@@ -105,6 +106,7 @@ import { RedisSessions, sessionPrefixes } from './sessions.js';
 import { RedisTenants } from './tenants.js';
 import { RedisTickets } from './tickets.js';
 import { ClusterTickets } from './tickets-cluster.js';
+import { RedisWebhooks } from './webhooks.js';
 
 /** Shards of a cluster store's opaque tickets: enough hash tags that every primary of a cluster gets its share. */
 export const CLUSTER_SHARDS = 64;
@@ -130,6 +132,7 @@ export class RedisStore implements Store {
   readonly nonces;
   readonly lockouts;
   readonly rateLimits;
+  readonly webhooks;
 
   /** Tickets spread over the cluster's shards (a cluster store only). */
   private readonly clusterTickets: ClusterTickets | undefined;
@@ -176,6 +179,7 @@ export class RedisStore implements Store {
     this.nonces = new RedisNonces(x);
     this.lockouts = new RedisLockouts(x);
     this.rateLimits = new RedisRateLimits(x);
+    this.webhooks = new RedisWebhooks(x);
   }
 
   async migrate(): Promise<void> {
@@ -238,6 +242,7 @@ export class RedisStore implements Store {
       ...g.keys,
       k.oz.apps,
       k.oz.tenantAppsPrefix + name,
+      k.webhooks,
     ];
     const argv = [
       name,

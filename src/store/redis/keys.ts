@@ -41,6 +41,9 @@ export class Keys {
   /** + rate-limit key: HASH count, resetAt of one window (parts/rate-limits.ts); PEXPIRE. */
   readonly rateLimitPrefix: string;
 
+  /** HASH endpoint id -> the webhook endpoint as JSON (webhooks.ts). */
+  readonly webhooks: string;
+
   /** The Oz surface: apps, grants, Hawk nonces (oz.ts). */
   readonly oz: OzKeys;
 
@@ -66,6 +69,7 @@ export class Keys {
     this.meta = `${prefix}meta`;
     this.lockoutPrefix = `${prefix}lockout:`;
     this.rateLimitPrefix = `${prefix}rate:`;
+    this.webhooks = `${prefix}webhooks`;
 
     this.oz = {
       appPrefix: `${prefix}oz-app:`,

@@ -232,7 +232,9 @@ return #digests
  * deleteTenant with the Oz surface: DELETE_TENANT of profile-scripts.ts
  * (KEYS[1..11], ARGV[1..9] as it documents), preceded by dropping the
  * tenant's apps with their grants.
- * Further KEYS: [12..14] the grant family, [15] all-apps ZSET, [16] the tenant's apps ZSET.
+ * tenant's apps with their grants, and its webhook endpoints.
+ * Further KEYS: [12..14] the grant family, [15] all-apps ZSET, [16] the tenant's apps ZSET,
+ * [17] the webhook endpoints HASH.
  * Further ARGV: [10..12] the grant family, [13] appPrefix, [14] tenantAppsPrefix.
  */
 export const DELETE_TENANT_WITH_OZ = `${GRANTS}${DROP_APP}
@@ -242,6 +244,10 @@ do
     drop_app(g, ARGV[13] .. id, KEYS[15], ARGV[14], id)
   end
   redis.call('DEL', KEYS[16])
+  local hooks = redis.call('HGETALL', KEYS[17])
+  for i = 1, #hooks, 2 do
+    if cjson.decode(hooks[i + 1]).tenant == ARGV[1] then redis.call('HDEL', KEYS[17], hooks[i]) end
+  end
 end
 ${DELETE_TENANT}`;
 
@@ -275,5 +281,5 @@ export function defineOzScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdPurgeGrants', { numberOfKeys: 3, lua: PURGE_GRANTS });
   redis.defineCommand('ticketdUseNonce', { numberOfKeys: 2, lua: USE_NONCE });
   redis.defineCommand('ticketdPurgeNonces', { numberOfKeys: 1, lua: PURGE_NONCES });
-  redis.defineCommand('ticketdDeleteTenantWithOz', { numberOfKeys: 16, lua: DELETE_TENANT_WITH_OZ });
+  redis.defineCommand('ticketdDeleteTenantWithOz', { numberOfKeys: 17, lua: DELETE_TENANT_WITH_OZ });
 }

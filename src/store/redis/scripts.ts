@@ -227,6 +227,12 @@ end
 return out
 `;
 
+/** Writes `ARGV[2]` at field `ARGV[1]` of a HASH only when the field exists (webhooks.ts: replace). */
+const REPLACE_FIELD = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
 type Arg = string | number | Buffer;
 
 /** The client with the scripts (and profile-scripts.ts, oz-scripts.ts) defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
@@ -239,6 +245,7 @@ export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
   ticketdPutTenant(...args: Arg[]): Promise<number>;
   ticketdCreateTenant(...args: Arg[]): Promise<number>;
   ticketdListTenants(...args: Arg[]): Promise<string[]>;
+  ticketdReplaceField(...args: Arg[]): Promise<number>;
 }
 
 export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
@@ -249,6 +256,7 @@ export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
   redis.defineCommand('ticketdCreateTenant', { numberOfKeys: 2, lua: CREATE_TENANT });
   redis.defineCommand('ticketdListTenants', { numberOfKeys: 1, lua: LIST_TENANTS });
+  redis.defineCommand('ticketdReplaceField', { numberOfKeys: 1, lua: REPLACE_FIELD });
   defineProfileScripts(redis);
   defineOzScripts(redis);
   return redis as unknown as ScriptedRedis;

@@ -54,6 +54,13 @@ export class Table<R extends object> {
     return `INSERT INTO ${qualified} (${columns}) VALUES (${values})`;
   }
 
+  /** `UPDATE <qualified name> SET` every column `WHERE` the key's column matches: `params`, then the key's value. */
+  update(d: Dialect, key: keyof R & string, qualified = this.name): string {
+    const set = this.entries.map(([, column], i) => `${column} = ${d.placeholder(i + 1)}`).join(', ');
+    const keyColumn = this.entries.find(([field]) => field === key)?.[1];
+    return `UPDATE ${qualified} SET ${set} WHERE ${keyColumn} = ${d.placeholder(this.entries.length + 1)}`;
+  }
+
   /** A record as the parameters of `insert`. */
   params(record: R, d: Dialect): unknown[] {
     return this.entries.map(([field, , type]) => {

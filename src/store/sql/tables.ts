@@ -4,6 +4,7 @@ import type { OzAppRecord } from '../parts/apps.js';
 import type { OzGrantRecord } from '../parts/grants.js';
 import type { ProfileRecord } from '../parts/profiles.js';
 import type { SessionRecord } from '../parts/sessions.js';
+import type { WebhookEndpointRecord } from '../parts/webhooks.js';
 import { Table } from './table.js';
 
 export const profiles = new Table<ProfileRecord>('profiles', {
@@ -64,4 +65,18 @@ export const grants = new Table<OzGrantRecord>('oz_grants', {
   exp: ['exp', 'int'],
   session: ['session', 'bytes'],
   createdOn: ['created_on', 'int'],
+});
+
+export const webhooks = new Table<WebhookEndpointRecord>('webhook_endpoints', {
+  id: ['id', 'text'],
+  tenant: ['tenant', 'text'],
+  url: ['url', 'text'],
+  events: ['events', 'json'],
+  description: ['description', 'text'],
+  enabled: ['enabled', 'bool'],
+  secret: ['secret', 'text'],
+  previousSecret: ['previous_secret', 'text'],
+  previousUntil: ['previous_until', 'int'],
+  createdOn: ['created_on', 'int'],
+  updatedOn: ['updated_on', 'int'],
 });

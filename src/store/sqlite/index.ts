@@ -12,6 +12,7 @@ import { SqliteRateLimits } from './rate-limits.js';
 import { SqliteSessions } from './sessions.js';
 import { SqliteTenants } from './tenants.js';
 import { SqliteTickets } from './tickets.js';
+import { SqliteWebhooks } from './webhooks.js';
 
 /**
  * The embedded default: one SQLite file in WAL mode (db.ts: the connection
@@ -28,6 +29,7 @@ export class SqliteStore implements Store {
   readonly profiles;
   readonly sessions;
   readonly accessTokens;
+  readonly webhooks;
   readonly meta;
   readonly apps;
   readonly grants;
@@ -51,6 +53,7 @@ export class SqliteStore implements Store {
     this.nonces = new SqliteNonces(h);
     this.lockouts = new SqliteLockouts(h);
     this.rateLimits = new SqliteRateLimits(h);
+    this.webhooks = new SqliteWebhooks(h);
     this.deleteTenantStep = h.prepared((db) => {
       // Every statement goes through a tenant index; the tenant row (with its
       // live_tickets counter) goes last. One step of the group commit: atomic.
@@ -60,6 +63,7 @@ export class SqliteStore implements Store {
         'DELETE FROM profiles WHERE tenant = ?',
         'DELETE FROM oz_grants WHERE app IN (SELECT id FROM oz_apps WHERE tenant = ?)',
         'DELETE FROM oz_apps WHERE tenant = ?',
+        'DELETE FROM webhook_endpoints WHERE tenant = ?',
       ].map((sql) => db.prepare(sql));
       const tenant = db.prepare('DELETE FROM tenants WHERE name = ?');
       return (name: string): boolean => {

@@ -179,6 +179,26 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX rate_limits_reset ON rate_limits (reset_at);
     `,
   },
+  {
+    // Webhook endpoints (parts/webhooks.ts).
+    version: 6,
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id              TEXT PRIMARY KEY,
+        tenant          TEXT NOT NULL,
+        url             TEXT NOT NULL,
+        events          TEXT NOT NULL,
+        description     TEXT NOT NULL,
+        enabled         INTEGER NOT NULL,
+        secret          TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_until  INTEGER,
+        created_on      INTEGER NOT NULL,
+        updated_on      INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_on, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;
