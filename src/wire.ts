@@ -20,6 +20,7 @@ import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
 import { TicketService } from './tickets/service.js';
 import { VERSION } from './version.js';
+import { WebhookEndpoints } from './webhooks/endpoints.js';
 
 /** Everything a running ticketd is made of. */
 export interface Ticketd {
@@ -107,6 +108,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   if (!consoleFiles) logger.warn('the admin console is not built (npm run build): /console answers 404');
   const metrics = new Metrics(events);
   const activity = new Activity(events, clock);
+  const webhooks = new WebhookEndpoints(store, keyring, clock);
   const server = await buildServer({
     store,
     tenants,
@@ -129,7 +131,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { identity, oz: new OzAdmin(store, keyring, clock), activity },
+    admin: { identity, oz: new OzAdmin(store, keyring, clock), webhooks, activity },
     oz,
   });
 

@@ -28,6 +28,7 @@ export const adminErrors = {
   appExists: { status: 409, code: 103012, error: 'app already exists' },
   grantNotFound: { status: 404, code: 103013, error: 'grant not found' },
   busy: { status: 503, code: 103014, error: 'too many password hashes waiting; retry later' },
+  webhookNotFound: { status: 404, code: 103015, error: 'webhook endpoint not found' },
 } as const;
 
 export type AdminErrorName = keyof typeof adminErrors;

@@ -8,6 +8,7 @@ import { checker } from '../http/schema-check.js';
 import type { OzAdmin } from '../oz/admin.js';
 import { ticketError, type ValidationRule, validationCodes } from '../tickets/errors.js';
 import type { InvalidField } from '../tickets/validation.js';
+import type { WebhookEndpoints } from '../webhooks/endpoints.js';
 import {
   type AdminErrorName,
   type AdminValidationRule,
@@ -25,12 +26,13 @@ import {
  * administrator (a master token on HTTP, access to the store on the CLI).
  */
 
-export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'stats' | 'activity';
+export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'webhook' | 'stats' | 'activity';
 
 /** What operations work with: the domain services, never the store itself. */
 export interface AdminServices {
   identity: Identity;
   oz: OzAdmin;
+  webhooks: WebhookEndpoints;
   /** What a running server's tickets did lately; absent on the CLI, which runs beside no server. */
   activity?: Activity;
 }

@@ -4,6 +4,7 @@ import { appOperations, grantOperations } from './oz.js';
 import { profileOperations } from './profiles.js';
 import { statsOperations } from './stats.js';
 import { tenantOperations } from './tenants.js';
+import { webhookOperations } from './webhooks.js';
 
 /**
  * Every administrative operation: the admin API's routes (`plugin.ts`) and
@@ -17,6 +18,7 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...accessTokenOperations,
   ...appOperations,
   ...grantOperations,
+  ...webhookOperations,
   ...statsOperations,
 ];
 

@@ -20,6 +20,7 @@ import { OzAdmin } from '../oz/admin.js';
 import { sealAppKeys } from '../oz/app-keys.js';
 import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
+import { WebhookEndpoints } from '../webhooks/endpoints.js';
 import { runPurgeCli } from './purge.js';
 import { renderRecord, renderTable } from './table.js';
 
@@ -465,6 +466,7 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       const services: AdminServices = {
         identity: createIdentity(store, keyring, tenants, clock, new Events(), options.identity),
         oz: new OzAdmin(store, keyring, clock),
+        webhooks: new WebhookEndpoints(store, keyring, clock),
       };
       const result = await executeOperation(op, services, input);
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));

@@ -308,7 +308,10 @@ describe('ticketd admin (in process)', () => {
     const usage: [string[], string][] = [
       [['tenant', 'create', '--nmae', 'x'], 'unknown flag --nmae\n(see ticketd admin tenant --help)'],
       [['tenant', 'frob'], 'unknown verb "frob" for tenant (list, get, create, update, delete)'],
-      [['tenants', 'list'], 'unknown resource "tenants" (tenant, profile, access-token, app, grant, stats, activity)'],
+      [
+        ['tenants', 'list'],
+        'unknown resource "tenants" (tenant, profile, access-token, app, grant, webhook, stats, activity)',
+      ],
       [['tenant', 'get', '--name'], '--name needs a value (write --name=VALUE for one that starts with --)'],
       [['tenant', 'get', '--name', 'a', '--name', 'b'], '--name is given more than once'],
       [['tenant', 'get', '--name', 'a', 'extra'], 'unexpected argument "extra"'],

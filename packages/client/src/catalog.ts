@@ -43,6 +43,7 @@ export const ADMIN_ERRORS = {
   103012: 'app already exists',
   103013: 'grant not found',
   103014: 'too many password hashes waiting; retry later',
+  103015: 'webhook endpoint not found',
 } as const;
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 
