@@ -24,6 +24,7 @@ import type { GrantStore } from './parts/grants.js';
 import type { LockoutStore } from './parts/lockouts.js';
 import type { MetaStore } from './parts/meta.js';
 import type { NonceStore } from './parts/nonces.js';
+import type { OutboxStore } from './parts/outbox.js';
 import type { ProfileStore } from './parts/profiles.js';
 import type { RateLimitStore } from './parts/rate-limits.js';
 import type { SessionStore } from './parts/sessions.js';
@@ -37,6 +38,7 @@ export type * from './parts/grants.js';
 export type * from './parts/lockouts.js';
 export type * from './parts/meta.js';
 export type * from './parts/nonces.js';
+export type * from './parts/outbox.js';
 export type * from './parts/profiles.js';
 export type * from './parts/rate-limits.js';
 export type * from './parts/sessions.js';
@@ -60,6 +62,7 @@ export interface Store {
   readonly lockouts: LockoutStore;
   readonly rateLimits: RateLimitStore;
   readonly webhooks: WebhookStore;
+  readonly outbox: OutboxStore;
 
   /** Applies pending schema migrations; idempotent, safe to run from several processes. */
   migrate(): Promise<void>;

@@ -15,7 +15,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TenantSettings, withDefaults } from '../../src/core/tenant-settings.js';
-import type { Store, TicketRecord, UsedTicket, WebhookEndpointRecord } from '../../src/store/types.js';
+import type {
+  DeliveryRecord,
+  OutboxEvent,
+  Route,
+  Store,
+  TicketRecord,
+  UsedTicket,
+  WebhookEndpointRecord,
+} from '../../src/store/types.js';
 import { ticketRecord } from './records.js';
 
 export interface ConformanceTarget {
@@ -716,6 +724,97 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(await store.webhooks.delete('ep_a1')).toBe(true);
       expect(await store.webhooks.delete('ep_a1')).toBe(false);
       expect((await store.webhooks.list(null)).map((e) => e.id)).toEqual(['ep_b1', 'ep_a2']);
+    });
+
+    // ---- the webhook outbox --------------------------------------------------
+
+    const event = (id: string, tenant: string, type: string): OutboxEvent => ({
+      id,
+      tenant,
+      type,
+      body: JSON.stringify({ type, timestamp: new Date(t0).toISOString(), data: { tenant, ünï: '"x"' } }),
+      createdAt: t0,
+    });
+    const ROUTES: Route[] = [
+      { endpointId: 'ep_1', tenant: 'a', type: 'ticket.created' },
+      { endpointId: 'ep_1', tenant: 'a', type: 'ticket.used' },
+      { endpointId: 'ep_2', tenant: 'a', type: '*' },
+      { endpointId: 'ep_3', tenant: 'b', type: '*' },
+    ];
+    const keyOf = (d: DeliveryRecord) => `${d.eventId}>${d.endpointId}`;
+
+    it('outbox: fan-out makes one pending delivery per matching endpoint, takes each event once', async () => {
+      await store.outbox.append(
+        [
+          event('msg_1', 'a', 'ticket.created'),
+          event('msg_2', 'a', 'login.failed'),
+          event('msg_3', 'c', 'ticket.used'),
+        ],
+        t0,
+      );
+      expect(await store.outbox.fanOut(2, ROUTES, t0)).toBe(2);
+      expect(await store.outbox.fanOut(10, ROUTES, t0)).toBe(1);
+      expect(await store.outbox.fanOut(10, ROUTES, t0)).toBe(0);
+      const claimed = await store.outbox.claim(10, t0, 30_000);
+      expect(claimed.map(keyOf).sort()).toEqual(['msg_1>ep_1', 'msg_1>ep_2', 'msg_2>ep_2']);
+      const d = claimed.find((c) => keyOf(c) === 'msg_1>ep_1') as DeliveryRecord;
+      expect(d).toEqual({
+        eventId: 'msg_1',
+        endpointId: 'ep_1',
+        tenant: 'a',
+        type: 'ticket.created',
+        body: event('msg_1', 'a', 'ticket.created').body,
+        status: 'pending',
+        attempts: 1,
+        nextAt: t0 + 30_000,
+        lastStatus: null,
+        lastError: null,
+        createdAt: t0,
+        updatedAt: t0,
+      });
+    });
+
+    it('outbox: a claim leases; settle ends one attempt only; retries come due; done ones are purged', async () => {
+      await store.outbox.append([event('msg_1', 'b', 'ticket.used')], t0);
+      await store.outbox.fanOut(10, ROUTES, t0);
+      const [first] = await store.outbox.claim(10, t0, 30_000);
+      expect(first?.attempts).toBe(1);
+      expect(await store.outbox.claim(10, t0 + 29_999, 30_000)).toEqual([]);
+      // The lease ran out (the claimer died): claimed again, and the first claim can no longer settle.
+      const [second] = await store.outbox.claim(10, t0 + 30_000, 30_000);
+      expect(second?.attempts).toBe(2);
+      const failed = { status: 'pending' as const, nextAt: t0 + 40_000, lastStatus: 500, lastError: 'HTTP 500' };
+      expect(await store.outbox.settle(first as DeliveryRecord, failed, t0 + 30_001)).toBe(false);
+      expect(await store.outbox.settle(second as DeliveryRecord, failed, t0 + 30_001)).toBe(true);
+      expect(await store.outbox.claim(10, t0 + 39_999, 30_000)).toEqual([]);
+      const [third] = await store.outbox.claim(10, t0 + 40_000, 30_000);
+      expect(third).toMatchObject({ attempts: 3, lastStatus: 500, lastError: 'HTTP 500' });
+      const ok = { status: 'delivered' as const, nextAt: t0 + 40_001, lastStatus: 204, lastError: null };
+      expect(await store.outbox.settle(third as DeliveryRecord, ok, t0 + 40_001)).toBe(true);
+      expect(await store.outbox.settle(third as DeliveryRecord, ok, t0 + 40_002)).toBe(false);
+      expect(await store.outbox.claim(10, t0 + 10 * MINUTE, 30_000)).toEqual([]);
+      expect(await store.outbox.listDeliveries('ep_3', 10)).toEqual([
+        expect.objectContaining({
+          eventId: 'msg_1',
+          status: 'delivered',
+          attempts: 3,
+          lastStatus: 204,
+          lastError: null,
+        }),
+      ]);
+      expect(await store.outbox.purge(t0 + 40_001, 10)).toBe(0);
+      expect(await store.outbox.purge(t0 + 40_002, 10)).toBe(1);
+      expect(await store.outbox.listDeliveries('ep_3', 10)).toEqual([]);
+    });
+
+    it('outbox: concurrent claims never hand out one delivery twice', async () => {
+      const events = Array.from({ length: 30 }, (_, i) => event(`msg_${i}`, 'a', 'ticket.used'));
+      await store.outbox.append(events, t0);
+      expect(await store.outbox.fanOut(100, ROUTES, t0)).toBe(30);
+      const claims = await Promise.all(Array.from({ length: 6 }, () => store.outbox.claim(20, t0, 30_000)));
+      const all = claims.flat().map(keyOf);
+      expect(all).toHaveLength(60);
+      expect(new Set(all).size).toBe(60);
     });
 
     it("deleteTenant removes the tenant's webhook endpoints, nobody else's", async () => {

@@ -24,6 +24,7 @@ import { PgLockouts } from './lockouts.js';
 import { PgMeta } from './meta.js';
 import { LATEST_VERSION, migrations } from './migrations.js';
 import { PgNonces } from './nonces.js';
+import { PgOutbox } from './outbox.js';
 import { PgPool, type PostgresStoreOptions, statement } from './pool.js';
 import { PgProfiles } from './profiles.js';
 import { PgRateLimits } from './rate-limits.js';
@@ -46,6 +47,7 @@ export class PostgresStore implements Store {
   readonly meta;
   readonly apps;
   readonly webhooks;
+  readonly outbox;
   readonly grants;
   readonly nonces;
   readonly lockouts;
@@ -62,6 +64,7 @@ export class PostgresStore implements Store {
     this.meta = new PgMeta(pg);
     this.apps = new PgApps(pg);
     this.webhooks = new PgWebhooks(pg);
+    this.outbox = new PgOutbox(pg);
     this.grants = new PgGrants(pg);
     this.nonces = new PgNonces(pg);
     this.lockouts = new PgLockouts(pg);

@@ -611,7 +611,8 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    // Webhook endpoints (parts/webhooks.ts); delete_tenant of version 5 also removes a tenant's, last.
+    // Webhook endpoints (parts/webhooks.ts) and the outbox (parts/outbox.ts); delete_tenant of version 5
+    // also removes a tenant's endpoints, last.
     version: 8,
     sql: (s) => `
       CREATE TABLE ${s}.webhook_endpoints (
@@ -628,6 +629,33 @@ export const migrations: readonly Migration[] = [
         updated_on      bigint NOT NULL
       );
       CREATE INDEX webhook_endpoints_tenant ON ${s}.webhook_endpoints (tenant, created_on, id);
+      -- The outbox (parts/outbox.ts): events in the order written, then one delivery per endpoint.
+      CREATE TABLE ${s}.outbox_events (
+        seq         bigserial PRIMARY KEY,
+        id          text NOT NULL UNIQUE,
+        tenant      text NOT NULL,
+        type        text NOT NULL,
+        body        text NOT NULL,
+        created_at  bigint NOT NULL
+      );
+      CREATE TABLE ${s}.webhook_deliveries (
+        event_id     text NOT NULL,
+        endpoint_id  text NOT NULL,
+        tenant       text NOT NULL,
+        type         text NOT NULL,
+        body         text NOT NULL,
+        status       text NOT NULL,
+        attempts     integer NOT NULL,
+        next_at      bigint NOT NULL,
+        last_status  integer,
+        last_error   text,
+        created_at   bigint NOT NULL,
+        updated_at   bigint NOT NULL,
+        PRIMARY KEY (event_id, endpoint_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON ${s}.webhook_deliveries (next_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_endpoint ON ${s}.webhook_deliveries (endpoint_id, created_at);
+      CREATE INDEX webhook_deliveries_done ON ${s}.webhook_deliveries (updated_at) WHERE status <> 'pending';
 
       CREATE OR REPLACE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
       DECLARE

@@ -7,6 +7,7 @@
 import type { AccessTokenRecord } from '../parts/access-tokens.js';
 import type { OzAppRecord } from '../parts/apps.js';
 import type { OzGrantRecord } from '../parts/grants.js';
+import type { DeliveryRecord } from '../parts/outbox.js';
 import type { ProfileRecord } from '../parts/profiles.js';
 import type { SessionRecord } from '../parts/sessions.js';
 
@@ -147,4 +148,19 @@ export const grantHash = new Hash<OzGrantRecord>({
   exp: 'int',
   createdOn: 'int',
   session: 'hex?',
+});
+
+export const deliveryHash = new Hash<DeliveryRecord>({
+  eventId: 'text',
+  endpointId: 'text',
+  tenant: 'text',
+  type: 'text',
+  body: 'text',
+  status: 'text',
+  attempts: 'int',
+  nextAt: 'int',
+  lastStatus: 'int?',
+  lastError: 'text?',
+  createdAt: 'int',
+  updatedAt: 'int',
 });

@@ -99,6 +99,7 @@ import { RedisLockouts } from './lockouts.js';
 import { RedisMeta } from './meta.js';
 import { LATEST_VERSION, type Migration, migrationScript, migrations } from './migrations.js';
 import { RedisNonces } from './nonces.js';
+import { RedisOutbox } from './outbox.js';
 import { RedisProfiles } from './profiles.js';
 import { RedisRateLimits } from './rate-limits.js';
 import { defineScripts } from './scripts.js';
@@ -133,6 +134,7 @@ export class RedisStore implements Store {
   readonly lockouts;
   readonly rateLimits;
   readonly webhooks;
+  readonly outbox;
 
   /** Tickets spread over the cluster's shards (a cluster store only). */
   private readonly clusterTickets: ClusterTickets | undefined;
@@ -180,6 +182,10 @@ export class RedisStore implements Store {
     this.lockouts = new RedisLockouts(x);
     this.rateLimits = new RedisRateLimits(x);
     this.webhooks = new RedisWebhooks(x);
+    // On a cluster every ticket shard has an outbox of its own (outbox.ts).
+    const shards = cluster ? new ShardKeys(options.prefix, CLUSTER_SHARDS) : undefined;
+    const shardAreas = shards ? Array.from({ length: shards.count }, (_, k) => shards.tag(k)) : [];
+    this.outbox = new RedisOutbox(x, [keys.prefix, ...shardAreas]);
   }
 
   async migrate(): Promise<void> {

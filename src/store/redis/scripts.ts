@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { defineOutboxScripts, type OutboxScripts } from './outbox-scripts.js';
 import { defineOzScripts, type OzScripts } from './oz-scripts.js';
 import { defineProfileScripts, type ProfileScripts } from './profile-scripts.js';
 
@@ -236,7 +237,7 @@ return 1`;
 type Arg = string | number | Buffer;
 
 /** The client with the scripts (and profile-scripts.ts, oz-scripts.ts) defined on it (ioredis runs them by EVALSHA, falling back to EVAL once). */
-export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts {
+export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts, OutboxScripts {
   ticketdCreateTicket(...args: Arg[]): Promise<number>;
   ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
@@ -259,5 +260,6 @@ export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
   redis.defineCommand('ticketdReplaceField', { numberOfKeys: 1, lua: REPLACE_FIELD });
   defineProfileScripts(redis);
   defineOzScripts(redis);
+  defineOutboxScripts(redis);
   return redis as unknown as ScriptedRedis;
 }

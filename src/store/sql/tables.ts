@@ -2,6 +2,7 @@
 import type { AccessTokenRecord } from '../parts/access-tokens.js';
 import type { OzAppRecord } from '../parts/apps.js';
 import type { OzGrantRecord } from '../parts/grants.js';
+import type { DeliveryRecord } from '../parts/outbox.js';
 import type { ProfileRecord } from '../parts/profiles.js';
 import type { SessionRecord } from '../parts/sessions.js';
 import type { WebhookEndpointRecord } from '../parts/webhooks.js';
@@ -79,4 +80,19 @@ export const webhooks = new Table<WebhookEndpointRecord>('webhook_endpoints', {
   previousUntil: ['previous_until', 'int'],
   createdOn: ['created_on', 'int'],
   updatedOn: ['updated_on', 'int'],
+});
+
+export const deliveries = new Table<DeliveryRecord>('webhook_deliveries', {
+  eventId: ['event_id', 'text'],
+  endpointId: ['endpoint_id', 'text'],
+  tenant: ['tenant', 'text'],
+  type: ['type', 'text'],
+  body: ['body', 'text'],
+  status: ['status', 'text'],
+  attempts: ['attempts', 'int'],
+  nextAt: ['next_at', 'int'],
+  lastStatus: ['last_status', 'int'],
+  lastError: ['last_error', 'text'],
+  createdAt: ['created_at', 'int'],
+  updatedAt: ['updated_at', 'int'],
 });

@@ -7,6 +7,7 @@ import { SqliteLockouts } from './lockouts.js';
 import { SqliteMeta } from './meta.js';
 import { LATEST_VERSION, migrations } from './migrations.js';
 import { SqliteNonces } from './nonces.js';
+import { SqliteOutbox } from './outbox.js';
 import { SqliteProfiles } from './profiles.js';
 import { SqliteRateLimits } from './rate-limits.js';
 import { SqliteSessions } from './sessions.js';
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly sessions;
   readonly accessTokens;
   readonly webhooks;
+  readonly outbox;
   readonly meta;
   readonly apps;
   readonly grants;
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
     this.lockouts = new SqliteLockouts(h);
     this.rateLimits = new SqliteRateLimits(h);
     this.webhooks = new SqliteWebhooks(h);
+    this.outbox = new SqliteOutbox(h);
     this.deleteTenantStep = h.prepared((db) => {
       // Every statement goes through a tenant index; the tenant row (with its
       // live_tickets counter) goes last. One step of the group commit: atomic.

@@ -197,6 +197,33 @@ export const migrations: readonly { version: number; sql: string }[] = [
         updated_on      INTEGER NOT NULL
       );
       CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_on, id);
+      -- The outbox (parts/outbox.ts): events in the order written, then one delivery per endpoint.
+      CREATE TABLE outbox_events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        tenant      TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        event_id     TEXT NOT NULL,
+        endpoint_id  TEXT NOT NULL,
+        tenant       TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        next_at      INTEGER NOT NULL,
+        last_status  INTEGER,
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (event_id, endpoint_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+      CREATE INDEX webhook_deliveries_done ON webhook_deliveries (updated_at) WHERE status <> 'pending';
     `,
   },
 ];
