@@ -20,6 +20,7 @@ import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
 import { TicketService } from './tickets/service.js';
 import { VERSION } from './version.js';
+import { DEFAULT_DELIVERY, Deliverer } from './webhooks/delivery.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
 
 /** Everything a running ticketd is made of. */
@@ -32,11 +33,13 @@ export interface Ticketd {
   identity: Identity;
   events: Events;
   purger: Purger;
+  /** Delivers the webhook outbox (docs/events.md); started with the server. */
+  deliverer: Deliverer;
   server: FastifyInstance;
   logger: Logger;
   /**
    * Stops accepting, lets in-flight requests finish for at most
-   * `http.shutdown_timeout_ms`, stops the purge, closes the store.
+   * `http.shutdown_timeout_ms`, stops the purge and webhook delivery, closes the store.
    */
   close(): Promise<void>;
 }
@@ -143,6 +146,20 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     (err) => logger.warn({ err }, 'purge failed'),
   );
 
+  const deliverer = new Deliverer(
+    store,
+    webhooks,
+    clock,
+    {
+      ...DEFAULT_DELIVERY,
+      intervalMs: config.webhooks.interval_ms,
+      timeoutMs: config.webhooks.timeout_ms,
+      concurrency: config.webhooks.concurrency,
+      userAgent: `ticketd/${VERSION}`,
+    },
+    (err) => logger.warn({ err }, 'webhook delivery failed'),
+  );
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -152,6 +169,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     identity,
     events,
     purger,
+    deliverer,
     server,
     logger,
     close: () => {
@@ -165,6 +183,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
           clearTimeout(drain);
         }
         await purger.stop();
+        await deliverer.stop();
         await store.close();
         clearInterval(flushTimer);
         logger.flush();
@@ -180,6 +199,7 @@ export async function startTicketd(config: Config, options: WireOptions = {}): P
   const { host, port } = parseListen(config.listen);
   await t.server.listen({ host, port });
   t.purger.start();
+  t.deliverer.start();
   t.logger.info({ listen: config.listen, store: redactUrl(config.store), version: VERSION }, 'ticketd listening');
   return t;
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { WebhookEndpointRecord } from '../store/types.js';
+import type { DeliveryRecord, WebhookEndpointRecord } from '../store/types.js';
 import { EVENT_TYPES } from '../webhooks/catalog.js';
 import { ALL_EVENTS, DEFAULT_PREVIOUS_SECRET_MS } from '../webhooks/endpoints.js';
 import { adminError } from './errors.js';
@@ -62,6 +62,47 @@ export function endpointView(e: WebhookEndpointRecord) {
     updatedOn: e.updatedOn,
   };
 }
+
+export const Delivery = Type.Object(
+  {
+    eventId: Type.String({ description: 'The event id: the webhook-id header of every attempt.' }),
+    type: Type.String(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+    attempts: Type.Integer(),
+    nextAttemptAt: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Pending: when the next attempt is due (epoch ms); null otherwise.',
+    }),
+    lastStatus: Type.Union([Type.Integer(), Type.Null()], { description: 'The HTTP status of the last attempt.' }),
+    lastError: Type.Union([Type.String(), Type.Null()], { description: 'Why the last attempt failed.' }),
+    createdAt: Type.Integer({ description: 'Epoch milliseconds.' }),
+    updatedAt: Type.Integer({ description: 'Epoch milliseconds.' }),
+  },
+  { description: 'One event to one endpoint.' },
+);
+
+const deliveryView = (d: DeliveryRecord) => ({
+  eventId: d.eventId,
+  type: d.type,
+  status: d.status,
+  attempts: d.attempts,
+  nextAttemptAt: d.status === 'pending' ? d.nextAt : null,
+  lastStatus: d.lastStatus,
+  lastError: d.lastError,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+});
+
+const deliveryTable: CliView = {
+  rows: (r) => r as Record<string, unknown>[],
+  columns: [
+    { header: 'EVENT', key: 'eventId' },
+    { header: 'TYPE', key: 'type' },
+    { header: 'STATUS', key: 'status' },
+    { header: 'ATTEMPTS', key: 'attempts' },
+    { header: 'LAST STATUS', key: 'lastStatus' },
+    { header: 'LAST ERROR', key: 'lastError' },
+  ],
+};
 
 function found(e: WebhookEndpointRecord | null, id: string): WebhookEndpointRecord {
   if (!e) throw adminError('webhookNotFound', `No webhook endpoint with id "${id}"`);
@@ -171,6 +212,28 @@ export const webhookOperations: AdminOperation[] = [
       const rotated = await webhooks.rotateSecret(p.id, p.previousSecretForMs);
       const { endpoint, secret } = rotated ?? { endpoint: found(null, p.id), secret: '' };
       return { ...endpointView(endpoint), secret };
+    },
+  }),
+  defineOperation({
+    resource: 'webhook',
+    verb: 'deliveries',
+    summary: 'The recent deliveries of a webhook endpoint, newest first, with their status',
+    description:
+      'Delivered and failed deliveries stay listed for a day. A pending one is retried after 1 s, 5 s, 30 s, ' +
+      'then at doubling intervals up to an hour, and marked failed a day after its event.',
+    method: 'GET',
+    path: '/webhooks/:id/deliveries',
+    params: params({
+      id: EndpointId,
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100.' })),
+    }),
+    result: Type.Array(Delivery),
+    errors: ['webhookNotFound'],
+    cli: { view: deliveryTable },
+    run: async ({ webhooks }, p) => {
+      const list = await webhooks.deliveries(p.id, p.limit ?? 100);
+      if (!list) throw adminError('webhookNotFound', `No webhook endpoint with id "${p.id}"`);
+      return list.map(deliveryView);
     },
   }),
   defineOperation({

@@ -70,6 +70,28 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    webhooks: Type.Object(
+      {
+        interval_ms: Type.Integer({
+          minimum: 10,
+          default: 1000,
+          description: 'how often each instance looks for webhook events and due deliveries',
+        }),
+        timeout_ms: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 10_000,
+          description: 'per delivery attempt',
+        }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 16,
+          description: 'attempts in flight per instance',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     master_token: Type.Optional(
       Type.String({
         minLength: 16,
@@ -158,6 +180,9 @@ export const ENV: Record<string, { path: string; type: 'string' | 'boolean' | 'i
   TICKETD_MIGRATE_ON_START: { path: 'migrate_on_start', type: 'boolean' },
   TICKETD_PURGE_INTERVAL_MS: { path: 'purge.interval_ms', type: 'integer' },
   TICKETD_PURGE_BATCH: { path: 'purge.batch', type: 'integer' },
+  TICKETD_WEBHOOKS_INTERVAL_MS: { path: 'webhooks.interval_ms', type: 'integer' },
+  TICKETD_WEBHOOKS_TIMEOUT_MS: { path: 'webhooks.timeout_ms', type: 'integer' },
+  TICKETD_WEBHOOKS_CONCURRENCY: { path: 'webhooks.concurrency', type: 'integer' },
   TICKETD_MASTER_TOKEN: { path: 'master_token', type: 'string' },
   TICKETD_TICKETS_REQUIRE_TOKEN: { path: 'tickets.require_token', type: 'boolean' },
   TICKETD_OZ_IRON_PASSWORD: { path: 'oz.iron_password', type: 'string' },

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import type { OutboxEvent } from '../store/types.js';
 
 /**
  * The events ticketd delivers to webhook endpoints (docs/events.md), one
@@ -100,3 +102,18 @@ export interface WebhookPayload<K extends EventType = EventType> {
 
 /** The reference of a ticket whose store id is `id`. */
 export const ticketRef = (id: Buffer): string => id.subarray(0, 8).toString('hex');
+
+/**
+ * An event as the outbox keeps it: a new `msg_` id (the webhook-id of every
+ * delivery) and the body every endpoint receives, made once.
+ */
+export function outboxEvent<K extends EventType>(type: K, data: EventData<K>, now: number): OutboxEvent {
+  const payload: WebhookPayload<K> = { type, timestamp: new Date(now).toISOString(), data };
+  return {
+    id: `msg_${randomBytes(16).toString('base64url')}`,
+    tenant: data.tenant,
+    type,
+    body: JSON.stringify(payload),
+    createdAt: now,
+  };
+}

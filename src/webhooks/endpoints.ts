@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { domainError } from '../core/domain-error.js';
 import type { Keyring } from '../core/keyring.js';
-import type { Store, WebhookEndpointRecord } from '../store/types.js';
+import type { DeliveryRecord, Store, WebhookEndpointRecord } from '../store/types.js';
 import { EVENT_TYPES } from './catalog.js';
 import { newWebhookSecret } from './signature.js';
 
@@ -40,7 +40,7 @@ const purpose = (id: string) => `webhook-secret:${id}`;
  */
 export class WebhookEndpoints {
   constructor(
-    private readonly store: Pick<Store, 'tenants' | 'webhooks'>,
+    private readonly store: Pick<Store, 'tenants' | 'webhooks' | 'outbox'>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
   ) {}
@@ -116,6 +116,12 @@ export class WebhookEndpoints {
       updatedOn: now,
     };
     return (await this.store.webhooks.replace(next)) ? { endpoint: next, secret } : null;
+  }
+
+  /** The endpoint's deliveries, newest first; null when there is no such endpoint. */
+  async deliveries(id: string, limit: number): Promise<DeliveryRecord[] | null> {
+    if (!(await this.store.webhooks.get(id))) return null;
+    return this.store.outbox.listDeliveries(id, limit);
   }
 
   /** The secrets that sign a delivery to the endpoint now: the current one, and the previous one while it lasts. */

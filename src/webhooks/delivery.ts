@@ -1,0 +1,199 @@
+import type { Clock } from '../core/clock.js';
+import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
+import { ALL_EVENTS, type WebhookEndpoints } from './endpoints.js';
+import { signWebhook } from './signature.js';
+
+export interface DeliveryOptions {
+  /** How often an instance looks for events and due deliveries. */
+  intervalMs: number;
+  /** Events fanned out and deliveries claimed per store call. */
+  batch: number;
+  /** How long an attempt may take (connect, send, answer). */
+  timeoutMs: number;
+  /** Requests in flight at once, per instance. */
+  concurrency: number;
+  /** A delivery that has not succeeded this long after it was made is marked failed. */
+  giveUpAfterMs: number;
+  /** Delivered and failed deliveries stay visible (admin) this long, then the purge removes them. */
+  retentionMs: number;
+  /** The User-Agent of deliveries. */
+  userAgent: string;
+}
+
+export const DEFAULT_DELIVERY: Omit<DeliveryOptions, 'userAgent'> = {
+  intervalMs: 1_000,
+  batch: 100,
+  timeoutMs: 10_000,
+  concurrency: 16,
+  giveUpAfterMs: 24 * 60 * 60 * 1000,
+  retentionMs: 24 * 60 * 60 * 1000,
+};
+
+/** The first retries, after the first, second and third failed attempt (docs/events.md). */
+const FIRST_RETRIES_MS = [1_000, 5_000, 30_000];
+/** Later retries double from the last first one, up to this. */
+const MAX_RETRY_MS = 60 * 60 * 1000;
+/** Delays vary by up to this share either way, so that endpoints coming back are not hit in step. */
+const JITTER = 0.2;
+
+/** The delay before the next attempt, after `attempts` failed ones. */
+export function retryDelay(attempts: number, random: () => number = Math.random): number {
+  const i = Math.max(1, attempts) - 1;
+  const base =
+    i < FIRST_RETRIES_MS.length
+      ? (FIRST_RETRIES_MS[i] as number)
+      : Math.min(MAX_RETRY_MS, 30_000 * 2 ** (i - FIRST_RETRIES_MS.length + 1));
+  return Math.round(base * (1 + JITTER * (2 * random() - 1)));
+}
+
+/** What the receiver's answer (or its absence) makes of an attempt. */
+function outcome(
+  d: DeliveryRecord,
+  now: number,
+  o: DeliveryOptions,
+  lastStatus: number | null,
+  error: string | null,
+): Settlement {
+  if (error === null) return { status: 'delivered', nextAt: now, lastStatus, lastError: null };
+  if (now - d.createdAt >= o.giveUpAfterMs) return { status: 'failed', nextAt: now, lastStatus, lastError: error };
+  return { status: 'pending', nextAt: now + retryDelay(d.attempts), lastStatus, lastError: error };
+}
+
+/**
+ * Delivers the outbox (docs/events.md), outside every request: each round
+ * fans new events out to the endpoints subscribed now, claims due
+ * deliveries (a lease: no other instance takes one meanwhile), POSTs each
+ * signed per Standard Webhooks, and settles it — delivered on a 2xx, else
+ * retried after 1 s, 5 s, 30 s, then doubling up to an hour (±20%), until
+ * it is a day old and marked failed. A receiver that is slow or down costs
+ * this loop's time, never a request's. Every instance runs it.
+ */
+export class Deliverer {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private stopped = false;
+  private lastPurge = 0;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(
+    private readonly store: Pick<Store, 'outbox'>,
+    private readonly endpoints: WebhookEndpoints,
+    private readonly clock: Clock,
+    private readonly options: DeliveryOptions,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.round ??= this.runOnce()
+        .then(() => undefined, this.onError)
+        .finally(() => {
+          this.round = undefined;
+        });
+      this.timer = setTimeout(tick, this.options.intervalMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** Stops: no new round, attempts in flight are aborted (they are retried by whoever claims them next). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const c of this.inFlight) c.abort();
+    await this.round;
+  }
+
+  /** One round: fan out, deliver what is due, purge what is old. Answers how many attempts it made. */
+  async runOnce(): Promise<number> {
+    const all = await this.endpoints.list(null);
+    // No endpoint, no event: events are only written for subscribed endpoints (docs/events.md).
+    if (all.length === 0) return 0;
+    const byId = new Map(all.map((e) => [e.id, e]));
+    const routes: Route[] = all
+      .filter((e) => e.enabled)
+      .flatMap((e) => e.events.map((type) => ({ endpointId: e.id, tenant: e.tenant, type })));
+    const { batch } = this.options;
+    // Bounded: a burst of events is fanned out over several rounds.
+    for (let i = 0; i < 10 && !this.stopped; i++) {
+      if ((await this.store.outbox.fanOut(batch, routes, this.clock.now())) < batch) break;
+    }
+    let attempts = 0;
+    for (let i = 0; i < 10 && !this.stopped; i++) {
+      const now = this.clock.now();
+      const due = await this.store.outbox.claim(batch, now, this.options.timeoutMs * 2);
+      attempts += due.length;
+      await this.deliverAll(due, byId);
+      if (due.length < batch) break;
+    }
+    const now = this.clock.now();
+    if (now - this.lastPurge >= 60_000) {
+      this.lastPurge = now;
+      await this.store.outbox.purge(now - this.options.retentionMs, 1000);
+    }
+    return attempts;
+  }
+
+  private async deliverAll(due: DeliveryRecord[], byId: Map<string, WebhookEndpointRecord>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length && !this.stopped) {
+        const d = due[next++] as DeliveryRecord;
+        await this.deliver(d, byId.get(d.endpointId)).catch(this.onError);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, due.length) }, worker));
+  }
+
+  private async deliver(d: DeliveryRecord, endpoint: WebhookEndpointRecord | undefined): Promise<void> {
+    if (!endpoint || !endpoint.enabled) {
+      const why = endpoint ? 'endpoint disabled' : 'endpoint deleted';
+      await this.store.outbox.settle(
+        d,
+        { status: 'failed', nextAt: this.clock.now(), lastStatus: null, lastError: why },
+        this.clock.now(),
+      );
+      return;
+    }
+    const [status, error] = await this.post(d, endpoint);
+    const now = this.clock.now();
+    await this.store.outbox.settle(d, outcome(d, now, this.options, status, error), now);
+  }
+
+  /** One POST: [HTTP status or null, null when delivered or why not]. Never throws. */
+  private async post(d: DeliveryRecord, e: WebhookEndpointRecord): Promise<[number | null, string | null]> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+    try {
+      const headers = signWebhook(
+        this.endpoints.signingSecrets(e),
+        d.eventId,
+        Math.floor(this.clock.now() / 1000),
+        d.body,
+      );
+      const res = await fetch(e.url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'user-agent': this.options.userAgent },
+        body: d.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      // The answer's body is not kept: a receiver may echo anything.
+      await res.body?.cancel().catch(() => {});
+      return res.status >= 200 && res.status < 300 ? [res.status, null] : [res.status, `HTTP ${res.status}`];
+    } catch (err) {
+      if (controller.signal.aborted) return [null, this.stopped ? 'shutting down' : 'timed out'];
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      return [null, cause ? `no answer (${cause})` : 'no answer'];
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+}
+
+/** Whether an endpoint takes events of this type. */
+export const subscribes = (e: WebhookEndpointRecord, type: string): boolean =>
+  e.enabled && (e.events.includes(type) || e.events.includes(ALL_EVENTS));
