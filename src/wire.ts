@@ -22,6 +22,7 @@ import { TicketService } from './tickets/service.js';
 import { VERSION } from './version.js';
 import { DEFAULT_DELIVERY, Deliverer } from './webhooks/delivery.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
+import { Subscriptions } from './webhooks/subscriptions.js';
 
 /** Everything a running ticketd is made of. */
 export interface Ticketd {
@@ -107,11 +108,15 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     store.grants.deleteOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
   });
 
+  // Webhooks (docs/events.md): which changes raise events, read once before the first request.
+  const subscriptions = new Subscriptions(store);
+  await subscriptions.refresh();
+  const webhooks = new WebhookEndpoints(store, keyring, clock, subscriptions);
+
   const consoleFiles = consoleDir();
   if (!consoleFiles) logger.warn('the admin console is not built (npm run build): /console answers 404');
   const metrics = new Metrics(events);
   const activity = new Activity(events, clock);
-  const webhooks = new WebhookEndpoints(store, keyring, clock);
   const server = await buildServer({
     store,
     tenants,
@@ -128,7 +133,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     },
     consoleDir: consoleFiles,
     tickets: {
-      service: new TicketService(store.tickets, clock, events),
+      service: new TicketService(store.tickets, clock, events, subscriptions),
       tenants,
       multiTenancy: config.multi_tenancy,
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
@@ -149,6 +154,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   const deliverer = new Deliverer(
     store,
     webhooks,
+    subscriptions,
     clock,
     {
       ...DEFAULT_DELIVERY,

@@ -1,6 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Events } from '../core/events.js';
 import type { TenantRecord, TicketStore } from '../store/types.js';
+import { ticketRef } from '../webhooks/catalog.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { ticketError } from './errors.js';
 import { newTicket, openPayload, sealPayload, ticketId } from './secret.js';
 
@@ -31,6 +33,8 @@ export class TicketService {
     private readonly store: TicketStore,
     private readonly clock: Clock,
     private readonly events: Events,
+    /** Which changes raise webhook events (docs/events.md); none without it. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
 
   async create(tenant: TenantRecord, input: CreateTicket): Promise<string> {
@@ -41,17 +45,31 @@ export class TicketService {
     }
     const now = this.clock.now();
     const ticket = newTicket();
+    const id = ticketId(ticket);
+    const usesLeft = input.uses || null;
+    const expiresAt = input.ttl ? now + input.ttl * 1000 : null;
+    const event = this.subscriptions?.event(
+      'ticket.created',
+      {
+        tenant: tenant.name,
+        ticket: ticketRef(id),
+        uses: usesLeft,
+        expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      },
+      now,
+    );
     const result = await this.store.create(
       {
         tenant: tenant.name,
-        id: ticketId(ticket),
-        usesLeft: input.uses || null,
-        expiresAt: input.ttl ? now + input.ttl * 1000 : null,
+        id,
+        usesLeft,
+        expiresAt,
         createdAt: now,
         payload: json === undefined ? null : sealPayload(ticket, json),
       },
       ticketMax,
       now,
+      event,
     );
     if (result === 'limit') throw ticketError('ticketLimit');
     this.events.emit('ticket.created', { tenant: tenant.name });
@@ -59,14 +77,28 @@ export class TicketService {
   }
 
   async use(tenant: string, ticket: string): Promise<UsedTicket> {
-    const used = await this.store.use(tenant, ticketId(ticket), this.clock.now());
+    const id = ticketId(ticket);
+    const now = this.clock.now();
+    const used = await this.store.use(
+      tenant,
+      id,
+      now,
+      this.subscriptions?.event('ticket.used', { tenant, ticket: ticketRef(id) }, now),
+    );
     if (!used) throw ticketError('ticketNotFound');
     this.events.emit('ticket.used', { tenant });
     return { uses: used.usesLeft, payloadJson: used.payload ? openPayload(ticket, used.payload) : null };
   }
 
   async delete(tenant: string, ticket: string): Promise<{ uses: number | null; deleted: 0 | 1 }> {
-    const removed = await this.store.delete(tenant, ticketId(ticket), this.clock.now());
+    const id = ticketId(ticket);
+    const now = this.clock.now();
+    const removed = await this.store.delete(
+      tenant,
+      id,
+      now,
+      this.subscriptions?.event('ticket.deleted', { tenant, ticket: ticketRef(id) }, now),
+    );
     if (!removed) return { uses: null, deleted: 0 };
     this.events.emit('ticket.deleted', { tenant });
     return { uses: removed.usesLeft, deleted: 1 };

@@ -36,11 +36,7 @@ export const eventCatalog = {
   },
   'ticket.used': {
     when: 'A use of an opaque ticket was taken.',
-    data: Type.Object({
-      tenant: Tenant,
-      ticket: TicketRef,
-      usesLeft: Nullable(Type.Integer({ description: 'uses left after this one; null: unlimited' })),
-    }),
+    data: Type.Object({ tenant: Tenant, ticket: TicketRef }),
   },
   'ticket.deleted': {
     when: 'An opaque ticket was deleted before it was used up.',

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
 import { ALL_EVENTS, type WebhookEndpoints } from './endpoints.js';
 import { signWebhook } from './signature.js';
+import type { Subscriptions } from './subscriptions.js';
 
 export interface DeliveryOptions {
   /** How often an instance looks for events and due deliveries. */
@@ -78,6 +79,7 @@ export class Deliverer {
   constructor(
     private readonly store: Pick<Store, 'outbox'>,
     private readonly endpoints: WebhookEndpoints,
+    private readonly subscriptions: Subscriptions,
     private readonly clock: Clock,
     private readonly options: DeliveryOptions,
     private readonly onError: (err: unknown) => void = () => {},
@@ -107,7 +109,8 @@ export class Deliverer {
 
   /** One round: fan out, deliver what is due, purge what is old. Answers how many attempts it made. */
   async runOnce(): Promise<number> {
-    const all = await this.endpoints.list(null);
+    // Also how this instance learns of endpoints changed on the others.
+    const all = await this.subscriptions.refresh();
     // No endpoint, no event: events are only written for subscribed endpoints (docs/events.md).
     if (all.length === 0) return 0;
     const byId = new Map(all.map((e) => [e.id, e]));

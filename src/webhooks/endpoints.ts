@@ -5,6 +5,7 @@ import type { Keyring } from '../core/keyring.js';
 import type { DeliveryRecord, Store, WebhookEndpointRecord } from '../store/types.js';
 import { EVENT_TYPES } from './catalog.js';
 import { newWebhookSecret } from './signature.js';
+import type { Subscriptions } from './subscriptions.js';
 
 /** After a rotation the previous secret still signs this long, unless told otherwise (docs/events.md). */
 export const DEFAULT_PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
@@ -43,7 +44,16 @@ export class WebhookEndpoints {
     private readonly store: Pick<Store, 'tenants' | 'webhooks' | 'outbox'>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
+    /** Told of every change made here, so this instance raises the events at once. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
+
+  /** Runs a change, then has this instance's subscriptions read again. */
+  private async changed<T>(result: Promise<T>): Promise<T> {
+    const r = await result;
+    await this.subscriptions?.refresh();
+    return r;
+  }
 
   async create(e: NewEndpoint): Promise<EndpointWithSecret> {
     if (!(await this.store.tenants.get(e.tenant))) {
@@ -66,7 +76,8 @@ export class WebhookEndpoints {
       updatedOn: now,
     };
     // Ids are 96 random bits: a clash is a broken random source, not a case to handle.
-    if ((await this.store.webhooks.create(endpoint)) === 'exists') throw new Error('webhook endpoint id clash');
+    if ((await this.changed(this.store.webhooks.create(endpoint))) === 'exists')
+      throw new Error('webhook endpoint id clash');
     return { endpoint, secret };
   }
 
@@ -89,13 +100,13 @@ export class WebhookEndpoints {
       ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}),
       updatedOn: this.clock.now(),
     };
-    return (await this.store.webhooks.replace(next)) ? next : null;
+    return (await this.changed(this.store.webhooks.replace(next))) ? next : null;
   }
 
   async delete(id: string): Promise<WebhookEndpointRecord | null> {
     const current = await this.store.webhooks.get(id);
     if (!current) return null;
-    return (await this.store.webhooks.delete(id)) ? current : null;
+    return (await this.changed(this.store.webhooks.delete(id))) ? current : null;
   }
 
   /**

@@ -817,6 +817,44 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(new Set(all).size).toBe(60);
     });
 
+    /** The events the outbox holds now (fanned out to one endpoint that takes everything), by id. */
+    const outboxIds = async (): Promise<string[]> => {
+      while ((await store.outbox.fanOut(100, [{ endpointId: 'ep_all', tenant: 'a', type: '*' }], t0)) > 0);
+      const claimed = await store.outbox.claim(1000, t0 + 10 * MINUTE, 1);
+      return claimed.map((d) => d.eventId).sort();
+    };
+
+    it('ticket changes write their event in the same step, only when the change happens', async () => {
+      await putTenant('a', { ticketMax: 2 });
+      const one = ticket('a', { usesLeft: 1 });
+      const two = ticket('a', { usesLeft: 5 });
+      expect(await store.tickets.create(one, 2, t0, event('msg_c1', 'a', 'ticket.created'))).toBe('created');
+      expect(await store.tickets.create(two, 2, t0, event('msg_c2', 'a', 'ticket.created'))).toBe('created');
+      // At the limit: refused, and no event.
+      expect(await store.tickets.create(ticket('a'), 2, t0, event('msg_c3', 'a', 'ticket.created'))).toBe('limit');
+      expect(await store.tickets.use('a', one.id, t0, event('msg_u1', 'a', 'ticket.used'))).not.toBeNull();
+      expect(await store.tickets.use('a', one.id, t0, event('msg_u2', 'a', 'ticket.used'))).toBeNull();
+      expect(await store.tickets.use('b', two.id, t0, event('msg_u3', 'a', 'ticket.used'))).toBeNull();
+      expect(await store.tickets.delete('a', two.id, t0, event('msg_d1', 'a', 'ticket.deleted'))).not.toBeNull();
+      expect(await store.tickets.delete('a', two.id, t0, event('msg_d2', 'a', 'ticket.deleted'))).toBeNull();
+      // Unlimited creates (batched on PostgreSQL) too.
+      await Promise.all(
+        [1, 2, 3].map((i) => store.tickets.create(ticket('a'), 0, t0, event(`msg_b${i}`, 'a', 'ticket.created'))),
+      );
+      expect(await outboxIds()).toEqual(['msg_b1', 'msg_b2', 'msg_b3', 'msg_c1', 'msg_c2', 'msg_d1', 'msg_u1']);
+    });
+
+    it('concurrent uses with events: exactly as many events as uses taken', async () => {
+      await putTenant('a');
+      const t = await create(ticket('a', { usesLeft: 7 }));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.tickets.use('a', t.id, t0, event(`msg_${i}`, 'a', 'ticket.used'))),
+      );
+      const taken = results.flatMap((r, i) => (r ? [`msg_${i}`] : [])).sort();
+      expect(taken).toHaveLength(7);
+      expect(await outboxIds()).toEqual(taken);
+    });
+
     it("deleteTenant removes the tenant's webhook endpoints, nobody else's", async () => {
       await putTenant('a');
       await putTenant('b');

@@ -93,6 +93,38 @@ const deliveries = async (id: string) =>
 const raise = (tenant: string) => outboxEvent('ticket.deleted', { tenant, ticket: '0123456789abcdef' }, t.clock.now());
 
 describe('webhook delivery', () => {
+  it('a ticket created, used and deleted over HTTP: each event delivered once, with public data only', async () => {
+    const ep = await subscribe('default', ['ticket.created', 'ticket.used', 'ticket.deleted']);
+    const post = async (url: string, body: unknown) =>
+      (await t.server.inject({ method: 'POST', url, payload: body as object })).json() as Record<string, unknown>;
+    const { ticket } = await post('/v1/tickets', { uses: 3, ttl: 60, payload: { secret: 'payload-text' } });
+    await post('/v1/tickets/use', { ticket });
+    await post('/v1/tickets/use', { ticket: 'not-a-ticket-at-all-000000' });
+    await post('/v1/tickets/delete', { ticket });
+    await post('/v1/tickets/delete', { ticket });
+    await t.deliverer.runOnce();
+    const bodies = receiver.received.map((r) =>
+      new Webhook(ep.secret).verify(r.body, r.headers as Record<string, string>),
+    );
+    const ref = expect.stringMatching(/^[0-9a-f]{16}$/);
+    expect(bodies).toEqual([
+      {
+        type: 'ticket.created',
+        timestamp: expect.any(String),
+        data: { tenant: 'default', ticket: ref, uses: 3, expiresAt: new Date(t.clock.now() + 60_000).toISOString() },
+      },
+      { type: 'ticket.used', timestamp: expect.any(String), data: { tenant: 'default', ticket: ref } },
+      { type: 'ticket.deleted', timestamp: expect.any(String), data: { tenant: 'default', ticket: ref } },
+    ]);
+    const refs = new Set(bodies.map((b) => (b as { data: { ticket: string } }).data.ticket));
+    expect(refs.size).toBe(1);
+    for (const r of receiver.received) {
+      expect(r.body).not.toContain(String(ticket));
+      expect(r.body).not.toContain('payload-text');
+    }
+    ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
+  });
+
   it('POSTs each event signed per Standard Webhooks; the reference library verifies it', async () => {
     const ep = await subscribe('a', ['ticket.deleted']);
     const event = raise('a');
@@ -163,7 +195,7 @@ describe('webhook delivery', () => {
     }
     const [d] = await deliveries(ep.id);
     expect(d).toMatchObject({ status: 'failed', lastStatus: 500, nextAttemptAt: null });
-    expect(d?.attempts).toBeGreaterThanOrEqual(20);
+    expect(d?.attempts).toBeGreaterThanOrEqual(15);
     ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
   });
 
@@ -174,6 +206,6 @@ describe('webhook delivery', () => {
     await t.deliverer.runOnce();
     expect(await deliveries(a.id)).toEqual([]);
     expect(await deliveries(b.id)).toHaveLength(2);
-    expect(receiver.received.every((r) => JSON.parse(r.body).data.tenant === 'b')).toBe(true);
+    expect(receiver.received.map((r) => JSON.parse(r.body).data.tenant)).toEqual(['b', 'b']);
   });
 });

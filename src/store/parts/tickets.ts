@@ -1,3 +1,5 @@
+import type { OutboxEvent } from './outbox.js';
+
 export interface TicketRecord {
   tenant: string;
   /** SHA-256 of the ticket string. */
@@ -31,7 +33,11 @@ export interface PurgedTickets {
   byTenant: Record<string, number>;
 }
 
-/** Opaque tickets (docs/tickets.md). Ticket ids are SHA-256 of the ticket: the ticket itself never reaches a store. */
+/**
+ * Opaque tickets (docs/tickets.md). Ticket ids are SHA-256 of the ticket: the ticket itself never reaches a store.
+ * create, use and delete take the webhook event the change raises (docs/events.md), if any: it is written to
+ * the outbox in the same atomic step as the change, and only when the change happens.
+ */
 export interface TicketStore {
   /**
    * Inserts a ticket unless its tenant already holds `max` live tickets
@@ -42,7 +48,7 @@ export interface TicketStore {
    * tenant must exist. Checking the limit costs O(1) while the tenant is
    * under it (a maintained counter, never a count over the table).
    */
-  create(ticket: TicketRecord, max: number, now: number): Promise<CreateTicketResult>;
+  create(ticket: TicketRecord, max: number, now: number, event?: OutboxEvent): Promise<CreateTicketResult>;
 
   /**
    * Takes one use, atomically: of N concurrent calls on a ticket with k uses
@@ -51,7 +57,7 @@ export interface TicketStore {
    * 0 removes the ticket. `null` for an unknown, expired, used-up or deleted
    * ticket, or one of another tenant.
    */
-  use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null>;
+  use(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<UsedTicket | null>;
 
   /**
    * Removes a live ticket of this tenant and returns the uses it had left
@@ -59,7 +65,7 @@ export interface TicketStore {
    * Of concurrent deletes and uses, each use that succeeded happened before
    * the delete, and at most one delete returns a result.
    */
-  delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null>;
+  delete(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<{ usesLeft: number | null } | null>;
 
   /** Reads a live ticket without taking a use; `null` as for `use`. */
   peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null>;

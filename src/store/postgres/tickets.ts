@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type {
   CreateTicketResult,
   PurgedTickets,
@@ -14,7 +15,36 @@ interface UseCall {
   tenant: string;
   id: Buffer;
   now: number;
+  event: OutboxEvent | undefined;
 }
+
+interface CreateCall {
+  ticket: TicketRecord;
+  event: OutboxEvent | undefined;
+}
+
+/** The outbox_events columns of some events, as statement parameters (unnest of five arrays). */
+const eventColumns = (events: OutboxEvent[]) => [
+  events.map((e) => e.id),
+  events.map((e) => e.tenant),
+  events.map((e) => e.type),
+  events.map((e) => e.body),
+  events.map((e) => e.createdAt),
+];
+
+/**
+ * A statement that also writes `events` to the outbox in the same statement,
+ * only when `happened` (SQL over the statement's CTE `done`) holds: one
+ * transaction for the change and its event.
+ */
+const withEvents = (s: string, change: string, happened: string, result: string, first: number) =>
+  `WITH done AS (${change}),
+   ev AS (
+     INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+     SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[],
+                          $${first + 4}::bigint[])
+      WHERE ${happened})
+   ${result}`;
 
 /**
  * Opaque tickets on PostgreSQL. create, use and purge are PL/pgSQL functions
@@ -29,20 +59,26 @@ interface UseCall {
  */
 export class PgTickets implements TicketStore {
   private readonly sql;
-  private readonly creates: Batcher<TicketRecord, CreateTicketResult>;
+  private readonly withEvents;
+  private readonly creates: Batcher<CreateCall, CreateTicketResult>;
   private readonly uses: Batcher<UseCall, UsedTicket | null>;
 
   constructor(private readonly pg: PgPool) {
     const s = pg.s;
     this.creates = new Batcher(
       (items) => this.createMany(items),
-      (t) => this.createOne(t, 0, 0),
+      (c) => this.createOne(c.ticket, 0, 0, c.event),
     );
     this.uses = new Batcher(
       (calls) => this.useMany(calls),
-      (c) => this.useOne(c.tenant, c.id, c.now),
+      (c) => this.useOne(c.tenant, c.id, c.now, c.event),
     );
     const live = '(expires_at IS NULL OR expires_at > $3)';
+    const deleteCtes = `gone AS (
+        DELETE FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live} RETURNING uses_left),
+      counted AS (
+        UPDATE ${s}.ticket_count_slots SET delta = delta - 1
+         WHERE tenant = $1 AND slot = ${slotOf('$2')} AND EXISTS (SELECT 1 FROM gone))`;
     this.sql = {
       create: statement('create', `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`),
       createMany: statement('create_many', `SELECT ${s}.create_tickets($1, $2, $3, $4, $5, $6) AS n`),
@@ -50,15 +86,7 @@ export class PgTickets implements TicketStore {
       useMany: statement('use_many', `SELECT ord, uses_before, sealed FROM ${s}.use_tickets($1, $2, $3, $4)`),
       // A delete waiting for a use's row lock re-reads the row and returns the
       // uses that use left; of concurrent deletes only the first finds a row.
-      delete: statement(
-        'delete',
-        `WITH gone AS (
-           DELETE FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live} RETURNING uses_left),
-         counted AS (
-           UPDATE ${s}.ticket_count_slots SET delta = delta - 1
-            WHERE tenant = $1 AND slot = ${slotOf('$2')} AND EXISTS (SELECT 1 FROM gone))
-         SELECT uses_left FROM gone`,
-      ),
+      delete: statement('delete', `WITH ${deleteCtes} SELECT uses_left FROM gone`),
       peek: statement(
         'peek',
         `SELECT uses_left, expires_at, created_at FROM ${s}.tickets WHERE id = $2 AND tenant = $1 AND ${live}`,
@@ -70,44 +98,104 @@ export class PgTickets implements TicketStore {
       ),
       purge: statement('purge_by_tenant', `SELECT tenant, n FROM ${s}.purge_tickets_by_tenant($1, $2)`),
     };
+    // The same with the change's webhook events (docs/events.md), written in the same statement.
+    this.withEvents = {
+      create: statement(
+        'create_ev',
+        withEvents(
+          s,
+          `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`,
+          `(SELECT result FROM done) = 'created'`,
+          'SELECT result FROM done',
+          9,
+        ),
+      ),
+      createMany: statement(
+        'create_many_ev',
+        withEvents(
+          s,
+          `SELECT ${s}.create_tickets($1, $2, $3, $4, $5, $6) AS n`,
+          '(SELECT n FROM done) IS NOT NULL',
+          'SELECT n FROM done',
+          7,
+        ),
+      ),
+      use: statement(
+        'use_ev',
+        withEvents(
+          s,
+          `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`,
+          'EXISTS (SELECT 1 FROM done)',
+          'SELECT left_uses, sealed FROM done',
+          4,
+        ),
+      ),
+      // $10: the ticket (ord) of each event, $11: its call's place among that ticket's calls (from 0):
+      // an event is written when its call got a use.
+      useMany: statement(
+        'use_many_ev',
+        `WITH done AS (SELECT ord, uses_before, sealed FROM ${s}.use_tickets($1, $2, $3, $4)),
+         ev AS (
+           INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+           SELECT e.id, e.tenant, e.type, e.body, e.created_at
+             FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::integer[], $11::integer[])
+                  AS e(id, tenant, type, body, created_at, ord, k)
+             JOIN done ON done.ord = e.ord
+            WHERE done.uses_before IS NULL OR e.k < done.uses_before)
+         SELECT ord, uses_before, sealed FROM done`,
+      ),
+      delete: statement(
+        'delete_ev',
+        `WITH ${deleteCtes},
+         ev AS (
+           INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+           SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+            WHERE EXISTS (SELECT 1 FROM gone))
+         SELECT uses_left FROM gone`,
+      ),
+    };
   }
 
-  create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+  create(t: TicketRecord, max: number, now: number, event?: OutboxEvent): Promise<CreateTicketResult> {
     // A limit is decided on the tenant's row, one create at a time: those go alone.
-    return max === 0 ? this.creates.run(t) : this.createOne(t, max, now);
+    return max === 0 ? this.creates.run({ ticket: t, event }) : this.createOne(t, max, now, event);
   }
 
-  private async createOne(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
-    const res = await this.pg.query<{ result: CreateTicketResult }>(this.sql.create, [
-      t.tenant,
-      t.id,
-      t.usesLeft,
-      t.expiresAt,
-      t.createdAt,
-      t.payload,
-      max,
-      now,
-    ]);
+  private async createOne(
+    t: TicketRecord,
+    max: number,
+    now: number,
+    event: OutboxEvent | undefined,
+  ): Promise<CreateTicketResult> {
+    const values = [t.tenant, t.id, t.usesLeft, t.expiresAt, t.createdAt, t.payload, max, now];
+    const res = await this.pg.query<{ result: CreateTicketResult }>(
+      event ? this.withEvents.create : this.sql.create,
+      event ? [...values, ...eventColumns([event])] : values,
+    );
     const result = res.rows[0]?.result;
     if (result !== 'created' && result !== 'limit') throw new Error(`postgres: create_ticket returned ${result}`);
     return result;
   }
 
-  /** Unlimited creates in one statement (create_tickets). */
-  private async createMany(items: TicketRecord[]): Promise<CreateTicketResult[]> {
-    await this.pg.query(this.sql.createMany, [
+  /** Unlimited creates in one statement (create_tickets), with their events when some raise one. */
+  private async createMany(calls: CreateCall[]): Promise<CreateTicketResult[]> {
+    const items = calls.map((c) => c.ticket);
+    const values = [
       items.map((t) => t.tenant),
       items.map((t) => t.id),
       items.map((t) => t.usesLeft),
       items.map((t) => t.expiresAt),
       items.map((t) => t.createdAt),
       items.map((t) => t.payload),
-    ]);
+    ];
+    const events = calls.flatMap((c) => (c.event ? [c.event] : []));
+    if (events.length === 0) await this.pg.query(this.sql.createMany, values);
+    else await this.pg.query(this.withEvents.createMany, [...values, ...eventColumns(events)]);
     return items.map(() => 'created');
   }
 
-  use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    return this.uses.run({ tenant, id, now });
+  use(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<UsedTicket | null> {
+    return this.uses.run({ tenant, id, now, event });
   }
 
   /**
@@ -126,14 +214,24 @@ export class PgTickets implements TicketStore {
     const sorted = [...groups.values()].sort(
       (a, b) => Buffer.compare(a.id, b.id) || a.now - b.now || (a.tenant < b.tenant ? -1 : 1),
     );
+    const values = [
+      sorted.map((g) => g.tenant),
+      sorted.map((g) => g.id),
+      sorted.map((g) => g.calls.length),
+      sorted.map((g) => g.now),
+    ];
+    // Each call's event, with its ticket's place in `sorted` and its own among that ticket's calls.
+    const raised = sorted.flatMap((g, ord) =>
+      g.calls.flatMap((call, k) => {
+        const event = calls[call]?.event;
+        return event ? [{ event, ord: ord + 1, k }] : [];
+      }),
+    );
     const res = await this.pg.query<{ ord: number; uses_before: number | null; sealed: Buffer | null }>(
-      this.sql.useMany,
-      [
-        sorted.map((g) => g.tenant),
-        sorted.map((g) => g.id),
-        sorted.map((g) => g.calls.length),
-        sorted.map((g) => g.now),
-      ],
+      raised.length === 0 ? this.sql.useMany : this.withEvents.useMany,
+      raised.length === 0
+        ? values
+        : [...values, ...eventColumns(raised.map((r) => r.event)), raised.map((r) => r.ord), raised.map((r) => r.k)],
     );
     const out: (UsedTicket | null)[] = calls.map(() => null);
     for (const row of res.rows) {
@@ -147,18 +245,30 @@ export class PgTickets implements TicketStore {
     return out;
   }
 
-  private async useOne(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    const res = await this.pg.query<{ left_uses: number | null; sealed: Buffer | null }>(this.sql.use, [
-      tenant,
-      id,
-      now,
-    ]);
+  private async useOne(
+    tenant: string,
+    id: Buffer,
+    now: number,
+    event: OutboxEvent | undefined,
+  ): Promise<UsedTicket | null> {
+    const res = await this.pg.query<{ left_uses: number | null; sealed: Buffer | null }>(
+      event ? this.withEvents.use : this.sql.use,
+      event ? [tenant, id, now, ...eventColumns([event])] : [tenant, id, now],
+    );
     const row = res.rows[0];
     return row ? { usesLeft: row.left_uses, payload: row.sealed } : null;
   }
 
-  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
-    const res = await this.pg.query<{ uses_left: number | null }>(this.sql.delete, [tenant, id, now]);
+  async delete(
+    tenant: string,
+    id: Buffer,
+    now: number,
+    event?: OutboxEvent,
+  ): Promise<{ usesLeft: number | null } | null> {
+    const res = await this.pg.query<{ uses_left: number | null }>(
+      event ? this.withEvents.delete : this.sql.delete,
+      event ? [tenant, id, now, ...eventColumns([event])] : [tenant, id, now],
+    );
     const row = res.rows[0];
     return row ? { usesLeft: row.uses_left } : null;
   }

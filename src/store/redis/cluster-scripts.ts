@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { WRITE_TICKET } from './scripts.js';
+import { raising, WRITE_TICKET } from './scripts.js';
 
 /**
  * The opaque-ticket scripts of a Redis Cluster store (tickets-cluster.ts).
@@ -41,7 +41,8 @@ return 1
  * forever SET, shard's removed HASH, the id's gone marker (all of one shard).
  * ARGV: idHex, tenant, uses|'', expiresAt|'', createdAt, hasPayload, payload, ttlMs.
  */
-export const SHARD_CREATE = `${WRITE_TICKET}
+const SHARD_CREATE_RUN = `${WRITE_TICKET}
+local function run()
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.error_reply('ERR ticketd: ticket id already exists')
 end
@@ -54,7 +55,12 @@ if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
 end
 write_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return 1
+end
 `;
+export const SHARD_CREATE = `${SHARD_CREATE_RUN}return run()
+`;
+/** SHARD_CREATE, and KEYS[7] the shard's outbox LIST, ARGV[9] the event entry, appended when written. */
+export const SHARD_CREATE_EV = raising(SHARD_CREATE_RUN, 7, 9, 'answer == 1');
 
 /**
  * KEYS: ticket, the id's gone marker, removed HASH. ARGV: tenant, markerTtlMs.
@@ -73,7 +79,8 @@ return 0
 `;
 
 /** KEYS: ticket, expiry ZSET, forever SET, removed HASH. ARGV: idHex, tenant, now. As USE_TICKET of scripts.ts. */
-export const SHARD_USE = `${REMOVE_LIVE}
+const SHARD_USE_RUN = `${REMOVE_LIVE}
+local function run()
 local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt', 'payload')
 if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
@@ -83,16 +90,27 @@ if tonumber(t[2]) <= 1 then
   return { 0, t[4] }
 end
 return { redis.call('HINCRBY', KEYS[1], 'uses', -1), t[4] }
+end
 `;
+export const SHARD_USE = `${SHARD_USE_RUN}return run()
+`;
+/** SHARD_USE, and KEYS[5] the shard's outbox LIST, ARGV[4] the event entry. */
+export const SHARD_USE_EV = raising(SHARD_USE_RUN, 5, 4, 'answer');
 
 /** KEYS: ticket, expiry ZSET, forever SET, removed HASH. ARGV: idHex, tenant, now. As DELETE_TICKET of scripts.ts. */
-export const SHARD_DELETE = `${REMOVE_LIVE}
+const SHARD_DELETE_RUN = `${REMOVE_LIVE}
+local function run()
 local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt')
 if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
 remove_live(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])
 return { t[2] and tonumber(t[2]) or false }
+end
 `;
+export const SHARD_DELETE = `${SHARD_DELETE_RUN}return run()
+`;
+/** SHARD_DELETE, and KEYS[5] the shard's outbox LIST, ARGV[4] the event entry. */
+export const SHARD_DELETE_EV = raising(SHARD_DELETE_RUN, 5, 4, 'answer');
 
 /**
  * KEYS: the tenant's expiry ZSET, removed HASH. ARGV: ticketPrefix (the
@@ -213,6 +231,9 @@ export interface ClusterScripts {
   ticketdShardAbandon(...args: Arg[]): Promise<number>;
   ticketdShardUseBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdShardDelete(...args: Arg[]): Promise<[number | null] | null>;
+  ticketdShardCreateEv(...args: Arg[]): Promise<number>;
+  ticketdShardUseEvBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
+  ticketdShardDeleteEv(...args: Arg[]): Promise<[number | null] | null>;
   ticketdShardReclaim(...args: Arg[]): Promise<number>;
   ticketdShardPurgePeek(...args: Arg[]): Promise<string[]>;
   ticketdShardPurgeTake(...args: Arg[]): Promise<(string | number)[]>;
@@ -225,6 +246,9 @@ export function defineClusterScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdShardAbandon', { numberOfKeys: 3, lua: SHARD_ABANDON });
   redis.defineCommand('ticketdShardUse', { numberOfKeys: 4, lua: SHARD_USE });
   redis.defineCommand('ticketdShardDelete', { numberOfKeys: 4, lua: SHARD_DELETE });
+  redis.defineCommand('ticketdShardCreateEv', { numberOfKeys: 7, lua: SHARD_CREATE_EV });
+  redis.defineCommand('ticketdShardUseEv', { numberOfKeys: 5, lua: SHARD_USE_EV });
+  redis.defineCommand('ticketdShardDeleteEv', { numberOfKeys: 5, lua: SHARD_DELETE_EV });
   redis.defineCommand('ticketdShardReclaim', { numberOfKeys: 2, lua: SHARD_RECLAIM });
   redis.defineCommand('ticketdShardPurgePeek', { numberOfKeys: 1, lua: SHARD_PURGE_PEEK });
   redis.defineCommand('ticketdShardPurgeTake', { numberOfKeys: 2, lua: SHARD_PURGE_TAKE });

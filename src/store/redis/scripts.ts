@@ -67,12 +67,25 @@ end
 `;
 
 /**
+ * A script's variant that also writes a webhook event (docs/events.md) in
+ * the same atomic step: `run` is the script as a function, ARGV[a] the
+ * event's outbox entry, appended to the outbox LIST KEYS[k] when `happened`
+ * holds of the script's answer.
+ */
+export const raising = (run: string, k: number, a: number, happened: string) => `${run}
+local answer = run()
+if ${happened} then redis.call('RPUSH', KEYS[${k}], ARGV[${a}]) end
+return answer
+`;
+
+/**
  * KEYS: tenant, ticket, tenant's expiry ZSET, expiry-tenants ZSET, tenant's forever SET.
  * ARGV: ticketPrefix, idHex, tenant, max, now, uses|'', expiresAt|'', createdAt,
  *       hasPayload '0'|'1', payload, ttlMs, reclaimBatch.
  * Returns 1 (created) or 0 (limit).
  */
-export const CREATE_TICKET = `${WRITE_TICKET}
+const CREATE_TICKET_RUN = `${WRITE_TICKET}
+local function run()
 local tenant_key, ticket_key, expiry_key, expiry_tenants, forever_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ticket_prefix, id, tenant = ARGV[1], ARGV[2], ARGV[3]
 local max, now = tonumber(ARGV[4]), ARGV[5]
@@ -106,13 +119,19 @@ end
 write_ticket(ticket_key, expiry_key, expiry_tenants, forever_key, id, tenant, ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HINCRBY', tenant_key, 'tickets', 1)
 return 1
+end
 `;
+export const CREATE_TICKET = `${CREATE_TICKET_RUN}return run()
+`;
+/** CREATE_TICKET, and KEYS[6] the outbox LIST, ARGV[13] the event entry, appended when created. */
+export const CREATE_TICKET_EV = raising(CREATE_TICKET_RUN, 6, 13, 'answer == 1');
 
 /**
  * KEYS: ticket, tenant, tenant's expiry ZSET, tenant's forever SET. ARGV: idHex, tenant, now.
  * Returns nil (no live ticket of this tenant) or {usesLeft|nil, payload|nil}.
  */
-export const USE_TICKET = `${REMOVE_LIVE}
+const USE_TICKET_RUN = `${REMOVE_LIVE}
+local function run()
 local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt', 'payload')
 if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
@@ -122,19 +141,30 @@ if tonumber(t[2]) <= 1 then
   return { 0, t[4] }
 end
 return { redis.call('HINCRBY', KEYS[1], 'uses', -1), t[4] }
+end
 `;
+export const USE_TICKET = `${USE_TICKET_RUN}return run()
+`;
+/** USE_TICKET, and KEYS[5] the outbox LIST, ARGV[4] the event entry, appended when a use was taken. */
+export const USE_TICKET_EV = raising(USE_TICKET_RUN, 5, 4, 'answer');
 
 /**
  * KEYS: ticket, tenant, tenant's expiry ZSET, tenant's forever SET. ARGV: idHex, tenant, now.
  * Returns nil (no live ticket of this tenant) or {usesLeft|nil}.
  */
-export const DELETE_TICKET = `${REMOVE_LIVE}
+const DELETE_TICKET_RUN = `${REMOVE_LIVE}
+local function run()
 local t = redis.call('HMGET', KEYS[1], 'tenant', 'uses', 'expiresAt')
 if t[1] ~= ARGV[2] then return nil end
 if t[3] and tonumber(t[3]) <= tonumber(ARGV[3]) then return nil end
 remove_live(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 return { t[2] and tonumber(t[2]) or false }
+end
 `;
+export const DELETE_TICKET = `${DELETE_TICKET_RUN}return run()
+`;
+/** DELETE_TICKET, and KEYS[5] the outbox LIST, ARGV[4] the event entry, appended when deleted. */
+export const DELETE_TICKET_EV = raising(DELETE_TICKET_RUN, 5, 4, 'answer');
 
 /**
  * KEYS: expiry-tenants ZSET. ARGV: tenantPrefix, expiryPrefix, ticketPrefix, now, limit.
@@ -241,6 +271,9 @@ export interface ScriptedRedis extends Redis, ProfileScripts, OzScripts, OutboxS
   ticketdCreateTicket(...args: Arg[]): Promise<number>;
   ticketdUseTicketBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
   ticketdDeleteTicket(...args: Arg[]): Promise<[number | null] | null>;
+  ticketdCreateTicketEv(...args: Arg[]): Promise<number>;
+  ticketdUseTicketEvBuffer(...args: Arg[]): Promise<[number | null, Buffer | null] | null>;
+  ticketdDeleteTicketEv(...args: Arg[]): Promise<[number | null] | null>;
   /** Flat: tenant, count, tenant, count, ... */
   ticketdPurgeTickets(...args: Arg[]): Promise<(string | number)[]>;
   ticketdPutTenant(...args: Arg[]): Promise<number>;
@@ -253,6 +286,9 @@ export function defineScripts(redis: Redis | Cluster): ScriptedRedis {
   redis.defineCommand('ticketdCreateTicket', { numberOfKeys: 5, lua: CREATE_TICKET });
   redis.defineCommand('ticketdUseTicket', { numberOfKeys: 4, lua: USE_TICKET });
   redis.defineCommand('ticketdDeleteTicket', { numberOfKeys: 4, lua: DELETE_TICKET });
+  redis.defineCommand('ticketdCreateTicketEv', { numberOfKeys: 6, lua: CREATE_TICKET_EV });
+  redis.defineCommand('ticketdUseTicketEv', { numberOfKeys: 5, lua: USE_TICKET_EV });
+  redis.defineCommand('ticketdDeleteTicketEv', { numberOfKeys: 5, lua: DELETE_TICKET_EV });
   redis.defineCommand('ticketdPurgeTickets', { numberOfKeys: 1, lua: PURGE_TICKETS });
   redis.defineCommand('ticketdPutTenant', { numberOfKeys: 2, lua: PUT_TENANT });
   redis.defineCommand('ticketdCreateTenant', { numberOfKeys: 2, lua: CREATE_TENANT });

@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type {
   CreateTicketResult,
   PurgedTickets,
@@ -9,6 +10,7 @@ import type {
 import type { ClusterScripts } from './cluster-scripts.js';
 import type { RedisContext } from './connection.js';
 import type { ShardKeys } from './keys.js';
+import { RedisOutbox } from './outbox.js';
 
 /** How long a given-up ticket id stays refused: longer than any command may still be on its way. */
 const GONE_MARKER_MS = 10 * 60_000;
@@ -65,7 +67,7 @@ export class ClusterTickets implements TicketStore {
     return conn.run(() => this.redis.ticketdReserveTicket(keys.tenant(tenant), String(max), String(removed)));
   }
 
-  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+  async create(t: TicketRecord, max: number, now: number, event?: OutboxEvent): Promise<CreateTicketResult> {
     let reserved = await this.reserve(t.tenant, max);
     if (reserved === 0) {
       // At the limit: expired tickets, stored or gone natively, do not count.
@@ -82,14 +84,17 @@ export class ClusterTickets implements TicketStore {
     const id = t.id.toString('hex');
     const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + expiryGraceMs);
     try {
+      // The event goes to the outbox of the ticket's shard, in the script that writes the ticket.
       await this.on(k, () =>
-        this.redis.ticketdShardCreate(
+        (event ? this.redis.ticketdShardCreateEv : this.redis.ticketdShardCreate).call(
+          this.redis,
           this.shards.ticket(k, id),
           this.shards.expiry(k, t.tenant),
           this.shards.expiryTenants(k),
           this.shards.forever(k, t.tenant),
           this.shards.removed(k),
           this.shards.gone(k, id),
+          ...(event ? [RedisOutbox.list(this.shards.tag(k))] : []),
           id,
           t.tenant,
           t.usesLeft === null ? '' : String(t.usesLeft),
@@ -98,6 +103,7 @@ export class ClusterTickets implements TicketStore {
           t.payload === null ? '0' : '1',
           t.payload ?? '',
           String(Math.ceil(ttl)),
+          ...(event ? [RedisOutbox.entry(event)] : []),
         ),
       );
     } catch (err) {
@@ -138,32 +144,35 @@ export class ClusterTickets implements TicketStore {
   }
 
   /** The keys and arguments of SHARD_USE and SHARD_DELETE (cluster-scripts.ts). */
-  private ticketArgs(k: number, hex: string, tenant: string, now: number): string[] {
+  private ticketArgs(k: number, hex: string, tenant: string, now: number, event?: OutboxEvent): string[] {
     const { shards } = this;
-    return [
-      shards.ticket(k, hex),
-      shards.expiry(k, tenant),
-      shards.forever(k, tenant),
-      shards.removed(k),
-      hex,
-      tenant,
-      String(now),
-    ];
+    const keys = [shards.ticket(k, hex), shards.expiry(k, tenant), shards.forever(k, tenant), shards.removed(k)];
+    const argv = [hex, tenant, String(now)];
+    return event ? [...keys, RedisOutbox.list(shards.tag(k)), ...argv, RedisOutbox.entry(event)] : [...keys, ...argv];
   }
 
-  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
+  async use(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<UsedTicket | null> {
     const k = this.shards.of(id);
-    const hex = id.toString('hex');
-    const reply = await this.on(k, () => this.redis.ticketdShardUseBuffer(...this.ticketArgs(k, hex, tenant, now)));
+    const args = this.ticketArgs(k, id.toString('hex'), tenant, now, event);
+    const reply = await this.on(k, () =>
+      event ? this.redis.ticketdShardUseEvBuffer(...args) : this.redis.ticketdShardUseBuffer(...args),
+    );
     if (reply === null) return null;
     const [usesLeft, payload] = reply;
     return { usesLeft: usesLeft ?? null, payload: payload ?? null };
   }
 
-  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
+  async delete(
+    tenant: string,
+    id: Buffer,
+    now: number,
+    event?: OutboxEvent,
+  ): Promise<{ usesLeft: number | null } | null> {
     const k = this.shards.of(id);
-    const hex = id.toString('hex');
-    const reply = await this.on(k, () => this.redis.ticketdShardDelete(...this.ticketArgs(k, hex, tenant, now)));
+    const args = this.ticketArgs(k, id.toString('hex'), tenant, now, event);
+    const reply = await this.on(k, () =>
+      event ? this.redis.ticketdShardDeleteEv(...args) : this.redis.ticketdShardDelete(...args),
+    );
     return reply === null ? null : { usesLeft: reply[0] ?? null };
   }
 

@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type {
   CreateTicketResult,
   PurgedTickets,
@@ -7,6 +8,7 @@ import type {
   UsedTicket,
 } from '../parts/tickets.js';
 import type { RedisContext } from './connection.js';
+import { RedisOutbox } from './outbox.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
@@ -20,17 +22,27 @@ const RECLAIM_BATCH = 1000;
 export class RedisTickets implements TicketStore {
   constructor(private readonly x: RedisContext) {}
 
-  async create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
+  /** The outbox LIST the ticket scripts append their events to (outbox.ts). */
+  private get outboxList(): string {
+    return RedisOutbox.list(this.x.keys.prefix);
+  }
+
+  async create(t: TicketRecord, max: number, now: number, event?: OutboxEvent): Promise<CreateTicketResult> {
     const { conn, redis, keys, expiryGraceMs } = this.x;
     const id = t.id.toString('hex');
     const ttl = t.expiresAt === null ? 0 : Math.max(1, t.expiresAt - now + expiryGraceMs);
+    const k = [
+      keys.tenant(t.tenant),
+      keys.ticket(id),
+      keys.expiry(t.tenant),
+      keys.expiryTenants,
+      keys.forever(t.tenant),
+    ];
     const created = await conn.run(() =>
-      redis.ticketdCreateTicket(
-        keys.tenant(t.tenant),
-        keys.ticket(id),
-        keys.expiry(t.tenant),
-        keys.expiryTenants,
-        keys.forever(t.tenant),
+      (event ? redis.ticketdCreateTicketEv : redis.ticketdCreateTicket).call(
+        redis,
+        ...k,
+        ...(event ? [this.outboxList] : []),
         keys.ticketPrefix,
         id,
         t.tenant,
@@ -43,43 +55,41 @@ export class RedisTickets implements TicketStore {
         t.payload ?? '',
         String(Math.ceil(ttl)),
         String(RECLAIM_BATCH),
+        ...(event ? [RedisOutbox.entry(event)] : []),
       ),
     );
     return created === 1 ? 'created' : 'limit';
   }
 
-  async use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    const { conn, redis, keys } = this.x;
-    const hex = id.toString('hex');
+  /** The four keys and three arguments of the use and delete scripts, with the event's key and entry when raised. */
+  private ticketArgs(tenant: string, hex: string, now: number, event: OutboxEvent | undefined): string[] {
+    const { keys } = this.x;
+    const k = [keys.ticket(hex), keys.tenant(tenant), keys.expiry(tenant), keys.forever(tenant)];
+    const a = [hex, tenant, String(now)];
+    return event ? [...k, this.outboxList, ...a, RedisOutbox.entry(event)] : [...k, ...a];
+  }
+
+  async use(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<UsedTicket | null> {
+    const { conn, redis } = this.x;
+    const args = this.ticketArgs(tenant, id.toString('hex'), now, event);
     const reply = await conn.run(() =>
-      redis.ticketdUseTicketBuffer(
-        keys.ticket(hex),
-        keys.tenant(tenant),
-        keys.expiry(tenant),
-        keys.forever(tenant),
-        hex,
-        tenant,
-        String(now),
-      ),
+      event ? redis.ticketdUseTicketEvBuffer(...args) : redis.ticketdUseTicketBuffer(...args),
     );
     if (reply === null) return null;
     const [usesLeft, payload] = reply;
     return { usesLeft: usesLeft ?? null, payload: payload ?? null };
   }
 
-  async delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
-    const { conn, redis, keys } = this.x;
-    const hex = id.toString('hex');
+  async delete(
+    tenant: string,
+    id: Buffer,
+    now: number,
+    event?: OutboxEvent,
+  ): Promise<{ usesLeft: number | null } | null> {
+    const { conn, redis } = this.x;
+    const args = this.ticketArgs(tenant, id.toString('hex'), now, event);
     const reply = await conn.run(() =>
-      redis.ticketdDeleteTicket(
-        keys.ticket(hex),
-        keys.tenant(tenant),
-        keys.expiry(tenant),
-        keys.forever(tenant),
-        hex,
-        tenant,
-        String(now),
-      ),
+      event ? redis.ticketdDeleteTicketEv(...args) : redis.ticketdDeleteTicket(...args),
     );
     return reply === null ? null : { usesLeft: reply[0] ?? null };
   }

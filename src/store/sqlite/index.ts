@@ -45,7 +45,8 @@ export class SqliteStore implements Store {
     this.h = h;
     this.kind = h.inMemory ? 'memory' : 'sqlite';
     this.tenants = new SqliteTenants(h);
-    this.tickets = new SqliteTickets(h);
+    this.outbox = new SqliteOutbox(h);
+    this.tickets = new SqliteTickets(h, this.outbox);
     this.profiles = new SqliteProfiles(h);
     this.sessions = new SqliteSessions(h);
     this.accessTokens = new SqliteAccessTokens(h);
@@ -56,7 +57,6 @@ export class SqliteStore implements Store {
     this.lockouts = new SqliteLockouts(h);
     this.rateLimits = new SqliteRateLimits(h);
     this.webhooks = new SqliteWebhooks(h);
-    this.outbox = new SqliteOutbox(h);
     this.deleteTenantStep = h.prepared((db) => {
       // Every statement goes through a tenant index; the tenant row (with its
       // live_tickets counter) goes last. One step of the group commit: atomic.

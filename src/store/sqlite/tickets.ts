@@ -1,3 +1,4 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type {
   CreateTicketResult,
   PurgedTickets,
@@ -7,6 +8,7 @@ import type {
   UsedTicket,
 } from '../parts/tickets.js';
 import type { SqliteDb } from './db.js';
+import type { SqliteOutbox } from './outbox.js';
 
 /** How many expired tickets of a tenant at its limit are reclaimed in one create. */
 const RECLAIM_BATCH = 1000;
@@ -26,7 +28,11 @@ export class SqliteTickets implements TicketStore {
   private readonly s;
   private readonly steps;
 
-  constructor(private readonly h: SqliteDb) {
+  constructor(
+    private readonly h: SqliteDb,
+    /** Where the events of ticket changes go, in the change's own step. */
+    private readonly outbox: SqliteOutbox,
+  ) {
     this.s = h.prepared((db) => ({
       count: db.prepare('SELECT live_tickets FROM tenants WHERE name = ?'),
       // Positional parameters on the hot statements: binding them costs half of binding named ones.
@@ -57,16 +63,34 @@ export class SqliteTickets implements TicketStore {
     this.steps = h.prepared(() => this.ticketSteps(this.s()));
   }
 
-  create(t: TicketRecord, max: number, now: number): Promise<CreateTicketResult> {
-    return this.h.write(() => this.steps().create(t, max, now));
+  create(t: TicketRecord, max: number, now: number, event?: OutboxEvent): Promise<CreateTicketResult> {
+    if (!event) return this.h.write(() => this.steps().create(t, max, now));
+    return this.h.write(() =>
+      this.raising(this.steps().create(t, max, now) === 'created', event) ? 'created' : 'limit',
+    );
   }
 
-  use(tenant: string, id: Buffer, now: number): Promise<UsedTicket | null> {
-    return this.h.write(() => this.steps().use(tenant, id, now));
+  use(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<UsedTicket | null> {
+    if (!event) return this.h.write(() => this.steps().use(tenant, id, now));
+    return this.h.write(() => {
+      const used = this.steps().use(tenant, id, now);
+      this.raising(used !== null, event);
+      return used;
+    });
   }
 
-  delete(tenant: string, id: Buffer, now: number): Promise<{ usesLeft: number | null } | null> {
-    return this.h.write(() => this.steps().delete(tenant, id, now));
+  delete(tenant: string, id: Buffer, now: number, event?: OutboxEvent): Promise<{ usesLeft: number | null } | null> {
+    return this.h.write(() => {
+      const removed = this.steps().delete(tenant, id, now);
+      if (event) this.raising(removed !== null, event);
+      return removed;
+    });
+  }
+
+  /** Appends the event when the change happened, inside the change's step; answers whether it did. */
+  private raising(happened: boolean, event: OutboxEvent): boolean {
+    if (happened) this.outbox.appendStep([event]);
+    return happened;
   }
 
   async peek(tenant: string, id: Buffer, now: number): Promise<TicketInfo | null> {

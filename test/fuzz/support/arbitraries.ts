@@ -626,10 +626,14 @@ export const KNOWN_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ['GET', '/v1/info'],
   ['GET', '/openapi.json'],
   ['GET', '/metrics'],
+  ['GET', '/livez'],
+  ['GET', '/readyz'],
   ['HEAD', '/v1/ping'],
   ['HEAD', '/v1/info'],
   ['HEAD', '/openapi.json'],
   ['HEAD', '/metrics'],
+  ['HEAD', '/livez'],
+  ['HEAD', '/readyz'],
 ];
 
 const METHODS = [

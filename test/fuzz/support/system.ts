@@ -6,7 +6,7 @@ import { errorLines, type FuzzTarget, startTarget } from './instances.js';
 import { checkEnvelope, checkNotFound } from './oracle.js';
 
 /**
- * Properties of GET /v1/ping, /v1/info, /openapi.json, /metrics and unknown
+ * Properties of GET /v1/ping, /v1/info, /openapi.json, /metrics, /livez, /readyz and unknown
  * routes, with junk queries, headers and bodies, single- and multi-tenant.
  * Spread over several files so that vitest can run them side by side.
  */
@@ -60,9 +60,24 @@ const SYSTEM: Record<string, (a: Answer) => void> = Object.fromEntries<(a: Answe
     '/metrics',
     (a) => check(a.body.includes('ticketd_http_requests_total'), 'Prometheus text with the request counter', a),
   ],
+  [
+    '/livez',
+    (a) => {
+      const b = json(a);
+      check(Object.keys(b).join() === 'status' && b.status === 'ok', 'livez answers {"status": "ok"}', a);
+    },
+  ],
+  [
+    '/readyz',
+    (a) => {
+      const b = json(a);
+      check(b.status === 'ready' && b.store === 'sqlite', 'readyz answers ready on its store', a);
+      check(Number.isSafeInteger(b.schemaVersion), 'readyz gives the schema version', a);
+    },
+  ],
 ]);
 
-export type SystemPath = '/v1/ping' | '/v1/info' | '/openapi.json' | '/metrics';
+export type SystemPath = '/v1/ping' | '/v1/info' | '/openapi.json' | '/metrics' | '/livez' | '/readyz';
 
 /**
  * Surfaces with a not-found handler and error model of their own (profile,

@@ -1,0 +1,41 @@
+import type { Store, WebhookEndpointRecord } from '../store/types.js';
+import { type EventData, type EventType, outboxEvent } from './catalog.js';
+import { ALL_EVENTS } from './endpoints.js';
+
+/**
+ * Which event types the enabled endpoints of each tenant take, as this
+ * instance last read them: read at start, after every change made here,
+ * and by each delivery round (webhooks.interval_ms) for changes made on
+ * other instances. A change raises its event (written to the outbox in the
+ * change's own step) only when an endpoint takes it, so a deployment without
+ * webhooks writes nothing more.
+ */
+export class Subscriptions {
+  private byTenant = new Map<string, Set<string>>();
+
+  constructor(private readonly store: Pick<Store, 'webhooks'>) {}
+
+  /** Reads every endpoint; answers them. */
+  async refresh(): Promise<WebhookEndpointRecord[]> {
+    const all = await this.store.webhooks.list(null);
+    const byTenant = new Map<string, Set<string>>();
+    for (const e of all) {
+      if (!e.enabled) continue;
+      const types = byTenant.get(e.tenant) ?? new Set<string>();
+      for (const type of e.events) types.add(type);
+      byTenant.set(e.tenant, types);
+    }
+    this.byTenant = byTenant;
+    return all;
+  }
+
+  wants(tenant: string, type: EventType): boolean {
+    const types = this.byTenant.get(tenant);
+    return types !== undefined && (types.has(type) || types.has(ALL_EVENTS));
+  }
+
+  /** The event to write with a change, or undefined when no endpoint of its tenant takes it. */
+  event<K extends EventType>(type: K, data: EventData<K>, now: number) {
+    return this.wants(data.tenant, type) ? outboxEvent(type, data, now) : undefined;
+  }
+}
