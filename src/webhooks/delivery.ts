@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
-import { ALL_EVENTS, type WebhookEndpoints } from './endpoints.js';
+import type { WebhookEndpoints } from './endpoints.js';
 import { signWebhook } from './signature.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -150,7 +150,7 @@ export class Deliverer {
   }
 
   private async deliver(d: DeliveryRecord, endpoint: WebhookEndpointRecord | undefined): Promise<void> {
-    if (!endpoint || !endpoint.enabled) {
+    if (!endpoint?.enabled) {
       const why = endpoint ? 'endpoint disabled' : 'endpoint deleted';
       await this.store.outbox.settle(
         d,
@@ -196,7 +196,3 @@ export class Deliverer {
     }
   }
 }
-
-/** Whether an endpoint takes events of this type. */
-export const subscribes = (e: WebhookEndpointRecord, type: string): boolean =>
-  e.enabled && (e.events.includes(type) || e.events.includes(ALL_EVENTS));
