@@ -5,24 +5,19 @@ import type { OutboxEvent } from '../store/types.js';
 /**
  * The events ticketd delivers to webhook endpoints (docs/events.md), one
  * entry each: when it is raised and the shape of its `data`. `data` holds
- * only what is public — tenant names, profile, app and grant ids, and for
- * opaque tickets a reference (TicketRef) — never a ticket, key, password,
- * payload or token. docs/events.md is kept equal to this table by
- * test/webhooks/catalog.test.ts.
+ * only what is public — tenant names, ids, and for opaque tickets a
+ * reference (TicketRef) — never a ticket, key, password, payload or token.
+ * docs/events.md is kept equal to this table by test/webhooks/catalog.test.ts.
  */
 
 const Tenant = Type.String({ description: 'the tenant the event belongs to' });
 /**
- * The first 16 hex digits of the ticket's id in the store (a keyed digest of
- * the ticket): names one ticket to whoever holds it or administers ticketd,
- * and gives nobody the ticket.
+ * The first 16 hex digits of the ticket's id in the store (the SHA-256 of the
+ * ticket): whoever holds the ticket can tell which one it is, and nobody can
+ * get the ticket from it.
  */
 export const TicketRef = Type.String({ pattern: '^[0-9a-f]{16}$', description: 'short reference of the ticket' });
-const ProfileId = Type.String({ description: 'the profile id' });
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-
-export const SESSION_END_REASONS = ['logout', 'disabled', 'deleted', 'password_changed'] as const;
-export const LOGIN_FAILURES = ['bad_credentials', 'locked', 'disabled'] as const;
 
 export const eventCatalog = {
   'ticket.created': {
@@ -42,46 +37,6 @@ export const eventCatalog = {
     when: 'An opaque ticket was deleted before it was used up.',
     data: Type.Object({ tenant: Tenant, ticket: TicketRef }),
   },
-  'ticket.expired': {
-    when: 'The purge removed opaque tickets of a tenant that had expired (one event per tenant and purge run).',
-    data: Type.Object({ tenant: Tenant, count: Type.Integer({ minimum: 1 }) }),
-  },
-  'login.succeeded': {
-    when: 'A profile authenticated (a login ticket was issued).',
-    data: Type.Object({ tenant: Tenant, profileId: ProfileId }),
-  },
-  'login.failed': {
-    when: 'An authentication was refused.',
-    data: Type.Object({
-      tenant: Tenant,
-      profileId: Nullable(Type.String({ description: 'null when no profile has that username' })),
-      reason: Type.Union(LOGIN_FAILURES.map((r) => Type.Literal(r))),
-    }),
-  },
-  'profile.locked': {
-    when: 'Failed logins locked a profile out.',
-    data: Type.Object({ tenant: Tenant, profileId: ProfileId }),
-  },
-  'session.ended': {
-    when: "A profile's login ended: logout, or every session of a disabled or deleted profile or one whose password changed.",
-    data: Type.Object({
-      tenant: Tenant,
-      profileId: ProfileId,
-      reason: Type.Union(SESSION_END_REASONS.map((r) => Type.Literal(r))),
-    }),
-  },
-  'grant.created': {
-    when: 'An Oz grant was created (a user ticket issued to an app).',
-    data: Type.Object({ tenant: Tenant, grantId: Type.String(), appId: Type.String(), profileId: ProfileId }),
-  },
-  'grant.revoked': {
-    when: 'An Oz grant ended before it expired.',
-    data: Type.Object({ tenant: Tenant, grantId: Type.String(), appId: Type.String(), profileId: ProfileId }),
-  },
-  'app.key_rotated': {
-    when: "An Oz app's key was rotated (its tickets end).",
-    data: Type.Object({ tenant: Tenant, appId: Type.String() }),
-  },
 } satisfies Record<string, { when: string; data: TObject }>;
 
 export type EventType = keyof typeof eventCatalog;
@@ -91,7 +46,7 @@ export type EventData<K extends EventType> = Static<(typeof eventCatalog)[K]['da
 /** What an endpoint receives, per Standard Webhooks: the type, when it happened, and its data. */
 export interface WebhookPayload<K extends EventType = EventType> {
   type: K;
-  /** ISO 8601, when the change was committed. */
+  /** ISO 8601: when the change was made. */
   timestamp: string;
   data: EventData<K>;
 }

@@ -75,9 +75,9 @@ describe('webhook endpoints', () => {
   it('update changes what it is told; rotation answers a new secret and keeps the old one signing for a while', async () => {
     const e = await create({ url: 'https://hooks.example.com/b', events: ['ticket.used'], tenant: 'shop' });
     const updated = ok(
-      await admin(t, 'PATCH', `/webhooks/${e.id}`, { events: ['ticket.used', 'login.failed'], enabled: false }),
+      await admin(t, 'PATCH', `/webhooks/${e.id}`, { events: ['ticket.used', 'ticket.deleted'], enabled: false }),
     ) as EndpointJson;
-    expect(updated).toMatchObject({ url: e.url, events: ['ticket.used', 'login.failed'], enabled: false });
+    expect(updated).toMatchObject({ url: e.url, events: ['ticket.used', 'ticket.deleted'], enabled: false });
 
     const rotated = ok(await admin(t, 'POST', `/webhooks/${e.id}/secret`, {})) as EndpointJson;
     expect(rotated.secret).toMatch(/^whsec_/);

@@ -4,7 +4,9 @@ import type { SessionKind } from '../parts/sessions.js';
  * Every Redis key the store uses, under one deployment prefix (see index.ts).
  * Ticket and session ids appear in keys and index members as lowercase hex.
  * Scripts that reach keys named by index members get the family prefixes
- * below as ARGV, so key names are spelled in this file only.
+ * below as ARGV, so key names are spelled in this file only — except the
+ * outbox's, which exist once per area (the prefix, or a cluster shard's
+ * tag) and are spelled in outbox.ts.
  */
 export class Keys {
   /** STRING: the schema version. */
