@@ -13,6 +13,8 @@ export type ScenarioName =
   | 'profile-get'
   | 'oz-reissue'
   | 'use-under-logins'
+  | 'create-webhook'
+  | 'use-webhook'
   | 'use-10k'
   | 'use-1m';
 
@@ -71,11 +73,17 @@ function ofRow(share: number, row: Row | undefined, what: string, ctx: BarContex
  * ceiling, oz-reissue >= 1.5x the reference oz server. PostgreSQL: create and
  * use >= 0.30 of the ceiling. Redis: use >= 0.50. Every store: use beside 20
  * logins/s >= 0.80 of use alone, use with 1,000,000 live tickets >= 0.90 of
- * use with 10,000.
+ * use with 10,000, create and use with a webhook endpoint subscribed >= 0.85
+ * of without.
  */
 export function barFor(scenario: ScenarioName, store: StoreName, ctx: BarContext): Bar | null {
-  if (scenario === 'use-under-logins' || scenario === 'use-1m') {
-    const share = scenario === 'use-1m' ? 0.9 : 0.8;
+  if (
+    scenario === 'use-under-logins' ||
+    scenario === 'use-1m' ||
+    scenario === 'create-webhook' ||
+    scenario === 'use-webhook'
+  ) {
+    const share = scenario === 'use-1m' ? 0.9 : scenario === 'use-under-logins' ? 0.8 : 0.85;
     const b = ctx.baseline;
     return b
       ? {

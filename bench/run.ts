@@ -50,13 +50,24 @@ import {
   toRow,
   writeFileAtomic,
 } from './report.js';
+import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 import { ozReissueRequests, setupOzReissue, type UserTicket } from './scenarios/oz.js';
 import { type ProfileFixture, profileGetRequests, setupProfileGet, startLogins } from './scenarios/profile.js';
 import { createRequests, PAYLOAD_JSON, pairRequests, TicketPool, useRequests } from './scenarios/tickets.js';
 import { type BenchStore, benchStore, STORE_NAMES, type StoreName } from './stores.js';
 
 /** What `--scenarios` takes; `use-1m` runs both use-10k and use-1m. */
-const SCENARIOS = ['create', 'use', 'create+use', 'profile-get', 'oz-reissue', 'use-under-logins', 'use-1m'] as const;
+const SCENARIOS = [
+  'create',
+  'use',
+  'create+use',
+  'profile-get',
+  'oz-reissue',
+  'use-under-logins',
+  'create-webhook',
+  'use-webhook',
+  'use-1m',
+] as const;
 type ScenarioOption = (typeof SCENARIOS)[number];
 
 /** Logins per second of the side load of use-under-logins (docs/performance.md). */
@@ -334,6 +345,8 @@ interface Instance {
   pool: TicketPool;
   dir: string;
   logPath: string;
+  /** create-webhook, use-webhook: the receiver of the endpoint subscribed on this instance. */
+  receiver?: Server;
 }
 
 /** A fresh store for the build, seeded by `before` (if given), then ticketd on it. */
@@ -369,6 +382,7 @@ async function stopInstance(i: Instance, processes: ProcessReport[]): Promise<vo
   const report = processReport(i.label, i.ticketd.startMs, rssMb(i.ticketd.child.pid));
   for (const other of i.others) await stop(other.child);
   await stop(i.ticketd.child);
+  if (i.receiver) await stop(i.receiver.child);
   if (i.build.label === 'ticketd') {
     processes.push({ ...report, logLines: countLines(i.logPath), exitCode: i.ticketd.child.exitCode });
   }
@@ -420,6 +434,9 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
             return timed(ozReissueRequests(i.ticketd.url, i.ozTickets as UserTicket[]));
           case 'use-under-logins':
             return useUnderLogins(run, i, i.profile as ProfileFixture);
+          case 'create-webhook':
+          case 'use-webhook':
+            return withWebhook(run, i, scenario);
         }
       };
       for (const { i, sample } of await rounds(k, instances, options.rounds, once)) {
@@ -437,6 +454,41 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
   } finally {
     for (const i of instances) await stopInstance(i, processes);
   }
+}
+
+/**
+ * create or use with one webhook endpoint of the tenant subscribed to
+ * ticket.created and ticket.used (docs/events.md), its receiver a bare
+ * node:http server (bench/ceiling.mjs); the bar is the drop against the
+ * same scenario's row without (run just before, when the run has it).
+ */
+async function withWebhook(run: Run, i: Instance, scenario: 'create-webhook' | 'use-webhook'): Promise<Sample> {
+  const { options } = run;
+  const store = i.target.name;
+  const plain = scenario === 'create-webhook' ? 'create' : 'use';
+  if (!i.receiver) {
+    i.receiver = await startCeiling();
+    const res = await fetch(`${i.ticketd.url}/admin/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_MASTER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${i.receiver.url}/hook`, events: ['ticket.created', 'ticket.used'] }),
+    });
+    if (res.status !== 201) throw new Error(`subscribing a webhook endpoint: ${res.status} ${await res.text()}`);
+    // Every instance reads its subscriptions within one delivery round.
+    await new Promise((r) => setTimeout(r, 1_500));
+  }
+  const without = run.rows.find((r) => r.scenario === plain && r.store === store && r.server === i.build.label);
+  let requests = createRequests;
+  if (plain === 'use') {
+    await topUp(
+      i.target,
+      i.pool,
+      ticketsFor(without ? without.rate : run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, options),
+    );
+    requests = useRequests(i.pool);
+  }
+  const m = await measure(labelOf(i.build, `${scenario} on ${store}`), i.ticketd, requests, options.drive, i.others);
+  return without ? { m, baseline: { rate: without.rate, of: `${plain} without` } } : { m };
 }
 
 /** Ticket use without, then with, 20 authenticates a second (scrypt) beside it; the bar is the drop. */

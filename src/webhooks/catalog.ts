@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { OutboxEvent } from '../store/types.js';
 
@@ -61,7 +61,8 @@ export const ticketRef = (id: Buffer): string => id.subarray(0, 8).toString('hex
 export function outboxEvent<K extends EventType>(type: K, data: EventData<K>, now: number): OutboxEvent {
   const payload: WebhookPayload<K> = { type, timestamp: new Date(now).toISOString(), data };
   return {
-    id: `msg_${randomBytes(16).toString('base64url')}`,
+    // randomUUID draws on Node's entropy cache: a fraction of randomBytes' cost per call, on the hot path.
+    id: `msg_${randomUUID().replaceAll('-', '')}`,
     tenant: data.tenant,
     type,
     body: JSON.stringify(payload),

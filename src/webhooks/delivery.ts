@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.js';
 import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
 import type { WebhookEndpoints } from './endpoints.js';
@@ -75,6 +77,8 @@ export class Deliverer {
   private stopped = false;
   private lastPurge = 0;
   private readonly inFlight = new Set<AbortController>();
+  /** One keep-alive pool per scheme, as large as the attempts in flight. */
+  private readonly agents;
 
   constructor(
     private readonly store: Pick<Store, 'outbox'>,
@@ -83,7 +87,10 @@ export class Deliverer {
     private readonly clock: Clock,
     private readonly options: DeliveryOptions,
     private readonly onError: (err: unknown) => void = () => {},
-  ) {}
+  ) {
+    const pool = { keepAlive: true, maxSockets: options.concurrency };
+    this.agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
+  }
 
   start(): void {
     const tick = () => {
@@ -105,6 +112,8 @@ export class Deliverer {
     clearTimeout(this.timer);
     for (const c of this.inFlight) c.abort();
     await this.round;
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /** One round: fan out, deliver what is due, purge what is old. Answers how many attempts it made. */
@@ -165,34 +174,55 @@ export class Deliverer {
   }
 
   /** One POST: [HTTP status or null, null when delivered or why not]. Never throws. */
-  private async post(d: DeliveryRecord, e: WebhookEndpointRecord): Promise<[number | null, string | null]> {
+  private post(d: DeliveryRecord, e: WebhookEndpointRecord): Promise<[number | null, string | null]> {
     const controller = new AbortController();
     this.inFlight.add(controller);
-    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
-    try {
-      const headers = signWebhook(
-        this.endpoints.signingSecrets(e),
-        d.eventId,
-        Math.floor(this.clock.now() / 1000),
-        d.body,
-      );
-      const res = await fetch(e.url, {
+    return new Promise<[number | null, string | null]>((resolve) => {
+      let settled = false;
+      const done = (answer: [number | null, string | null]) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.inFlight.delete(controller);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+      let url: URL;
+      try {
+        url = new URL(e.url);
+      } catch {
+        done([null, 'not a URL']);
+        return;
+      }
+      const body = Buffer.from(d.body, 'utf8');
+      const headers = {
+        ...signWebhook(this.endpoints.signingSecrets(e), d.eventId, Math.floor(this.clock.now() / 1000), d.body),
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        'user-agent': this.options.userAgent,
+      };
+      // node:http with keep-alive agents: a fraction of fetch's CPU and memory per delivery.
+      const https = url.protocol === 'https:';
+      const req = (https ? httpsRequest : httpRequest)(url, {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'user-agent': this.options.userAgent },
-        body: d.body,
-        redirect: 'manual',
+        headers,
+        agent: https ? this.agents.https : this.agents.http,
         signal: controller.signal,
       });
-      // The answer's body is not kept: a receiver may echo anything.
-      await res.body?.cancel().catch(() => {});
-      return res.status >= 200 && res.status < 300 ? [res.status, null] : [res.status, `HTTP ${res.status}`];
-    } catch (err) {
-      if (controller.signal.aborted) return [null, this.stopped ? 'shutting down' : 'timed out'];
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      return [null, cause ? `no answer (${cause})` : 'no answer'];
-    } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(controller);
-    }
+      req.on('response', (res) => {
+        // The answer's body is not kept: a receiver may echo anything.
+        res.resume();
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          done(status >= 200 && status < 300 ? [status, null] : [status, `HTTP ${status}`]);
+        });
+        res.on('error', () => done([res.statusCode ?? null, 'answer cut short']));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (controller.signal.aborted) done([null, this.stopped ? 'shutting down' : 'timed out']);
+        else done([null, err.code ? `no answer (${err.code})` : 'no answer']);
+      });
+      req.end(body);
+    });
   }
 }

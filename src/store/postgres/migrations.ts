@@ -632,7 +632,7 @@ export const migrations: readonly Migration[] = [
       -- The outbox (parts/outbox.ts): events in the order written, then one delivery per endpoint.
       CREATE TABLE ${s}.outbox_events (
         seq         bigserial PRIMARY KEY,
-        id          text NOT NULL UNIQUE,
+        id          text NOT NULL,
         tenant      text NOT NULL,
         type        text NOT NULL,
         body        text NOT NULL,

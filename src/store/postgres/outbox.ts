@@ -20,8 +20,7 @@ export class PgOutbox implements OutboxStore {
       append: statement(
         'outbox_append',
         `INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-         ON CONFLICT (id) DO NOTHING`,
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
       ),
       fanOut: statement(
         'outbox_fan_out',

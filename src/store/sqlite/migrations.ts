@@ -199,8 +199,8 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant, created_on, id);
       -- The outbox (parts/outbox.ts): events in the order written, then one delivery per endpoint.
       CREATE TABLE outbox_events (
-        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-        id          TEXT NOT NULL UNIQUE,
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL,
         tenant      TEXT NOT NULL,
         type        TEXT NOT NULL,
         body        TEXT NOT NULL,

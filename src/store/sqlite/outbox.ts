@@ -19,9 +19,7 @@ export class SqliteOutbox implements OutboxStore {
     this.s = h.prepared((db) => {
       const all = table.select(dialect);
       return {
-        append: db.prepare(
-          'INSERT INTO outbox_events (id, tenant, type, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        ),
+        append: db.prepare('INSERT INTO outbox_events (id, tenant, type, body, created_at) VALUES (?, ?, ?, ?, ?)'),
         oldest: db.prepare('SELECT seq, id, tenant, type, body, created_at FROM outbox_events ORDER BY seq LIMIT ?'),
         take: db.prepare('DELETE FROM outbox_events WHERE seq = ?'),
         deliver: db.prepare(`${table.insert(dialect)} ON CONFLICT (event_id, endpoint_id) DO NOTHING`),
