@@ -77,6 +77,8 @@ export class Deliverer {
   private stopped = false;
   private lastPurge = 0;
   private readonly inFlight = new Set<AbortController>();
+  /** The signing secrets of the endpoints delivered to this round. */
+  private readonly secrets = new Map<string, string[]>();
   /** One keep-alive pool per scheme, as large as the attempts in flight. */
   private readonly agents;
 
@@ -123,6 +125,8 @@ export class Deliverer {
     // No endpoint, no event: events are only written for subscribed endpoints (docs/events.md).
     if (all.length === 0) return 0;
     const byId = new Map(all.map((e) => [e.id, e]));
+    // Each endpoint's secrets are opened once a round, not once a delivery.
+    this.secrets.clear();
     const routes: Route[] = all
       .filter((e) => e.enabled)
       .flatMap((e) => e.events.map((type) => ({ endpointId: e.id, tenant: e.tenant, type })));
@@ -173,6 +177,15 @@ export class Deliverer {
     await this.store.outbox.settle(d, outcome(d, now, this.options, status, error), now);
   }
 
+  private secretsOf(e: WebhookEndpointRecord): string[] {
+    let secrets = this.secrets.get(e.id);
+    if (!secrets) {
+      secrets = this.endpoints.signingSecrets(e);
+      this.secrets.set(e.id, secrets);
+    }
+    return secrets;
+  }
+
   /** One POST: [HTTP status or null, null when delivered or why not]. Never throws. */
   private post(d: DeliveryRecord, e: WebhookEndpointRecord): Promise<[number | null, string | null]> {
     const controller = new AbortController();
@@ -196,7 +209,7 @@ export class Deliverer {
       }
       const body = Buffer.from(d.body, 'utf8');
       const headers = {
-        ...signWebhook(this.endpoints.signingSecrets(e), d.eventId, Math.floor(this.clock.now() / 1000), d.body),
+        ...signWebhook(this.secretsOf(e), d.eventId, Math.floor(this.clock.now() / 1000), d.body),
         'content-type': 'application/json',
         'content-length': String(body.length),
         'user-agent': this.options.userAgent,
