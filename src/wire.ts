@@ -95,10 +95,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   }
   if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
 
+  // Webhooks (docs/events.md): which changes raise events, read once before the first request.
+  const subscriptions = new Subscriptions(store);
   // Oz user tickets (docs/oz.md).
   let oz: OzSurface;
   try {
-    oz = await createOzSurface(config.oz, store, keyring, identity.logins, clock, events);
+    await subscriptions.refresh();
+    oz = await createOzSurface(config.oz, store, keyring, identity.logins, clock, events, subscriptions);
   } catch (err) {
     if (!options.store) await store.close();
     throw err;
@@ -108,9 +111,6 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     store.grants.deleteOfUser(e.profileId).catch((err) => logger.warn({ err }, 'revoking grants failed'));
   });
 
-  // Webhooks (docs/events.md): which changes raise events, read once before the first request.
-  const subscriptions = new Subscriptions(store);
-  await subscriptions.refresh();
   const webhooks = new WebhookEndpoints(store, keyring, clock, subscriptions);
 
   const consoleFiles = consoleDir();
@@ -139,7 +139,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { identity, oz: new OzAdmin(store, keyring, clock), webhooks, activity },
+    admin: { identity, oz: new OzAdmin(store, keyring, clock, subscriptions), webhooks, activity },
     oz,
   });
 

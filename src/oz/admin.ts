@@ -4,6 +4,7 @@ import { domainError } from '../core/domain-error.js';
 import type { Keyring } from '../core/keyring.js';
 import { DEFAULT_TENANT } from '../core/tenant-settings.js';
 import type { OzAppRecord, OzGrantRecord, Store } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { sealAppKey } from './app-keys.js';
 
 /** Generated keys: 32 random bytes, 43 base64url characters. */
@@ -32,6 +33,8 @@ export class OzAdmin {
     private readonly store: Pick<Store, 'tenants' | 'apps' | 'grants'>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
+    /** Which changes raise webhook events (docs/events.md); none without it. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
 
   listApps(tenant: string | null): Promise<OzAppRecord[]> {
@@ -64,7 +67,10 @@ export class OzAdmin {
 
   /** A new Hawk key (given or generated), answered in clear; null when there is no such app. Its app tickets end. */
   async rotateKey(id: string, key = newKey()): Promise<OzAppRecord | null> {
-    const app = await this.store.apps.setKey(id, sealAppKey(this.keyring, id, key));
+    const before = await this.store.apps.get(id);
+    if (!before) return null;
+    const event = this.subscriptions?.event('app.key_rotated', { tenant: before.tenant, appId: id }, this.clock.now());
+    const app = await this.store.apps.setKey(id, sealAppKey(this.keyring, id, key), event);
     return app && { ...app, key };
   }
 
@@ -84,8 +90,15 @@ export class OzAdmin {
 
   /** Revokes a live grant; the grant as it was, or null when there was none. */
   async revokeGrant(id: string): Promise<OzGrantRecord | null> {
-    const grant = await this.store.grants.get(id, this.clock.now());
-    return grant && (await this.store.grants.delete(id)) ? grant : null;
+    const now = this.clock.now();
+    const grant = await this.store.grants.get(id, now);
+    if (!grant) return null;
+    const event = this.subscriptions?.event(
+      'grant.revoked',
+      { tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user },
+      now,
+    );
+    return (await this.store.grants.delete(id, event)) ? grant : null;
   }
 }
 

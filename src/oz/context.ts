@@ -5,6 +5,7 @@ import type { Events } from '../core/events.js';
 import type { Keyring } from '../core/keyring.js';
 import type { Logins } from '../core/logins.js';
 import type { Store } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { type Artifacts, type Credentials, HawkVerifier, type SignedRequest } from './hawk.js';
 import { IronKeys, type IronSettings } from './iron.js';
 import { type AppCredentials, checkTicketArtifacts, OzService, type Ticket } from './tickets.js';
@@ -36,14 +37,19 @@ export async function createOzSurface(
   logins: Pick<Logins, 'session'>,
   clock: Clock,
   events?: Events,
+  subscriptions?: Subscriptions,
 ): Promise<OzSurface> {
   const iron = await IronKeys.load(settings, store.meta, keyring);
   return {
-    service: new OzService(store, logins, iron, keyring, clock, {
-      ticketMs: settings.ticket_ttl * 1000,
-      grantMs: settings.grant_ttl * 1000,
-      rsvpMs: settings.rsvp_ttl * 1000,
-    }),
+    service: new OzService(
+      store,
+      logins,
+      iron,
+      keyring,
+      clock,
+      { ticketMs: settings.ticket_ttl * 1000, grantMs: settings.grant_ttl * 1000, rsvpMs: settings.rsvp_ttl * 1000 },
+      subscriptions,
+    ),
     hawk: new HawkVerifier(store.nonces, clock, {
       host: settings.host,
       port: settings.port,

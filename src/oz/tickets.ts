@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Keyring } from '../core/keyring.js';
 import { loginIdHash, MAX_LOGIN_ID_LENGTH } from '../core/logins.js';
 import type { OzAppRecord, OzGrantRecord, ProfileRecord, SessionRecord, Store } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { appKeyFingerprint, withOpenKey } from './app-keys.js';
 import { ozError } from './errors.js';
 import type { IronKeys } from './iron.js';
@@ -169,6 +170,8 @@ export class OzService {
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly ttls: OzTtls = DEFAULT_TTLS,
+    /** Which changes raise webhook events (docs/events.md); none without it. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
 
   /** The app as Hawk credentials, its key opened; null when unknown (or its key's keyring key was retired). */
@@ -387,7 +390,14 @@ export class OzService {
       session,
       createdOn: now,
     };
-    await this.store.grants.create(grant);
+    await this.store.grants.create(
+      grant,
+      this.subscriptions?.event(
+        'grant.created',
+        { tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user },
+        now,
+      ),
+    );
     return grant;
   }
 

@@ -37,6 +37,18 @@ export const eventCatalog = {
     when: 'An opaque ticket was deleted before it was used up.',
     data: Type.Object({ tenant: Tenant, ticket: TicketRef }),
   },
+  'grant.created': {
+    when: 'An Oz grant was made: an app may act for a profile (POST /v1/ticket or /v1/rsvp; a grant that fits is reused and raises none).',
+    data: Type.Object({ tenant: Tenant, grantId: Type.String(), appId: Type.String(), profileId: Type.String() }),
+  },
+  'grant.revoked': {
+    when: 'An administrator revoked an Oz grant (DELETE /admin/v1/grants/{id}).',
+    data: Type.Object({ tenant: Tenant, grantId: Type.String(), appId: Type.String(), profileId: Type.String() }),
+  },
+  'app.key_rotated': {
+    when: "An Oz app's Hawk key was rotated (POST /admin/v1/apps/{id}/key): its app tickets end.",
+    data: Type.Object({ tenant: Tenant, appId: Type.String() }),
+  },
 } satisfies Record<string, { when: string; data: TObject }>;
 
 export type EventType = keyof typeof eventCatalog;

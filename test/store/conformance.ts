@@ -24,7 +24,7 @@ import type {
   UsedTicket,
   WebhookEndpointRecord,
 } from '../../src/store/types.js';
-import { ticketRecord } from './records.js';
+import { appRecord, grantRecord, ticketRecord } from './records.js';
 
 export interface ConformanceTarget {
   /** 'memory', 'sqlite', 'postgres', 'redis' */
@@ -842,6 +842,25 @@ export function runStoreConformance(target: ConformanceTarget): void {
         [1, 2, 3].map((i) => store.tickets.create(ticket('a'), 0, t0, event(`msg_b${i}`, 'a', 'ticket.created'))),
       );
       expect(await outboxIds()).toEqual(['msg_b1', 'msg_b2', 'msg_b3', 'msg_c1', 'msg_c2', 'msg_d1', 'msg_u1']);
+    });
+
+    it('an app key rotation and grant changes write their events in the same step, only when they happen', async () => {
+      await putTenant('a');
+      const app = appRecord('a', 'com.example.app', t0);
+      expect(await store.apps.create(app)).toBe('created');
+      expect(
+        await store.apps.setKey('com.example.none', 'k'.repeat(40), event('msg_k0', 'a', 'app.key_rotated')),
+      ).toBeNull();
+      expect(await store.apps.setKey(app.id, 'k'.repeat(40), event('msg_k1', 'a', 'app.key_rotated'))).toMatchObject({
+        id: app.id,
+        key: 'k'.repeat(40),
+      });
+      const grant = grantRecord(app, 'profile-1', t0);
+      await store.grants.create(grant, event('msg_g1', 'a', 'grant.created'));
+      expect(await store.grants.get(grant.id, t0)).toEqual(grant);
+      expect(await store.grants.delete('no-such-grant', event('msg_r0', 'a', 'grant.revoked'))).toBe(false);
+      expect(await store.grants.delete(grant.id, event('msg_r1', 'a', 'grant.revoked'))).toBe(true);
+      expect(await outboxIds()).toEqual(['msg_g1', 'msg_k1', 'msg_r1']);
     });
 
     it('concurrent uses with events: exactly as many events as uses taken', async () => {

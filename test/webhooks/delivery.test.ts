@@ -125,6 +125,21 @@ describe('webhook delivery', () => {
     ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
   });
 
+  it("an app's key rotation and a grant's revocation on the admin API: their events delivered", async () => {
+    const ep = await subscribe('a', ['app.key_rotated', 'grant.revoked']);
+    ok(await admin(t, 'POST', '/apps', { id: 'com.example.hooks', tenant: 'a' }), 201);
+    ok(await admin(t, 'POST', '/apps/com.example.hooks/key', {}));
+    ok(await admin(t, 'POST', '/apps/com.example.nothere/key', {}), 404);
+    await t.deliverer.runOnce();
+    const bodies = receiver.received.map((r) =>
+      new Webhook(ep.secret).verify(r.body, r.headers as Record<string, string>),
+    );
+    expect(bodies).toEqual([
+      { type: 'app.key_rotated', timestamp: expect.any(String), data: { tenant: 'a', appId: 'com.example.hooks' } },
+    ]);
+    ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
+  });
+
   it('POSTs each event signed per Standard Webhooks; the reference library verifies it', async () => {
     const ep = await subscribe('a', ['ticket.deleted']);
     const event = raise('a');

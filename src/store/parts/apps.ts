@@ -1,3 +1,5 @@
+import type { OutboxEvent } from './outbox.js';
+
 export interface OzAppRecord {
   /** The app id, e.g. `com.example.mymylet` (Hawk credentials id). */
   id: string;
@@ -20,8 +22,8 @@ export interface AppStore {
   get(id: string): Promise<OzAppRecord | null>;
   /** Apps of one tenant (or of every tenant when null), ordered by id. */
   list(tenant: string | null): Promise<OzAppRecord[]>;
-  /** Replaces the key (rotation); null when there is no such app. */
-  setKey(id: string, key: string): Promise<OzAppRecord | null>;
+  /** Replaces the key (rotation); null when there is no such app. `event` is written with it, only when there was one. */
+  setKey(id: string, key: string, event?: OutboxEvent): Promise<OzAppRecord | null>;
   /** Removes the app and its grants in one step. */
   delete(id: string): Promise<boolean>;
 }

@@ -1,3 +1,5 @@
+import type { OutboxEvent } from './outbox.js';
+
 export interface OzGrantRecord {
   /** Random, URL-safe. */
   id: string;
@@ -19,13 +21,14 @@ export interface OzGrantRecord {
  * profile needs no cascade here.
  */
 export interface GrantStore {
-  create(grant: OzGrantRecord): Promise<void>;
+  /** Stores the grant; `event` (docs/events.md), when given, goes to the outbox in the same atomic step. */
+  create(grant: OzGrantRecord, event?: OutboxEvent): Promise<void>;
   /** The grant unless it expired (`exp <= now`) or was revoked. */
   get(id: string, now: number): Promise<OzGrantRecord | null>;
   /** Live grants filtered by app and/or user, newest first, at most `limit`. */
   list(filter: { app?: string; user?: string }, now: number, limit: number): Promise<OzGrantRecord[]>;
-  /** Revokes the grant; false when there was none. */
-  delete(id: string): Promise<boolean>;
+  /** Revokes the grant; false when there was none. `event` is written with it, only when there was one. */
+  delete(id: string, event?: OutboxEvent): Promise<boolean>;
   /** Revokes every grant of the profile; returns how many. */
   deleteOfUser(user: string): Promise<number>;
   /** Up to `limit` expired grants through the expiry index; how many. */

@@ -1,5 +1,7 @@
 import type { AppStore, OzAppRecord } from '../parts/apps.js';
+import type { OutboxEvent } from '../parts/outbox.js';
 import { apps as table } from '../sql/tables.js';
+import { eventValues, withEvent } from './outbox.js';
 import { dialect, type PgPool, statement } from './pool.js';
 
 /**
@@ -24,6 +26,10 @@ export class PgApps implements AppStore {
       listAll: statement('app_list', `SELECT ${all} FROM ${s}.oz_apps ORDER BY id`),
       listOfTenant: statement('app_list_of_tenant', `SELECT ${all} FROM ${s}.oz_apps WHERE tenant = $1 ORDER BY id`),
       setKey: statement('app_set_key', `UPDATE ${s}.oz_apps SET key = $2 WHERE id = $1 RETURNING ${all}`),
+      setKeyEv: statement(
+        'app_set_key_ev',
+        withEvent(s, `UPDATE ${s}.oz_apps SET key = $2 WHERE id = $1 RETURNING ${all}`, 2),
+      ),
       // The app's row goes after its grants (the count over `gone` makes the
       // second DELETE wait for the first), the order delete_tenant takes too.
       delete: statement(
@@ -49,7 +55,8 @@ export class PgApps implements AppStore {
     return res.rows.map(this.record);
   }
 
-  setKey(id: string, key: string): Promise<OzAppRecord | null> {
+  setKey(id: string, key: string, event?: OutboxEvent): Promise<OzAppRecord | null> {
+    if (event) return this.pg.one(this.record, this.sql.setKeyEv, [id, key, ...eventValues(event)]);
     return this.pg.one(this.record, this.sql.setKey, [id, key]);
   }
 

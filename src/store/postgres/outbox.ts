@@ -105,3 +105,20 @@ export class PgOutbox implements OutboxStore {
     return this.pg.count(this.sql.purge, [before, limit]);
   }
 }
+
+/**
+ * `change` (an INSERT, UPDATE or DELETE with RETURNING, parameters $1..$n)
+ * and a webhook event (docs/events.md) written in the same statement when
+ * the change returned a row; the event's columns are parameters $n+1..$n+5
+ * (eventValues). Answers the change's rows.
+ */
+export function withEvent(s: string, change: string, n: number): string {
+  return `WITH done AS (${change}),
+    ev AS (
+      INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+      SELECT $${n + 1}::text, $${n + 2}::text, $${n + 3}::text, $${n + 4}::text, $${n + 5}::bigint
+       WHERE EXISTS (SELECT 1 FROM done))
+    SELECT * FROM done`;
+}
+
+export const eventValues = (e: OutboxEvent): unknown[] => [e.id, e.tenant, e.type, e.body, e.createdAt];

@@ -1,7 +1,9 @@
 import type { AppStore, OzAppRecord } from '../parts/apps.js';
+import type { OutboxEvent } from '../parts/outbox.js';
 import type { RedisContext } from './connection.js';
 import { grantFamily } from './grants.js';
 import { appHash } from './hash.js';
+import { RedisOutbox } from './outbox.js';
 
 /**
  * Oz apps on Redis: one `oz-app:<id>` HASH each (appHash of hash.ts) in the
@@ -35,9 +37,13 @@ export class RedisApps implements AppStore {
     return rows.map((r) => appHash.fromValues(r)).filter((a): a is OzAppRecord => a !== null);
   }
 
-  async setKey(id: string, key: string): Promise<OzAppRecord | null> {
+  async setKey(id: string, key: string, event?: OutboxEvent): Promise<OzAppRecord | null> {
     const { conn, redis, keys } = this.x;
-    const values = await conn.run(() => redis.ticketdSetAppKey(keys.oz.appPrefix + id, key));
+    const values = await conn.run(() =>
+      event
+        ? redis.ticketdSetAppKeyEv(keys.oz.appPrefix + id, RedisOutbox.list(keys.prefix), key, RedisOutbox.entry(event))
+        : redis.ticketdSetAppKey(keys.oz.appPrefix + id, key),
+    );
     return values === null ? null : appHash.fromValues(values);
   }
 

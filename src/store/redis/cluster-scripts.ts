@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { raising, WRITE_TICKET } from './scripts.js';
+import { raising } from './raising.js';
+import { WRITE_TICKET } from './scripts.js';
 
 /**
  * The opaque-ticket scripts of a Redis Cluster store (tickets-cluster.ts).

@@ -1,6 +1,8 @@
 import type { GrantStore, OzGrantRecord } from '../parts/grants.js';
+import type { OutboxEvent } from '../parts/outbox.js';
 import { nativeTtl, type RedisContext } from './connection.js';
 import { grantHash } from './hash.js';
+import { RedisOutbox } from './outbox.js';
 
 /**
  * The grant family every script that drops grants takes first (oz-scripts.ts):
@@ -27,25 +29,30 @@ export function grantFamily(x: RedisContext): { keys: [string, string, string]; 
 export class RedisGrants implements GrantStore {
   constructor(private readonly x: RedisContext) {}
 
-  async create(g: OzGrantRecord): Promise<void> {
+  async create(g: OzGrantRecord, event?: OutboxEvent): Promise<void> {
     const { conn, redis, keys } = this.x;
     const k = keys.oz;
     const f = grantFamily(this.x);
     const fields = grantHash.flat(g) as string[];
+    const keyList = [...f.keys, k.grantPrefix + g.id, k.appGrantsPrefix + g.app, k.userGrantsPrefix + g.user];
+    const argv = [
+      ...f.argv,
+      g.id,
+      `${Buffer.byteLength(g.app)}:${g.app}${g.user}`,
+      String(g.exp),
+      String(g.createdOn),
+      nativeTtl(this.x, g.exp, g.createdOn),
+    ];
     await conn.run(() =>
-      redis.ticketdCreateGrant(
-        ...f.keys,
-        k.grantPrefix + g.id,
-        k.appGrantsPrefix + g.app,
-        k.userGrantsPrefix + g.user,
-        ...f.argv,
-        g.id,
-        `${Buffer.byteLength(g.app)}:${g.app}${g.user}`,
-        String(g.exp),
-        String(g.createdOn),
-        nativeTtl(this.x, g.exp, g.createdOn),
-        ...fields,
-      ),
+      event
+        ? redis.ticketdCreateGrantEv(
+            ...keyList,
+            RedisOutbox.list(keys.prefix),
+            ...argv,
+            RedisOutbox.entry(event),
+            ...fields,
+          )
+        : redis.ticketdCreateGrant(...keyList, ...argv, ...fields),
     );
   }
 
@@ -77,10 +84,15 @@ export class RedisGrants implements GrantStore {
     return rows.map((r) => grantHash.fromValues(r)).filter((g): g is OzGrantRecord => g !== null);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const { conn, redis } = this.x;
+  async delete(id: string, event?: OutboxEvent): Promise<boolean> {
+    const { conn, redis, keys } = this.x;
     const f = grantFamily(this.x);
-    return (await conn.run(() => redis.ticketdDeleteGrant(...f.keys, ...f.argv, id))) === 1;
+    const deleted = await conn.run(() =>
+      event
+        ? redis.ticketdDeleteGrantEv(...f.keys, RedisOutbox.list(keys.prefix), ...f.argv, id, RedisOutbox.entry(event))
+        : redis.ticketdDeleteGrant(...f.keys, ...f.argv, id),
+    );
+    return deleted === 1;
   }
 
   deleteOfUser(user: string): Promise<number> {

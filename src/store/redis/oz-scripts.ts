@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { appHash, grantHash } from './hash.js';
 import { DELETE_TENANT } from './profile-scripts.js';
+import { raising } from './raising.js';
 
 /**
  * The Lua scripts of the Oz surface (parts/apps.ts, grants.ts, nonces.ts), under the rules of
@@ -109,11 +110,17 @@ return out
 `;
 
 /** KEYS: app hash. ARGV: key. Returns nil (no such app) or the app as its APP_FIELDS. */
-export const SET_APP_KEY = `
+const SET_APP_KEY_RUN = `
+local function run()
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 redis.call('HSET', KEYS[1], 'key', ARGV[1])
 return redis.call('HMGET', KEYS[1], ${lua(APP_FIELDS)})
+end
 `;
+export const SET_APP_KEY = `${SET_APP_KEY_RUN}return run()
+`;
+/** SET_APP_KEY, and KEYS[2] the outbox LIST, ARGV[2] the event entry (raising.ts), appended when the app was there. */
+export const SET_APP_KEY_EV = raising(SET_APP_KEY_RUN, 2, 2, 'answer');
 
 /**
  * KEYS: the grant family, app hash, all-apps ZSET. ARGV: the grant family, id, tenantAppsPrefix.
@@ -127,13 +134,14 @@ return drop_app(g, KEYS[4], KEYS[5], ARGV[5], ARGV[4])
 /**
  * KEYS: the grant family, grant hash, app's grants ZSET, user's grants ZSET.
  * ARGV: the grant family, id, owner (`<byte length of app>:<app><user>`), exp, createdOn, ttlMs,
- *       then field, value, ... (every stored field).
+ *       then field, value, ... (every stored field) from ARGV[first].
  */
-export const CREATE_GRANT = `${FAMILY}
+const createGrant = (first: number) => `${FAMILY}
+local function run()
 if redis.call('HEXISTS', g.owners, ARGV[4]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then
   return redis.error_reply('ERR ticketd: grant id already exists')
 end
-redis.call('HSET', KEYS[4], unpack(ARGV, 9))
+redis.call('HSET', KEYS[4], unpack(ARGV, ${first}))
 redis.call('PEXPIRE', KEYS[4], ARGV[8])
 redis.call('HSET', g.owners, ARGV[4], ARGV[5])
 redis.call('ZADD', g.expiry, ARGV[6], ARGV[4])
@@ -141,7 +149,12 @@ redis.call('ZADD', g.all, ARGV[7], ARGV[4])
 redis.call('ZADD', KEYS[5], ARGV[7], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[7], ARGV[4])
 return 1
+end
 `;
+export const CREATE_GRANT = `${createGrant(9)}return run()
+`;
+/** CREATE_GRANT, and KEYS[7] the outbox LIST, ARGV[9] the event entry (the fields from ARGV[10]). */
+export const CREATE_GRANT_EV = raising(createGrant(10), 7, 9, 'answer == 1');
 
 /**
  * KEYS: a grants ZSET by createdOn (all, an app's or a user's).
@@ -171,9 +184,15 @@ return out
 `;
 
 /** KEYS, ARGV: the grant family, then ARGV id. Returns 1 when the grant was stored. */
-export const DELETE_GRANT = `${FAMILY}
+const DELETE_GRANT_RUN = `${FAMILY}
+local function run()
 return drop_grant(g, ARGV[4])
+end
 `;
+export const DELETE_GRANT = `${DELETE_GRANT_RUN}return run()
+`;
+/** DELETE_GRANT, and KEYS[4] the outbox LIST, ARGV[5] the event entry, appended when the grant was stored. */
+export const DELETE_GRANT_EV = raising(DELETE_GRANT_RUN, 4, 5, 'answer == 1');
 
 /** KEYS: the grant family, the user's grants ZSET. ARGV: the grant family. Returns how many it dropped. */
 export const DELETE_GRANTS_OF_USER = `${FAMILY}
@@ -258,6 +277,9 @@ export interface OzScripts {
   ticketdCreateApp(...args: Arg[]): Promise<number>;
   ticketdListApps(...args: Arg[]): Promise<(string | null)[][]>;
   ticketdSetAppKey(...args: Arg[]): Promise<(string | null)[] | null>;
+  ticketdSetAppKeyEv(...args: Arg[]): Promise<(string | null)[] | null>;
+  ticketdCreateGrantEv(...args: Arg[]): Promise<number>;
+  ticketdDeleteGrantEv(...args: Arg[]): Promise<number>;
   ticketdDeleteApp(...args: Arg[]): Promise<number>;
   ticketdCreateGrant(...args: Arg[]): Promise<number>;
   ticketdListGrants(...args: Arg[]): Promise<(string | null)[][]>;
@@ -273,6 +295,9 @@ export function defineOzScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdCreateApp', { numberOfKeys: 3, lua: CREATE_APP });
   redis.defineCommand('ticketdListApps', { numberOfKeys: 1, lua: LIST_APPS });
   redis.defineCommand('ticketdSetAppKey', { numberOfKeys: 1, lua: SET_APP_KEY });
+  redis.defineCommand('ticketdSetAppKeyEv', { numberOfKeys: 2, lua: SET_APP_KEY_EV });
+  redis.defineCommand('ticketdCreateGrantEv', { numberOfKeys: 7, lua: CREATE_GRANT_EV });
+  redis.defineCommand('ticketdDeleteGrantEv', { numberOfKeys: 4, lua: DELETE_GRANT_EV });
   redis.defineCommand('ticketdDeleteApp', { numberOfKeys: 5, lua: DELETE_APP });
   redis.defineCommand('ticketdCreateGrant', { numberOfKeys: 6, lua: CREATE_GRANT });
   redis.defineCommand('ticketdListGrants', { numberOfKeys: 1, lua: LIST_GRANTS });

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { defineOutboxScripts, type OutboxScripts } from './outbox-scripts.js';
 import { defineOzScripts, type OzScripts } from './oz-scripts.js';
 import { defineProfileScripts, type ProfileScripts } from './profile-scripts.js';
+import { raising } from './raising.js';
 
 /**
  * The Lua scripts of the Redis store, one per store operation that touches
@@ -64,18 +65,6 @@ local function write_ticket(ticket_key, expiry_key, expiry_tenants, forever_key,
     redis.call('SADD', forever_key, id)
   end
 end
-`;
-
-/**
- * A script's variant that also writes a webhook event (docs/events.md) in
- * the same atomic step: `run` is the script as a function, ARGV[a] the
- * event's outbox entry, appended to the outbox LIST KEYS[k] when `happened`
- * holds of the script's answer.
- */
-export const raising = (run: string, k: number, a: number, happened: string) => `${run}
-local answer = run()
-if ${happened} then redis.call('RPUSH', KEYS[${k}], ARGV[${a}]) end
-return answer
 `;
 
 /**

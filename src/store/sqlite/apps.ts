@@ -1,12 +1,17 @@
 import type { AppStore, OzAppRecord } from '../parts/apps.js';
+import type { OutboxEvent } from '../parts/outbox.js';
 import { apps as table } from '../sql/tables.js';
 import { dialect, type SqliteDb } from './db.js';
+import type { SqliteOutbox } from './outbox.js';
 
 /** Oz apps on SQLite (table `oz_apps`): one statement each; delete takes the app's grants in the same step. */
 export class SqliteApps implements AppStore {
   private readonly s;
 
-  constructor(private readonly h: SqliteDb) {
+  constructor(
+    private readonly h: SqliteDb,
+    private readonly outbox: SqliteOutbox,
+  ) {
     this.s = h.prepared((db) => {
       const all = table.select(dialect);
       const deleteGrants = db.prepare('DELETE FROM oz_grants WHERE app = ?');
@@ -42,8 +47,12 @@ export class SqliteApps implements AppStore {
     });
   }
 
-  setKey(id: string, key: string): Promise<OzAppRecord | null> {
-    return this.h.write(() => row(this.s().setKey.get(key, id)));
+  setKey(id: string, key: string, event?: OutboxEvent): Promise<OzAppRecord | null> {
+    return this.h.write(() => {
+      const app = row(this.s().setKey.get(key, id));
+      if (app && event) this.outbox.appendStep([event]);
+      return app;
+    });
   }
 
   delete(id: string): Promise<boolean> {

@@ -1,6 +1,8 @@
 import type { GrantStore, OzGrantRecord } from '../parts/grants.js';
+import type { OutboxEvent } from '../parts/outbox.js';
 import { grants as table } from '../sql/tables.js';
 import { dialect, type SqliteDb } from './db.js';
+import type { SqliteOutbox } from './outbox.js';
 
 /** Newest first; the id breaks ties so that every backend lists alike. */
 const NEWEST_FIRST = 'ORDER BY created_on DESC, id DESC LIMIT @limit';
@@ -9,7 +11,10 @@ const NEWEST_FIRST = 'ORDER BY created_on DESC, id DESC LIMIT @limit';
 export class SqliteGrants implements GrantStore {
   private readonly s;
 
-  constructor(private readonly h: SqliteDb) {
+  constructor(
+    private readonly h: SqliteDb,
+    private readonly outbox: SqliteOutbox,
+  ) {
     this.s = h.prepared((db) => {
       const all = table.select(dialect);
       const list = (where: string) =>
@@ -31,8 +36,11 @@ export class SqliteGrants implements GrantStore {
     });
   }
 
-  async create(grant: OzGrantRecord): Promise<void> {
-    await this.h.write(() => this.s().insert.run(...table.params(grant, dialect)));
+  async create(grant: OzGrantRecord, event?: OutboxEvent): Promise<void> {
+    await this.h.write(() => {
+      this.s().insert.run(...table.params(grant, dialect));
+      if (event) this.outbox.appendStep([event]);
+    });
   }
 
   get(id: string, now: number): Promise<OzGrantRecord | null> {
@@ -56,8 +64,12 @@ export class SqliteGrants implements GrantStore {
     });
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.h.write(() => this.s().delete.run(id))).changes > 0;
+  delete(id: string, event?: OutboxEvent): Promise<boolean> {
+    return this.h.write(() => {
+      const deleted = this.s().delete.run(id).changes > 0;
+      if (deleted && event) this.outbox.appendStep([event]);
+      return deleted;
+    });
   }
 
   async deleteOfUser(user: string): Promise<number> {

@@ -51,8 +51,8 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessions(h);
     this.accessTokens = new SqliteAccessTokens(h);
     this.meta = new SqliteMeta(h);
-    this.apps = new SqliteApps(h);
-    this.grants = new SqliteGrants(h);
+    this.apps = new SqliteApps(h, this.outbox);
+    this.grants = new SqliteGrants(h, this.outbox);
     this.nonces = new SqliteNonces(h);
     this.lockouts = new SqliteLockouts(h);
     this.rateLimits = new SqliteRateLimits(h);
