@@ -87,7 +87,11 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   await tenants.ensureDefault();
   for (const [name, settings] of Object.entries(config.tenants)) await tenants.put(name, settings);
 
-  const identity = createIdentity(store, keyring, tenants, clock, events, options.identity);
+  // Webhooks (docs/events.md): which changes raise events, read once before the first request.
+  const subscriptions = new Subscriptions(store);
+  // A store not yet migrated (migrate_on_start off) has none to read: the delivery rounds read again.
+  await subscriptions.refresh().catch((err: unknown) => logger.warn({ err }, 'webhook endpoints not read'));
+  const identity = createIdentity(store, keyring, tenants, clock, events, { ...options.identity, subscriptions });
   const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
   if (boot.generated) {
     const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -95,12 +99,9 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   }
   if (boot.configuredIgnored) logger.warn('master_token is ignored: this store already has a master token');
 
-  // Webhooks (docs/events.md): which changes raise events, read once before the first request.
-  const subscriptions = new Subscriptions(store);
   // Oz user tickets (docs/oz.md).
   let oz: OzSurface;
   try {
-    await subscriptions.refresh();
     oz = await createOzSurface(config.oz, store, keyring, identity.logins, clock, events, subscriptions);
   } catch (err) {
     if (!options.store) await store.close();

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { LockoutStore, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
@@ -74,6 +75,8 @@ export interface LoginOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The delay before answering a wrong password, given how many failures are past the delay threshold (>= 1). */
   failureDelayMs?: (pastThreshold: number) => number;
+  /** Which changes raise webhook events (docs/events.md); none without it. */
+  subscriptions?: Subscriptions | undefined;
 }
 
 /** One second per failure past the threshold, at most ten. */
@@ -107,6 +110,7 @@ export class Logins {
   private readonly failureDelayMs: (pastThreshold: number) => number;
   /** Per account (tenant, username): the attempt in flight here; the next waits for it. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly subscriptions: Subscriptions | undefined;
 
   constructor(
     private readonly store: { profiles: ProfileStore; sessions: SessionStore; lockouts: LockoutStore },
@@ -119,6 +123,7 @@ export class Logins {
     options: LoginOptions = {},
   ) {
     this.sleep = options.sleep ?? defaultSleep;
+    this.subscriptions = options.subscriptions;
     this.failureDelayMs = options.failureDelayMs ?? defaultFailureDelayMs;
   }
 
@@ -274,7 +279,7 @@ export class Logins {
     const t = await this.store.sessions.get('login', hash, this.clock.now());
     if (!t) return;
     requireAction(actor, t.tenant, 'MANAGE_TICKETS');
-    if (await this.store.sessions.delete('login', hash)) {
+    if (await this.store.sessions.delete('login', hash, this.loggedOut(t))) {
       this.events.emit('login.invalidated', { tenant: t.tenant, profileId: t.profileId });
     }
   }
@@ -382,7 +387,13 @@ export class Logins {
     const login = await this.store.sessions.get('persistent', hash, this.clock.now());
     if (!login) return;
     requireAction(actor, login.tenant, 'MANAGE_TICKETS');
-    await this.store.sessions.delete('persistent', hash);
+    await this.store.sessions.delete('persistent', hash, this.loggedOut(login));
+  }
+
+  /** The session.ended event of a logout, when an endpoint takes it. */
+  private loggedOut(s: SessionRecord) {
+    const data = { tenant: s.tenant, profileId: s.profileId, reason: 'logout' as const };
+    return this.subscriptions?.event('session.ended', data, this.clock.now());
   }
 
   private async findLogin(actor: Actor, id: string): Promise<SessionRecord> {

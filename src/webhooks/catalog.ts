@@ -37,6 +37,10 @@ export const eventCatalog = {
     when: 'An opaque ticket was deleted before it was used up.',
     data: Type.Object({ tenant: Tenant, ticket: TicketRef }),
   },
+  'session.ended': {
+    when: 'A profile logged out: a login ticket invalidated or a persistent login deleted.',
+    data: Type.Object({ tenant: Tenant, profileId: Type.String(), reason: Type.Literal('logout') }),
+  },
   'grant.created': {
     when: 'An Oz grant was made: an app may act for a profile (POST /v1/ticket or /v1/rsvp; a grant that fits is reused and raises none).',
     data: Type.Object({ tenant: Tenant, grantId: Type.String(), appId: Type.String(), profileId: Type.String() }),

@@ -24,7 +24,7 @@ import type {
   UsedTicket,
   WebhookEndpointRecord,
 } from '../../src/store/types.js';
-import { appRecord, grantRecord, ticketRecord } from './records.js';
+import { appRecord, grantRecord, sessionRecord, ticketRecord } from './records.js';
 
 export interface ConformanceTarget {
   /** 'memory', 'sqlite', 'postgres', 'redis' */
@@ -861,6 +861,15 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(await store.grants.delete('no-such-grant', event('msg_r0', 'a', 'grant.revoked'))).toBe(false);
       expect(await store.grants.delete(grant.id, event('msg_r1', 'a', 'grant.revoked'))).toBe(true);
       expect(await outboxIds()).toEqual(['msg_g1', 'msg_k1', 'msg_r1']);
+    });
+
+    it('a session deleted writes its event in the same step, only when it was there', async () => {
+      await putTenant('a');
+      const s = sessionRecord('login', { tenant: 'a', id: 'profile-1' }, t0);
+      await store.sessions.create(s);
+      expect(await store.sessions.delete('login', s.id, event('msg_s1', 'a', 'session.ended'))).toBe(true);
+      expect(await store.sessions.delete('login', s.id, event('msg_s2', 'a', 'session.ended'))).toBe(false);
+      expect(await outboxIds()).toEqual(['msg_s1']);
     });
 
     it('concurrent uses with events: exactly as many events as uses taken', async () => {

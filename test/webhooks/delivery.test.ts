@@ -9,8 +9,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../../src/core/access-tokens.js';
 import { outboxEvent } from '../../src/webhooks/catalog.js';
-import { admin, ok } from '../admin/support.js';
+import { admin, createProfile, ok } from '../admin/support.js';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 
 interface Received {
@@ -136,6 +137,26 @@ describe('webhook delivery', () => {
     );
     expect(bodies).toEqual([
       { type: 'app.key_rotated', timestamp: expect.any(String), data: { tenant: 'a', appId: 'com.example.hooks' } },
+    ]);
+    ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
+  });
+
+  it('a logout (login ticket invalidated, persistent login deleted) raises session.ended, once each', async () => {
+    const ep = await subscribe('default', ['session.ended']);
+    const profile = await createProfile(t);
+    const ticket = await t.identity.logins.createTicket(SYSTEM_ACTOR, profile.id);
+    const login = await t.identity.logins.createPersistentLogin(SYSTEM_ACTOR, profile.id);
+    await t.identity.logins.invalidateTicket(SYSTEM_ACTOR, ticket.id);
+    await t.identity.logins.invalidateTicket(SYSTEM_ACTOR, ticket.id);
+    await t.identity.logins.deletePersistentLogin(SYSTEM_ACTOR, login.id);
+    await t.deliverer.runOnce();
+    const bodies = receiver.received.map((r) =>
+      new Webhook(ep.secret).verify(r.body, r.headers as Record<string, string>),
+    );
+    const ended = { tenant: 'default', profileId: profile.id, reason: 'logout' };
+    expect(bodies).toEqual([
+      { type: 'session.ended', timestamp: expect.any(String), data: ended },
+      { type: 'session.ended', timestamp: expect.any(String), data: ended },
     ]);
     ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
   });

@@ -1,3 +1,4 @@
+import type { OutboxEvent } from './outbox.js';
 /**
  * The kinds of profile session: a login ticket (Crafter's Ticket: sliding
  * expiry, `loginTicketMaxAge` after its last request) and a persistent login
@@ -36,7 +37,8 @@ export interface SessionStore {
    * returns it; otherwise null (a dead session stays dead).
    */
   touch(kind: SessionKind, id: Buffer, now: number, expiresAt: number, token?: Buffer): Promise<SessionRecord | null>;
-  delete(kind: SessionKind, id: Buffer): Promise<boolean>;
+  /** Ends the session; false when there was none. `event` (docs/events.md) is written with it, only when there was one. */
+  delete(kind: SessionKind, id: Buffer, event?: OutboxEvent): Promise<boolean>;
   /** Ends every session of the profile, of both kinds; returns how many. */
   deleteOfProfile(profileId: string): Promise<number>;
   /** Up to `limit` expired sessions, oldest expiry first, through the expiry index; how many. */

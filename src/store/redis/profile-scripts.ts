@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { raising } from './raising.js';
 
 /**
  * The Lua scripts of the profile surface (parts/profiles.ts, sessions.ts, access-tokens.ts, meta.ts), under the same
@@ -89,12 +90,18 @@ return redis.call('HGETALL', KEYS[1])
  * KEYS: session hash, kind's expiry ZSET. ARGV: idHex, hashPrefix, byProfilePrefix, byTenantPrefix.
  * Returns 1 when the session was stored (live or expired), else 0.
  */
-export const DELETE_SESSION = `${SESSIONS}
+const DELETE_SESSION_RUN = `${SESSIONS}
+local function run()
 local s = redis.call('HMGET', KEYS[1], 'tenant', 'profileId')
 if not s[1] then return 0 end
 drop_session(make_ref(ARGV[1], s[1], s[2]), KEYS[2], ARGV[2], ARGV[3], ARGV[4])
 return 1
+end
 `;
+export const DELETE_SESSION = `${DELETE_SESSION_RUN}return run()
+`;
+/** DELETE_SESSION, and KEYS[3] the outbox LIST, ARGV[5] the event entry (raising.ts), appended when it was stored. */
+export const DELETE_SESSION_EV = raising(DELETE_SESSION_RUN, 3, 5, 'answer == 1');
 
 /**
  * KEYS: the profile's SET, kind's expiry ZSET. ARGV: hashPrefix, byProfilePrefix, byTenantPrefix.
@@ -329,6 +336,7 @@ export interface ProfileScripts {
   ticketdCreateSession(...args: Arg[]): Promise<number>;
   ticketdSlideSessionBuffer(...args: Arg[]): Promise<Buffer[] | null>;
   ticketdDeleteSession(...args: Arg[]): Promise<number>;
+  ticketdDeleteSessionEv(...args: Arg[]): Promise<number>;
   ticketdDeleteSessionsOfProfile(...args: Arg[]): Promise<number>;
   ticketdPurgeSessions(...args: Arg[]): Promise<number>;
   ticketdCreateProfile(...args: Arg[]): Promise<number>;
@@ -347,6 +355,7 @@ export function defineProfileScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdCreateSession', { numberOfKeys: 4, lua: CREATE_SESSION });
   redis.defineCommand('ticketdSlideSession', { numberOfKeys: 2, lua: SLIDE_SESSION });
   redis.defineCommand('ticketdDeleteSession', { numberOfKeys: 2, lua: DELETE_SESSION });
+  redis.defineCommand('ticketdDeleteSessionEv', { numberOfKeys: 3, lua: DELETE_SESSION_EV });
   redis.defineCommand('ticketdDeleteSessionsOfProfile', { numberOfKeys: 2, lua: DELETE_SESSIONS_OF_PROFILE });
   redis.defineCommand('ticketdPurgeSessions', { numberOfKeys: 1, lua: PURGE_SESSIONS });
   redis.defineCommand('ticketdCreateProfile', { numberOfKeys: 3, lua: CREATE_PROFILE });

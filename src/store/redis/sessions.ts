@@ -1,7 +1,9 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type { SessionKind, SessionRecord, SessionStore } from '../parts/sessions.js';
 import { nativeTtl, type RedisContext } from './connection.js';
 import { sessionHash } from './hash.js';
 import type { SessionKeys } from './keys.js';
+import { RedisOutbox } from './outbox.js';
 
 /** The ARGV that lets a script drop a session from its hash and the SETs its ref names. */
 export function sessionPrefixes(s: SessionKeys): [string, string, string] {
@@ -88,11 +90,23 @@ export class RedisSessions implements SessionStore {
     return r && { kind, id: Buffer.from(id), ...r };
   }
 
-  async delete(kind: SessionKind, id: Buffer): Promise<boolean> {
+  async delete(kind: SessionKind, id: Buffer, event?: OutboxEvent): Promise<boolean> {
     const { conn, redis, keys } = this.x;
     const s = keys.sessions[kind];
     const hex = id.toString('hex');
-    return (await conn.run(() => redis.ticketdDeleteSession(s.hash + hex, s.expiry, hex, ...sessionPrefixes(s)))) === 1;
+    const deleted = await conn.run(() =>
+      event
+        ? redis.ticketdDeleteSessionEv(
+            s.hash + hex,
+            s.expiry,
+            RedisOutbox.list(keys.prefix),
+            hex,
+            ...sessionPrefixes(s),
+            RedisOutbox.entry(event),
+          )
+        : redis.ticketdDeleteSession(s.hash + hex, s.expiry, hex, ...sessionPrefixes(s)),
+    );
+    return deleted === 1;
   }
 
   async deleteOfProfile(profileId: string): Promise<number> {

@@ -48,7 +48,7 @@ export class SqliteStore implements Store {
     this.outbox = new SqliteOutbox(h);
     this.tickets = new SqliteTickets(h, this.outbox);
     this.profiles = new SqliteProfiles(h);
-    this.sessions = new SqliteSessions(h);
+    this.sessions = new SqliteSessions(h, this.outbox);
     this.accessTokens = new SqliteAccessTokens(h);
     this.meta = new SqliteMeta(h);
     this.apps = new SqliteApps(h, this.outbox);

@@ -1,6 +1,8 @@
+import type { OutboxEvent } from '../parts/outbox.js';
 import type { SessionKind, SessionRecord, SessionStore } from '../parts/sessions.js';
 import { sessions as table } from '../sql/tables.js';
 import { dialect, type SqliteDb } from './db.js';
+import type { SqliteOutbox } from './outbox.js';
 
 /**
  * Profile sessions on SQLite (table `sessions`, both kinds). Each method is
@@ -10,7 +12,10 @@ import { dialect, type SqliteDb } from './db.js';
 export class SqliteSessions implements SessionStore {
   private readonly s;
 
-  constructor(private readonly h: SqliteDb) {
+  constructor(
+    private readonly h: SqliteDb,
+    private readonly outbox: SqliteOutbox,
+  ) {
     this.s = h.prepared((db) => {
       const all = table.select(dialect);
       return {
@@ -52,8 +57,12 @@ export class SqliteSessions implements SessionStore {
     );
   }
 
-  async delete(kind: SessionKind, id: Buffer): Promise<boolean> {
-    return (await this.h.write(() => this.s().delete.run(id, kind))).changes > 0;
+  delete(kind: SessionKind, id: Buffer, event?: OutboxEvent): Promise<boolean> {
+    return this.h.write(() => {
+      const deleted = this.s().delete.run(id, kind).changes > 0;
+      if (deleted && event) this.outbox.appendStep([event]);
+      return deleted;
+    });
   }
 
   async deleteOfProfile(profileId: string): Promise<number> {
