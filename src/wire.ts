@@ -4,6 +4,7 @@ import { openKeyring } from './config/keyring.js';
 import { parseListen } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Activity } from './core/activity.js';
+import { AuditLog } from './core/audit.js';
 import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
 import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
@@ -140,7 +141,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
     profile: { identity },
-    admin: { identity, oz: new OzAdmin(store, keyring, clock, subscriptions), webhooks, activity },
+    admin: {
+      identity,
+      oz: new OzAdmin(store, keyring, clock, subscriptions),
+      webhooks,
+      activity,
+      audit: new AuditLog(store.audit, clock),
+    },
     oz,
   });
 

@@ -2,8 +2,10 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Activity } from '../core/activity.js';
+import type { AuditActor, AuditLog } from '../core/audit.js';
 import { DomainError } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
+import { ApiError } from '../http/api-error.js';
 import { checker } from '../http/schema-check.js';
 import type { OzAdmin } from '../oz/admin.js';
 import { ticketError, type ValidationRule, validationCodes } from '../tickets/errors.js';
@@ -26,13 +28,24 @@ import {
  * administrator (a master token on HTTP, access to the store on the CLI).
  */
 
-export type AdminResource = 'tenant' | 'profile' | 'access-token' | 'app' | 'grant' | 'webhook' | 'stats' | 'activity';
+export type AdminResource =
+  | 'tenant'
+  | 'profile'
+  | 'access-token'
+  | 'app'
+  | 'grant'
+  | 'webhook'
+  | 'audit'
+  | 'stats'
+  | 'activity';
 
 /** What operations work with: the domain services, never the store itself. */
 export interface AdminServices {
   identity: Identity;
   oz: OzAdmin;
   webhooks: WebhookEndpoints;
+  /** Where every change made through an operation is recorded (docs/admin.md, "Audit log"). */
+  audit?: AuditLog;
   /** What a running server's tickets did lately; absent on the CLI, which runs beside no server. */
   activity?: Activity;
 }
@@ -279,12 +292,43 @@ export async function executeOperation(
   op: AdminOperation,
   services: AdminServices,
   input: Record<string, unknown>,
+  who?: AuditActor,
 ): Promise<unknown> {
-  const invalid = invalidFields(op.params, input);
-  if (invalid.length > 0) throw ticketError('invalidData', { invalid });
+  let outcome = 'ok';
   try {
+    const invalid = invalidFields(op.params, input);
+    if (invalid.length > 0) throw ticketError('invalidData', { invalid });
     return await op.run(services, input);
   } catch (err) {
-    throw err instanceof DomainError ? fromDomainError(err) : err;
+    const answer = err instanceof DomainError ? fromDomainError(err) : err;
+    outcome = answer instanceof ApiError ? String((answer.body as { code?: unknown }).code ?? answer.status) : 'error';
+    throw answer;
+  } finally {
+    // Reads change nothing: only changes are recorded, whatever their outcome.
+    if (op.method !== 'GET' && services.audit && who) await recordChange(services.audit, op, input, who, outcome);
   }
+}
+
+/** A change in the audit log; a store that fails here leaves the change's own answer as it was. */
+async function recordChange(
+  audit: AuditLog,
+  op: AdminOperation,
+  input: Record<string, unknown>,
+  who: AuditActor,
+  outcome: string,
+): Promise<void> {
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : null);
+  // An access token's id is the credential itself: only its first 8 characters are kept.
+  const id = op.resource === 'access-token' ? (text(input.id)?.slice(0, 8) ?? null) : text(input.id);
+  const tenant = text(input.tenant) ?? (op.resource === 'tenant' ? text(input.name) : null);
+  await audit
+    .record({
+      actor: who.actor,
+      address: who.address,
+      action: `${op.resource}.${op.verb}`,
+      tenant,
+      target: id ?? text(input.name) ?? text(input.username) ?? text(input.application),
+      outcome,
+    })
+    .catch(() => {});
 }

@@ -1,4 +1,5 @@
 import { accessTokenOperations } from './access-tokens.js';
+import { auditOperations } from './audit.js';
 import type { AdminOperation } from './operation.js';
 import { appOperations, grantOperations } from './oz.js';
 import { profileOperations } from './profiles.js';
@@ -19,6 +20,7 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   ...appOperations,
   ...grantOperations,
   ...webhookOperations,
+  ...auditOperations,
   ...statsOperations,
 ];
 

@@ -1,5 +1,6 @@
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type AuditActor, tokenActor } from '../core/audit.js';
 import { ApiError } from '../http/api-error.js';
 import { sendApiError, toApiError } from '../http/errors.js';
 import { unrepresentableNumber } from '../http/json-text.js';
@@ -75,6 +76,7 @@ export async function adminPlugin(app: FastifyInstance, services: AdminSurface):
     const actor = token === undefined ? null : await accessTokens.actorFor(token);
     if (!actor) throw unauthorized();
     if (!actor.master) throw adminError('forbidden');
+    auditActors.set(req, { actor: tokenActor(token as string), address: req.ip ?? null });
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -86,6 +88,9 @@ export async function adminPlugin(app: FastifyInstance, services: AdminSurface):
 
   for (const op of ADMIN_OPERATIONS) registerOperation(app, services, op);
 }
+
+/** Who made each admin request (the master token's first 8 characters, the client's address), for the audit log. */
+const auditActors = new WeakMap<FastifyRequest, AuditActor>();
 
 function registerOperation(app: FastifyInstance, services: AdminServices, op: AdminOperation): void {
   const pathNames = pathParams(op);
@@ -116,7 +121,8 @@ function registerOperation(app: FastifyInstance, services: AdminServices, op: Ad
     // The schemas above document the route; executeOperation validates, for the CLI and HTTP alike.
     validatorCompiler: () => () => true,
     handler: async (req, reply) => {
-      const result = await executeOperation(op, services, inputOf(req, rest, pathNames, inQuery));
+      const input = inputOf(req, rest, pathNames, inQuery);
+      const result = await executeOperation(op, services, input, auditActors.get(req));
       reply.code(op.status ?? 200);
       return result;
     },

@@ -10,6 +10,7 @@ import {
 import { ADMIN_OPERATIONS } from '../admin/operations.js';
 import { openKeyring } from '../config/keyring.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { AuditLog } from '../core/audit.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { Events } from '../core/events.js';
 import { createIdentity, type IdentityOptions } from '../core/identity.js';
@@ -467,8 +468,9 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
         identity: createIdentity(store, keyring, tenants, clock, new Events(), options.identity),
         oz: new OzAdmin(store, keyring, clock),
         webhooks: new WebhookEndpoints(store, keyring, clock),
+        audit: new AuditLog(store.audit, clock),
       };
-      const result = await executeOperation(op, services, input);
+      const result = await executeOperation(op, services, input, { actor: 'cli', address: null });
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));
       if (op.cli?.notice && !json) io.err(op.cli.notice);
       return 0;

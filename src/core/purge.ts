@@ -1,13 +1,19 @@
 import type { Store } from '../store/types.js';
 
 /** The parts the purge clears: each has one purge method. */
-export type PurgedParts = Pick<Store, 'tickets' | 'sessions' | 'grants' | 'nonces' | 'lockouts' | 'rateLimits'>;
+export type PurgedParts = Pick<
+  Store,
+  'tickets' | 'sessions' | 'grants' | 'nonces' | 'lockouts' | 'rateLimits' | 'audit'
+>;
 
 import type { Clock } from './clock.js';
 import type { Events } from './events.js';
 
 /** What the purge removes, in the order it goes. */
-export const PURGE_KINDS = ['tickets', 'sessions', 'grants', 'nonces', 'lockouts', 'rateLimits'] as const;
+export const PURGE_KINDS = ['tickets', 'sessions', 'grants', 'nonces', 'lockouts', 'rateLimits', 'audit'] as const;
+
+/** How long the audit log keeps a record (docs/admin.md, "Audit log"). */
+export const AUDIT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
 
 export interface PurgeOptions {
@@ -87,6 +93,8 @@ export class Purger {
         return this.store.lockouts.purge(now, limit);
       case 'rateLimits':
         return this.store.rateLimits.purge(now, limit);
+      case 'audit':
+        return this.store.audit.purge(now - AUDIT_RETENTION_MS, limit);
     }
   }
 

@@ -20,6 +20,7 @@
  */
 import type { AccessTokenStore } from './parts/access-tokens.js';
 import type { AppStore } from './parts/apps.js';
+import type { AuditStore } from './parts/audit.js';
 import type { GrantStore } from './parts/grants.js';
 import type { LockoutStore } from './parts/lockouts.js';
 import type { MetaStore } from './parts/meta.js';
@@ -34,6 +35,7 @@ import type { WebhookStore } from './parts/webhooks.js';
 
 export type * from './parts/access-tokens.js';
 export type * from './parts/apps.js';
+export type * from './parts/audit.js';
 export type * from './parts/grants.js';
 export type * from './parts/lockouts.js';
 export type * from './parts/meta.js';
@@ -63,6 +65,7 @@ export interface Store {
   readonly rateLimits: RateLimitStore;
   readonly webhooks: WebhookStore;
   readonly outbox: OutboxStore;
+  readonly audit: AuditStore;
 
   /** Applies pending schema migrations; idempotent, safe to run from several processes. */
   migrate(): Promise<void>;

@@ -240,7 +240,7 @@ describe('ticketd admin (in process)', () => {
       'purge: tickets: 5 removed (25 so far)',
     ]);
     expect(r.out).toMatch(
-      /^removed 25 expired records in \d+\.\d s: 25 tickets, 0 sessions, 0 grants, 0 nonces, 0 lockouts, 0 rateLimits\n$/,
+      /^removed 25 expired records in \d+\.\d s: 25 tickets, 0 sessions, 0 grants, 0 nonces, 0 lockouts, 0 rateLimits, 0 audit\n$/,
     );
     const again = await json<{ total: number; removed: Record<string, number> }>(url, 'purge');
     expect([again.total, again.removed.tickets]).toEqual([0, 0]);
@@ -310,7 +310,7 @@ describe('ticketd admin (in process)', () => {
       [['tenant', 'frob'], 'unknown verb "frob" for tenant (list, get, create, update, delete)'],
       [
         ['tenants', 'list'],
-        'unknown resource "tenants" (tenant, profile, access-token, app, grant, webhook, stats, activity)',
+        'unknown resource "tenants" (tenant, profile, access-token, app, grant, webhook, audit, stats, activity)',
       ],
       [['tenant', 'get', '--name'], '--name needs a value (write --name=VALUE for one that starts with --)'],
       [['tenant', 'get', '--name', 'a', '--name', 'b'], '--name is given more than once'],
@@ -389,4 +389,30 @@ describe('ticketd admin (the real bin)', () => {
       await t.close();
     }
   }, 120_000);
+});
+
+describe('ticketd admin records its changes in the audit log', () => {
+  it('as actor cli, without an address', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ticketd-audit-cli-'));
+    try {
+      const store = `sqlite:${join(dir, 't.db')}`;
+      expect((await cli(store, 'tenant', 'create', '--name', 'clitenant')).code).toBe(0);
+      const page = await json<{ records: { actor: string; address: string | null; action: string; target: string }[] }>(
+        store,
+        'audit',
+        'list',
+      );
+      expect(page.records).toEqual([
+        expect.objectContaining({
+          actor: 'cli',
+          address: null,
+          action: 'tenant.create',
+          target: 'clitenant',
+          outcome: 'ok',
+        }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

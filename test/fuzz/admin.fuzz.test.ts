@@ -34,6 +34,7 @@ const pool = {
   tokens: [] as string[],
   apps: [] as string[],
   grants: [] as string[],
+  webhooks: [] as string[],
 };
 const creds = { nonMaster: '', expired: '' };
 
@@ -86,6 +87,14 @@ beforeEach(async () => {
       createdOn: t.clock.now(),
     });
     pool.grants.push(id);
+  }
+  pool.webhooks = [];
+  for (const tenant of ['default', 'fuzz']) {
+    const hook = ok(
+      await admin(t, 'POST', '/webhooks', { url: 'https://hooks.example.com/x', events: ['*'], tenant }),
+      201,
+    );
+    pool.webhooks.push(hook.id as string);
   }
 });
 
@@ -187,6 +196,10 @@ function realistic(name: string): fc.Arbitrary<unknown> | undefined {
       return fc.subarray(['A', 'B']);
     case 'attributes':
       return fc.dictionary(fc.string({ maxLength: 8 }), anyJson, { maxKeys: 3 });
+    case 'url':
+      return fc.constantFrom('https://hooks.example.com/x', 'http://127.0.0.1:9/hook', 'ftp://x', 'not a url');
+    case 'events':
+      return fc.subarray(['ticket.created', 'ticket.used', 'session.ended', '*', 'nope.nope'], { minLength: 1 });
     case 'id':
       return fc.uuid().map(String);
     default:
@@ -338,6 +351,7 @@ function segment(op: AdminOperation): fc.Arbitrary<string> {
     'access-token': pool.tokens,
     app: pool.apps,
     grant: pool.grants,
+    webhook: pool.webhooks,
     stats: [],
   };
   const live = byResource[op.resource] ?? [];

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TenantSettings, withDefaults } from '../../src/core/tenant-settings.js';
 import type {
+  AuditRecord,
   DeliveryRecord,
   OutboxEvent,
   Route,
@@ -881,6 +882,43 @@ export function runStoreConformance(target: ConformanceTarget): void {
       const taken = results.flatMap((r, i) => (r ? [`msg_${i}`] : [])).sort();
       expect(taken).toHaveLength(7);
       expect(await outboxIds()).toEqual(taken);
+    });
+
+    it('audit log: newest first, filtered, paged by id, purged by age; kept when its tenant goes', async () => {
+      await putTenant('a');
+      const rec = (n: number, fields: Partial<AuditRecord> = {}): AuditRecord => ({
+        id: `${String(t0 + n).padStart(13, '0')}-${String(n).padStart(6, '0')}`,
+        at: t0 + n,
+        actor: 'cli',
+        address: null,
+        action: 'tenant.create',
+        tenant: 'a',
+        target: `t${n}`,
+        outcome: 'ok',
+        ...fields,
+      });
+      for (const r of [
+        rec(1),
+        rec(2, { actor: 'token:12345678', address: '::1' }),
+        rec(3, { tenant: null, action: 'app.delete' }),
+      ]) {
+        await store.audit.append(r);
+      }
+      expect(await store.audit.list({}, 10)).toEqual([
+        rec(3, { tenant: null, action: 'app.delete' }),
+        rec(2, { actor: 'token:12345678', address: '::1' }),
+        rec(1),
+      ]);
+      expect((await store.audit.list({ tenant: 'a' }, 10)).map((r) => r.target)).toEqual(['t2', 't1']);
+      expect((await store.audit.list({ actor: 'cli', action: 'tenant.create' }, 10)).map((r) => r.target)).toEqual([
+        't1',
+      ]);
+      expect((await store.audit.list({ since: t0 + 2, until: t0 + 3 }, 10)).map((r) => r.target)).toEqual(['t2']);
+      expect((await store.audit.list({ before: rec(3).id }, 1)).map((r) => r.target)).toEqual(['t2']);
+      expect(await store.deleteTenant('a')).toBe(true);
+      expect(await store.audit.list({}, 10)).toHaveLength(3);
+      expect(await store.audit.purge(t0 + 3, 10)).toBe(2);
+      expect((await store.audit.list({}, 10)).map((r) => r.target)).toEqual(['t3']);
     });
 
     it("deleteTenant removes the tenant's webhook endpoints, nobody else's", async () => {

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../types.js';
 import { PgAccessTokens } from './access-tokens.js';
 import { PgApps } from './apps.js';
+import { PgAudit } from './audit.js';
 import { toStoreError } from './errors.js';
 import { PgGrants } from './grants.js';
 import { PgLockouts } from './lockouts.js';
@@ -47,6 +48,7 @@ export class PostgresStore implements Store {
   readonly meta;
   readonly apps;
   readonly webhooks;
+  readonly audit;
   readonly outbox;
   readonly grants;
   readonly nonces;
@@ -64,6 +66,7 @@ export class PostgresStore implements Store {
     this.meta = new PgMeta(pg);
     this.apps = new PgApps(pg);
     this.webhooks = new PgWebhooks(pg);
+    this.audit = new PgAudit(pg);
     this.outbox = new PgOutbox(pg);
     this.grants = new PgGrants(pg);
     this.nonces = new PgNonces(pg);

@@ -656,6 +656,18 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_due ON ${s}.webhook_deliveries (next_at) WHERE status = 'pending';
       CREATE INDEX webhook_deliveries_endpoint ON ${s}.webhook_deliveries (endpoint_id, created_at);
       CREATE INDEX webhook_deliveries_done ON ${s}.webhook_deliveries (updated_at) WHERE status <> 'pending';
+      -- The audit log (parts/audit.ts): ids sort as written.
+      CREATE TABLE ${s}.audit_log (
+        id       text PRIMARY KEY,
+        at       bigint NOT NULL,
+        actor    text NOT NULL,
+        address  text,
+        action   text NOT NULL,
+        tenant   text,
+        target   text,
+        outcome  text NOT NULL
+      );
+      CREATE INDEX audit_log_at ON ${s}.audit_log (at);
 
       CREATE OR REPLACE FUNCTION ${s}.delete_tenant(p_name text) RETURNS boolean LANGUAGE plpgsql AS $fn$
       DECLARE

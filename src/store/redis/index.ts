@@ -82,6 +82,7 @@
 import type { Store } from '../types.js';
 import { RedisAccessTokens } from './access-tokens.js';
 import { RedisApps } from './apps.js';
+import { RedisAudit } from './audit.js';
 import { defineClusterScripts } from './cluster-scripts.js';
 import {
   Connection,
@@ -134,6 +135,7 @@ export class RedisStore implements Store {
   readonly lockouts;
   readonly rateLimits;
   readonly webhooks;
+  readonly audit;
   readonly outbox;
 
   /** Tickets spread over the cluster's shards (a cluster store only). */
@@ -182,6 +184,7 @@ export class RedisStore implements Store {
     this.lockouts = new RedisLockouts(x);
     this.rateLimits = new RedisRateLimits(x);
     this.webhooks = new RedisWebhooks(x);
+    this.audit = new RedisAudit(x);
     // On a cluster every ticket shard has an outbox of its own (outbox.ts).
     const shards = cluster ? new ShardKeys(options.prefix, CLUSTER_SHARDS) : undefined;
     const shardAreas = shards ? Array.from({ length: shards.count }, (_, k) => shards.tag(k)) : [];

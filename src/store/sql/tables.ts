@@ -1,6 +1,7 @@
 /** The record tables SQLite and PostgreSQL share in shape (see table.ts), by part. */
 import type { AccessTokenRecord } from '../parts/access-tokens.js';
 import type { OzAppRecord } from '../parts/apps.js';
+import type { AuditRecord } from '../parts/audit.js';
 import type { OzGrantRecord } from '../parts/grants.js';
 import type { DeliveryRecord } from '../parts/outbox.js';
 import type { ProfileRecord } from '../parts/profiles.js';
@@ -95,4 +96,15 @@ export const deliveries = new Table<DeliveryRecord>('webhook_deliveries', {
   lastError: ['last_error', 'text'],
   createdAt: ['created_at', 'int'],
   updatedAt: ['updated_at', 'int'],
+});
+
+export const audit = new Table<AuditRecord>('audit_log', {
+  id: ['id', 'text'],
+  at: ['at', 'int'],
+  actor: ['actor', 'text'],
+  address: ['address', 'text'],
+  action: ['action', 'text'],
+  tenant: ['tenant', 'text'],
+  target: ['target', 'text'],
+  outcome: ['outcome', 'text'],
 });

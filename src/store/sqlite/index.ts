@@ -1,6 +1,7 @@
 import type { Store } from '../types.js';
 import { SqliteAccessTokens } from './access-tokens.js';
 import { SqliteApps } from './apps.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteDb, type SqliteDbOptions } from './db.js';
 import { SqliteGrants } from './grants.js';
 import { SqliteLockouts } from './lockouts.js';
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
   readonly sessions;
   readonly accessTokens;
   readonly webhooks;
+  readonly audit;
   readonly outbox;
   readonly meta;
   readonly apps;
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.lockouts = new SqliteLockouts(h);
     this.rateLimits = new SqliteRateLimits(h);
     this.webhooks = new SqliteWebhooks(h);
+    this.audit = new SqliteAudit(h);
     this.deleteTenantStep = h.prepared((db) => {
       // Every statement goes through a tenant index; the tenant row (with its
       // live_tickets counter) goes last. One step of the group commit: atomic.

@@ -224,6 +224,18 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
       CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
       CREATE INDEX webhook_deliveries_done ON webhook_deliveries (updated_at) WHERE status <> 'pending';
+      -- The audit log (parts/audit.ts): ids sort as written.
+      CREATE TABLE audit_log (
+        id       TEXT PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        address  TEXT,
+        action   TEXT NOT NULL,
+        tenant   TEXT,
+        target   TEXT,
+        outcome  TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
     `,
   },
 ];
