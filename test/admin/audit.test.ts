@@ -6,6 +6,7 @@
  * `cli`: test/admin/cli.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/store/types.js';
 import { admin, createToken, MASTER, ok, startTestTicketd, type TestTicketd } from './support.js';
 
 let t: TestTicketd;
@@ -15,15 +16,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 interface Page {
-  records: {
-    id: string;
-    actor: string;
-    address: string | null;
-    action: string;
-    tenant: string | null;
-    target: string | null;
-    outcome: string;
-  }[];
+  records: AuditRecord[];
   next: string | null;
 }
 const audit = async (query: Record<string, string> = {}) =>
