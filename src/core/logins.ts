@@ -392,8 +392,8 @@ export class Logins {
 
   /** The session.ended event of a logout, when an endpoint takes it. */
   private loggedOut(s: SessionRecord) {
-    const data = { tenant: s.tenant, profileId: s.profileId, reason: 'logout' as const };
-    return this.subscriptions?.event('session.ended', data, this.clock.now());
+    const data = () => ({ tenant: s.tenant, profileId: s.profileId, reason: 'logout' as const });
+    return this.subscriptions?.event('session.ended', s.tenant, data, this.clock.now());
   }
 
   private async findLogin(actor: Actor, id: string): Promise<SessionRecord> {

@@ -69,7 +69,12 @@ export class OzAdmin {
   async rotateKey(id: string, key = newKey()): Promise<OzAppRecord | null> {
     const before = await this.store.apps.get(id);
     if (!before) return null;
-    const event = this.subscriptions?.event('app.key_rotated', { tenant: before.tenant, appId: id }, this.clock.now());
+    const event = this.subscriptions?.event(
+      'app.key_rotated',
+      before.tenant,
+      () => ({ tenant: before.tenant, appId: id }),
+      this.clock.now(),
+    );
     const app = await this.store.apps.setKey(id, sealAppKey(this.keyring, id, key), event);
     return app && { ...app, key };
   }
@@ -95,7 +100,8 @@ export class OzAdmin {
     if (!grant) return null;
     const event = this.subscriptions?.event(
       'grant.revoked',
-      { tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user },
+      grant.tenant,
+      () => ({ tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user }),
       now,
     );
     return (await this.store.grants.delete(id, event)) ? grant : null;

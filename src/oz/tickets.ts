@@ -394,7 +394,8 @@ export class OzService {
       grant,
       this.subscriptions?.event(
         'grant.created',
-        { tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user },
+        grant.tenant,
+        () => ({ tenant: grant.tenant, grantId: grant.id, appId: grant.app, profileId: grant.user }),
         now,
       ),
     );

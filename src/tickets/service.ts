@@ -50,12 +50,13 @@ export class TicketService {
     const expiresAt = input.ttl ? now + input.ttl * 1000 : null;
     const event = this.subscriptions?.event(
       'ticket.created',
-      {
+      tenant.name,
+      () => ({
         tenant: tenant.name,
         ticket: ticketRef(id),
         uses: usesLeft,
         expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
-      },
+      }),
       now,
     );
     const result = await this.store.create(
@@ -83,7 +84,7 @@ export class TicketService {
       tenant,
       id,
       now,
-      this.subscriptions?.event('ticket.used', { tenant, ticket: ticketRef(id) }, now),
+      this.subscriptions?.event('ticket.used', tenant, () => ({ tenant, ticket: ticketRef(id) }), now),
     );
     if (!used) throw ticketError('ticketNotFound');
     this.events.emit('ticket.used', { tenant });
@@ -97,7 +98,7 @@ export class TicketService {
       tenant,
       id,
       now,
-      this.subscriptions?.event('ticket.deleted', { tenant, ticket: ticketRef(id) }, now),
+      this.subscriptions?.event('ticket.deleted', tenant, () => ({ tenant, ticket: ticketRef(id) }), now),
     );
     if (!removed) return { uses: null, deleted: 0 };
     this.events.emit('ticket.deleted', { tenant });

@@ -186,8 +186,20 @@ export class Deliverer {
     return secrets;
   }
 
-  /** One POST: [HTTP status or null, null when delivered or why not]. Never throws. */
+  /**
+   * One POST: [HTTP status or null, null when delivered or why not]. Throws
+   * only before sending (an endpoint's secret that no longer opens); the
+   * claim then runs out and the delivery is tried again.
+   */
   private post(d: DeliveryRecord, e: WebhookEndpointRecord): Promise<[number | null, string | null]> {
+    const url = new URL(e.url);
+    const body = Buffer.from(d.body, 'utf8');
+    const headers = {
+      ...signWebhook(this.secretsOf(e), d.eventId, Math.floor(this.clock.now() / 1000), d.body),
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      'user-agent': this.options.userAgent,
+    };
     const controller = new AbortController();
     this.inFlight.add(controller);
     return new Promise<[number | null, string | null]>((resolve) => {
@@ -200,20 +212,6 @@ export class Deliverer {
         resolve(answer);
       };
       const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
-      let url: URL;
-      try {
-        url = new URL(e.url);
-      } catch {
-        done([null, 'not a URL']);
-        return;
-      }
-      const body = Buffer.from(d.body, 'utf8');
-      const headers = {
-        ...signWebhook(this.secretsOf(e), d.eventId, Math.floor(this.clock.now() / 1000), d.body),
-        'content-type': 'application/json',
-        'content-length': String(body.length),
-        'user-agent': this.options.userAgent,
-      };
       // node:http with keep-alive agents: a fraction of fetch's CPU and memory per delivery.
       const https = url.protocol === 'https:';
       const req = (https ? httpsRequest : httpRequest)(url, {
@@ -230,6 +228,10 @@ export class Deliverer {
           done(status >= 200 && status < 300 ? [status, null] : [status, `HTTP ${status}`]);
         });
         res.on('error', () => done([res.statusCode ?? null, 'answer cut short']));
+        // An answer cut by the timeout may end without 'end' or 'error': the attempt still ends.
+        res.on('close', () =>
+          done([res.statusCode ?? null, controller.signal.aborted ? 'timed out' : 'answer cut short']),
+        );
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (controller.signal.aborted) done([null, this.stopped ? 'shutting down' : 'timed out']);

@@ -3,7 +3,9 @@
  * secret is answered by create and rotation only, and stored sealed; an
  * endpoint belongs to one tenant and goes with it.
  */
+import type { Static } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookEndpoint } from '../../src/admin/webhooks.js';
 import { admin, expectAdminError, ok, startTestTicketd, type TestTicketd } from './support.js';
 
 let t: TestTicketd;
@@ -13,16 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-interface EndpointJson {
-  id: string;
-  tenant: string;
-  url: string;
-  events: string[];
-  description: string;
-  enabled: boolean;
-  previousSecretUntil: number | null;
-  secret?: string;
-}
+/** What the admin API answers for an endpoint: its schema, the secret there only on create and rotation. */
+type EndpointJson = Static<typeof WebhookEndpoint> & { secret?: string };
 
 const create = async (body: Record<string, unknown>) =>
   ok(await admin(t, 'POST', '/webhooks', body), 201) as EndpointJson;

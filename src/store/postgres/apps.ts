@@ -1,7 +1,7 @@
 import type { AppStore, OzAppRecord } from '../parts/apps.js';
 import type { OutboxEvent } from '../parts/outbox.js';
 import { apps as table } from '../sql/tables.js';
-import { eventValues, withEvent } from './outbox.js';
+import { eventColumns, withEvents } from './outbox.js';
 import { dialect, type PgPool, statement } from './pool.js';
 
 /**
@@ -28,7 +28,7 @@ export class PgApps implements AppStore {
       setKey: statement('app_set_key', `UPDATE ${s}.oz_apps SET key = $2 WHERE id = $1 RETURNING ${all}`),
       setKeyEv: statement(
         'app_set_key_ev',
-        withEvent(s, `UPDATE ${s}.oz_apps SET key = $2 WHERE id = $1 RETURNING ${all}`, 2),
+        withEvents(s, `UPDATE ${s}.oz_apps SET key = $2 WHERE id = $1 RETURNING ${all}`, 3),
       ),
       // The app's row goes after its grants (the count over `gone` makes the
       // second DELETE wait for the first), the order delete_tenant takes too.
@@ -56,7 +56,7 @@ export class PgApps implements AppStore {
   }
 
   setKey(id: string, key: string, event?: OutboxEvent): Promise<OzAppRecord | null> {
-    if (event) return this.pg.one(this.record, this.sql.setKeyEv, [id, key, ...eventValues(event)]);
+    if (event) return this.pg.one(this.record, this.sql.setKeyEv, [id, key, ...eventColumns([event])]);
     return this.pg.one(this.record, this.sql.setKey, [id, key]);
   }
 

@@ -1,7 +1,7 @@
 import type { GrantStore, OzGrantRecord } from '../parts/grants.js';
 import type { OutboxEvent } from '../parts/outbox.js';
 import { grants as table } from '../sql/tables.js';
-import { eventValues, withEvent } from './outbox.js';
+import { eventColumns, withEvents } from './outbox.js';
 import { dialect, type PgPool, statement } from './pool.js';
 
 /**
@@ -27,7 +27,7 @@ export class PgGrants implements GrantStore {
       create: statement('grant_create', table.insert(dialect, `${s}.oz_grants`)),
       createEv: statement(
         'grant_create_ev',
-        withEvent(s, `${table.insert(dialect, `${s}.oz_grants`)} RETURNING id`, 8),
+        withEvents(s, `${table.insert(dialect, `${s}.oz_grants`)} RETURNING id`, 9),
       ),
       get: statement('grant_get', `SELECT ${all} FROM ${s}.oz_grants WHERE id = $1 AND exp > $2`),
       listOfApp: list('grant_list_of_app', 'app = $1 AND ', '$2', '$3'),
@@ -35,7 +35,7 @@ export class PgGrants implements GrantStore {
       listOfAppAndUser: list('grant_list_of_app_user', 'user_id = $2 AND app = $1 AND ', '$3', '$4'),
       listAll: list('grant_list', '', '$1', '$2'),
       delete: statement('grant_delete', `DELETE FROM ${s}.oz_grants WHERE id = $1`),
-      deleteEv: statement('grant_delete_ev', withEvent(s, `DELETE FROM ${s}.oz_grants WHERE id = $1 RETURNING id`, 1)),
+      deleteEv: statement('grant_delete_ev', withEvents(s, `DELETE FROM ${s}.oz_grants WHERE id = $1 RETURNING id`, 2)),
       deleteOfUser: statement('grant_delete_of_user', `DELETE FROM ${s}.oz_grants WHERE user_id = $1`),
       purge: statement(
         'grant_purge',
@@ -48,7 +48,7 @@ export class PgGrants implements GrantStore {
 
   async create(grant: OzGrantRecord, event?: OutboxEvent): Promise<void> {
     const values = table.params(grant, dialect);
-    if (event) await this.pg.query(this.sql.createEv, [...values, ...eventValues(event)]);
+    if (event) await this.pg.query(this.sql.createEv, [...values, ...eventColumns([event])]);
     else await this.pg.query(this.sql.create, values);
   }
 
@@ -72,7 +72,7 @@ export class PgGrants implements GrantStore {
   }
 
   async delete(id: string, event?: OutboxEvent): Promise<boolean> {
-    if (event) return (await this.pg.query(this.sql.deleteEv, [id, ...eventValues(event)])).rows.length > 0;
+    if (event) return (await this.pg.query(this.sql.deleteEv, [id, ...eventColumns([event])])).rows.length > 0;
     return (await this.pg.count(this.sql.delete, [id])) > 0;
   }
 

@@ -67,13 +67,7 @@ export class PgOutbox implements OutboxStore {
 
   async append(events: OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.pg.query(this.sql.append, [
-      events.map((e) => e.id),
-      events.map((e) => e.tenant),
-      events.map((e) => e.type),
-      events.map((e) => e.body),
-      events.map((e) => e.createdAt),
-    ]);
+    await this.pg.query(this.sql.append, eventColumns(events));
   }
 
   async fanOut(limit: number, routes: Route[], now: number): Promise<number> {
@@ -106,19 +100,34 @@ export class PgOutbox implements OutboxStore {
   }
 }
 
+/** Events as the parameters of an `unnest` into outbox_events: five arrays (id, tenant, type, body, created_at). */
+export const eventColumns = (events: readonly OutboxEvent[]): unknown[] => [
+  events.map((e) => e.id),
+  events.map((e) => e.tenant),
+  events.map((e) => e.type),
+  events.map((e) => e.body),
+  events.map((e) => e.createdAt),
+];
+
 /**
- * `change` (an INSERT, UPDATE or DELETE with RETURNING, parameters $1..$n)
- * and a webhook event (docs/events.md) written in the same statement when
- * the change returned a row; the event's columns are parameters $n+1..$n+5
- * (eventValues). Answers the change's rows.
+ * `change` (a statement whose rows are the CTE `done`, parameters before
+ * `first`) and its webhook events (docs/events.md), written in the same
+ * statement, so in one transaction, when `happened` (SQL over `done`) holds;
+ * the events are parameters `first`..`first + 4` (eventColumns). Answers
+ * `result`, by default the change's rows.
  */
-export function withEvent(s: string, change: string, n: number): string {
+export function withEvents(
+  s: string,
+  change: string,
+  first: number,
+  happened = 'EXISTS (SELECT 1 FROM done)',
+  result = 'SELECT * FROM done',
+): string {
   return `WITH done AS (${change}),
     ev AS (
       INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
-      SELECT $${n + 1}::text, $${n + 2}::text, $${n + 3}::text, $${n + 4}::text, $${n + 5}::bigint
-       WHERE EXISTS (SELECT 1 FROM done))
-    SELECT * FROM done`;
+      SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[],
+                           $${first + 4}::bigint[])
+       WHERE ${happened})
+    ${result}`;
 }
-
-export const eventValues = (e: OutboxEvent): unknown[] => [e.id, e.tenant, e.type, e.body, e.createdAt];

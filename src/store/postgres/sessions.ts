@@ -1,7 +1,7 @@
 import type { OutboxEvent } from '../parts/outbox.js';
 import type { SessionKind, SessionRecord, SessionStore } from '../parts/sessions.js';
 import { sessions as table } from '../sql/tables.js';
-import { eventValues, withEvent } from './outbox.js';
+import { eventColumns, withEvents } from './outbox.js';
 import { dialect, type PgPool, statement } from './pool.js';
 
 /**
@@ -30,7 +30,7 @@ export class PgSessions implements SessionStore {
       delete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE id = $1 AND kind = $2`),
       deleteEv: statement(
         'session_delete_ev',
-        withEvent(s, `DELETE FROM ${s}.sessions WHERE id = $1 AND kind = $2 RETURNING id`, 2),
+        withEvents(s, `DELETE FROM ${s}.sessions WHERE id = $1 AND kind = $2 RETURNING id`, 3),
       ),
       deleteOfProfile: statement('session_delete_of_profile', `DELETE FROM ${s}.sessions WHERE profile_id = $1`),
       purge: statement(
@@ -55,7 +55,7 @@ export class PgSessions implements SessionStore {
   }
 
   async delete(kind: SessionKind, id: Buffer, event?: OutboxEvent): Promise<boolean> {
-    if (event) return (await this.pg.query(this.sql.deleteEv, [id, kind, ...eventValues(event)])).rows.length > 0;
+    if (event) return (await this.pg.query(this.sql.deleteEv, [id, kind, ...eventColumns([event])])).rows.length > 0;
     return (await this.pg.count(this.sql.delete, [id, kind])) > 0;
   }
 

@@ -9,6 +9,7 @@ import type {
 } from '../parts/tickets.js';
 import { Batcher } from './batch.js';
 import { slotOf } from './migrations.js';
+import { eventColumns, withEvents } from './outbox.js';
 import { type PgPool, statement } from './pool.js';
 
 interface UseCall {
@@ -22,29 +23,6 @@ interface CreateCall {
   ticket: TicketRecord;
   event: OutboxEvent | undefined;
 }
-
-/** The outbox_events columns of some events, as statement parameters (unnest of five arrays). */
-const eventColumns = (events: OutboxEvent[]) => [
-  events.map((e) => e.id),
-  events.map((e) => e.tenant),
-  events.map((e) => e.type),
-  events.map((e) => e.body),
-  events.map((e) => e.createdAt),
-];
-
-/**
- * A statement that also writes `events` to the outbox in the same statement,
- * only when `happened` (SQL over the statement's CTE `done`) holds: one
- * transaction for the change and its event.
- */
-const withEvents = (s: string, change: string, happened: string, result: string, first: number) =>
-  `WITH done AS (${change}),
-   ev AS (
-     INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
-     SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[],
-                          $${first + 4}::bigint[])
-      WHERE ${happened})
-   ${result}`;
 
 /**
  * Opaque tickets on PostgreSQL. create, use and purge are PL/pgSQL functions
@@ -105,31 +83,15 @@ export class PgTickets implements TicketStore {
         withEvents(
           s,
           `SELECT ${s}.create_ticket($1, $2, $3, $4, $5, $6, $7, $8) AS result`,
-          `(SELECT result FROM done) = 'created'`,
-          'SELECT result FROM done',
           9,
+          `(SELECT result FROM done) = 'created'`,
         ),
       ),
       createMany: statement(
         'create_many_ev',
-        withEvents(
-          s,
-          `SELECT ${s}.create_tickets($1, $2, $3, $4, $5, $6) AS n`,
-          '(SELECT n FROM done) IS NOT NULL',
-          'SELECT n FROM done',
-          7,
-        ),
+        withEvents(s, `SELECT ${s}.create_tickets($1, $2, $3, $4, $5, $6) AS n`, 7, '(SELECT n FROM done) IS NOT NULL'),
       ),
-      use: statement(
-        'use_ev',
-        withEvents(
-          s,
-          `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`,
-          'EXISTS (SELECT 1 FROM done)',
-          'SELECT left_uses, sealed FROM done',
-          4,
-        ),
-      ),
+      use: statement('use_ev', withEvents(s, `SELECT left_uses, sealed FROM ${s}.use_ticket($1, $2, $3)`, 4)),
       // $10: the ticket (ord) of each event, $11: its call's place among that ticket's calls (from 0):
       // an event is written when its call got a use.
       useMany: statement(
@@ -221,12 +183,15 @@ export class PgTickets implements TicketStore {
       sorted.map((g) => g.now),
     ];
     // Each call's event, with its ticket's place in `sorted` and its own among that ticket's calls.
-    const raised = sorted.flatMap((g, ord) =>
-      g.calls.flatMap((call, k) => {
-        const event = calls[call]?.event;
-        return event ? [{ event, ord: ord + 1, k }] : [];
-      }),
-    );
+    // Without a subscriber no call carries an event: no walk over the batch for them.
+    const raised = !calls.some((c) => c.event)
+      ? []
+      : sorted.flatMap((g, ord) =>
+          g.calls.flatMap((call, k) => {
+            const event = calls[call]?.event;
+            return event ? [{ event, ord: ord + 1, k }] : [];
+          }),
+        );
     const res = await this.pg.query<{ ord: number; uses_before: number | null; sealed: Buffer | null }>(
       raised.length === 0 ? this.sql.useMany : this.withEvents.useMany,
       raised.length === 0
