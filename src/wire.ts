@@ -114,6 +114,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   });
 
   const webhooks = new WebhookEndpoints(store, keyring, clock, subscriptions);
+  const audit = new AuditLog(store, clock, subscriptions);
 
   const consoleFiles = consoleDir();
   if (!consoleFiles) logger.warn('the admin console is not built (npm run build): /console answers 404');
@@ -140,13 +141,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       multiTenancy: config.multi_tenancy,
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
     },
-    profile: { identity },
+    profile: { identity, audit },
     admin: {
       identity,
       oz: new OzAdmin(store, keyring, clock, subscriptions),
       webhooks,
       activity,
-      audit: new AuditLog(store.audit, clock),
+      audit,
     },
     oz,
   });
@@ -157,6 +158,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     events,
     { intervalMs: config.purge.interval_ms, batch: config.purge.batch, maxBatches: config.purge.max_batches },
     (err) => logger.warn({ err }, 'purge failed'),
+    subscriptions,
   );
 
   const deliverer = new Deliverer(

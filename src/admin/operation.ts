@@ -295,18 +295,33 @@ export async function executeOperation(
   who?: AuditActor,
 ): Promise<unknown> {
   let outcome = 'ok';
+  let result: unknown;
   try {
     const invalid = invalidFields(op.params, input);
     if (invalid.length > 0) throw ticketError('invalidData', { invalid });
-    return await op.run(services, input);
+    result = await op.run(services, input);
+    return result;
   } catch (err) {
     const answer = err instanceof DomainError ? fromDomainError(err) : err;
     outcome = answer instanceof ApiError ? String((answer.body as { code?: unknown }).code ?? answer.status) : 'error';
     throw answer;
   } finally {
     // Reads change nothing: only changes are recorded, whatever their outcome.
-    if (op.method !== 'GET' && services.audit && who) await recordChange(services.audit, op, input, who, outcome);
+    if (op.method !== 'GET' && services.audit && who) {
+      await recordChange(services.audit, op, { ...fromResult(result), ...input }, who, outcome);
+    }
   }
+}
+
+/**
+ * What a change's answer tells about its subject when the input did not: the
+ * id a create made (a webhook endpoint, an access token, a grant), the
+ * tenant of the record it changed.
+ */
+function fromResult(result: unknown): { id?: string; tenant?: string } {
+  if (typeof result !== 'object' || result === null) return {};
+  const { id, tenant } = result as { id?: unknown; tenant?: unknown };
+  return { ...(typeof id === 'string' ? { id } : {}), ...(typeof tenant === 'string' ? { tenant } : {}) };
 }
 
 /** A change in the audit log; a store that fails here leaves the change's own answer as it was. */

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { DeliveryRecord, WebhookEndpointRecord } from '../store/types.js';
-import { EVENT_TYPES } from '../webhooks/catalog.js';
+import { EVENT_FAMILIES, EVENT_TYPES } from '../webhooks/catalog.js';
 import { ALL_EVENTS, DEFAULT_PREVIOUS_SECRET_MS } from '../webhooks/endpoints.js';
 import { adminError } from './errors.js';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
@@ -22,7 +22,7 @@ const Events = Type.Array(Type.String({ maxLength: 100 }), {
   minItems: 1,
   maxItems: 100,
   uniqueItems: true,
-  description: `Event types it receives (${EVENT_TYPES.join(', ')}), or ${ALL_EVENTS} for every one.`,
+  description: `Event types it receives (${EVENT_TYPES.join(', ')}), a family (${EVENT_FAMILIES.join(', ')}), or ${ALL_EVENTS} for every one.`,
 });
 const Description = Type.String({ maxLength: 500, description: 'A note for administrators.' });
 

@@ -22,6 +22,7 @@ import { sealAppKeys } from '../oz/app-keys.js';
 import { openStore } from '../store/open.js';
 import { type Store, StoreUnavailableError } from '../store/types.js';
 import { WebhookEndpoints } from '../webhooks/endpoints.js';
+import { Subscriptions } from '../webhooks/subscriptions.js';
 import { runPurgeCli } from './purge.js';
 import { renderRecord, renderTable } from './table.js';
 
@@ -464,11 +465,14 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       const clock = options.clock ?? systemClock;
       const tenants = new Tenants(store.tenants, clock);
       await tenants.ensureDefault();
+      // Changes made here raise webhook events as the server's do (docs/events.md).
+      const subscriptions = new Subscriptions(store);
+      await subscriptions.refresh();
       const services: AdminServices = {
-        identity: createIdentity(store, keyring, tenants, clock, new Events(), options.identity),
-        oz: new OzAdmin(store, keyring, clock),
-        webhooks: new WebhookEndpoints(store, keyring, clock),
-        audit: new AuditLog(store.audit, clock),
+        identity: createIdentity(store, keyring, tenants, clock, new Events(), { ...options.identity, subscriptions }),
+        oz: new OzAdmin(store, keyring, clock, subscriptions),
+        webhooks: new WebhookEndpoints(store, keyring, clock, subscriptions),
+        audit: new AuditLog(store, clock, subscriptions),
       };
       const result = await executeOperation(op, services, input, { actor: 'cli', address: null });
       io.out(json ? JSON.stringify(result, null, 2) : render(op, result));

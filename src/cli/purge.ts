@@ -5,6 +5,7 @@ import { Events } from '../core/events.js';
 import { PURGE_KINDS, type PurgeKind, Purger } from '../core/purge.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { Subscriptions } from '../webhooks/subscriptions.js';
 
 /**
  * `ticketd admin purge`: removes every expired record now (what the
@@ -58,12 +59,22 @@ export async function runPurgeCli(
   const store = options.store ?? (await openStore(config.store));
   try {
     if (config.migrate_on_start) await store.migrate();
-    const purger = new Purger(store, options.clock ?? systemClock, new Events(), {
-      intervalMs: config.purge.interval_ms,
-      batch,
-      // Until nothing expired is left.
-      maxBatches: Number.MAX_SAFE_INTEGER,
-    });
+    // The tickets it removes raise ticket.expired as the server's purge does (docs/events.md).
+    const subscriptions = new Subscriptions(store);
+    await subscriptions.refresh();
+    const purger = new Purger(
+      store,
+      options.clock ?? systemClock,
+      new Events(),
+      {
+        intervalMs: config.purge.interval_ms,
+        batch,
+        // Until nothing expired is left.
+        maxBatches: Number.MAX_SAFE_INTEGER,
+      },
+      undefined,
+      subscriptions,
+    );
     const removed = Object.fromEntries(PURGE_KINDS.map((k) => [k, 0])) as Record<PurgeKind, number>;
     const started = performance.now();
     await purger.runOnce((kind, n) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditFilter, AuditRecord, AuditStore } from '../store/types.js';
+import type { AuditFilter, AuditRecord, Store } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import type { Clock } from './clock.js';
 
 /** Who acted: `cli`, or `token:` and the first 8 characters of the access token's id; and from where. */
@@ -10,14 +11,17 @@ export interface AuditActor {
 
 /**
  * The audit log (docs/admin.md, "Audit log"): every administrative change,
- * on the admin API and `ticketd admin`, with who made it, from where, what
- * it acted on and how it ended. Never a secret: targets are ids and names,
- * an access token only by its first 8 characters.
+ * on the admin API, the Crafter management routes and `ticketd admin`, with
+ * who made it, from where, what it acted on and how it ended. Never a
+ * secret: targets are ids and names, an access token only by its first 8
+ * characters. A record about a tenant is also its audit.recorded webhook
+ * event (docs/events.md), when an endpoint of the tenant takes it.
  */
 export class AuditLog {
   constructor(
-    private readonly store: AuditStore,
+    private readonly store: Pick<Store, 'audit' | 'outbox'>,
     private readonly clock: Clock,
+    private readonly subscriptions?: Subscriptions,
   ) {}
 
   /** Orders this process's records within one millisecond. */
@@ -27,11 +31,24 @@ export class AuditLog {
     const at = this.clock.now();
     this.seq = (this.seq + 1) % 1_000_000;
     const id = `${String(at).padStart(13, '0')}-${String(this.seq).padStart(6, '0')}${randomBytes(4).toString('hex')}`;
-    await this.store.append({ id, at, ...entry });
+    const record: AuditRecord = { id, at, ...entry };
+    await this.store.audit.append(record);
+    const { tenant } = record;
+    if (tenant === null) return;
+    const data = () => ({
+      tenant,
+      id,
+      actor: record.actor,
+      action: record.action,
+      target: record.target,
+      outcome: record.outcome,
+    });
+    const event = this.subscriptions?.event('audit.recorded', tenant, data, at);
+    if (event) await this.store.outbox.append([event], at);
   }
 
   list(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {
-    return this.store.list(filter, limit);
+    return this.store.audit.list(filter, limit);
   }
 }
 

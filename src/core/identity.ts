@@ -37,7 +37,7 @@ export function createIdentity(
   options: IdentityOptions = {},
 ): Identity {
   const passwords = new Passwords(options.scrypt);
-  const profiles = new Profiles(store, passwords, clock, events);
+  const profiles = new Profiles(store, passwords, clock, events, options.subscriptions);
   return {
     tenants,
     accessTokens: new AccessTokens(store, clock, keyring),

@@ -1,5 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type { LockoutStore, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
+import type {
+  LockoutStore,
+  OutboxStore,
+  ProfileRecord,
+  ProfileStore,
+  SessionRecord,
+  SessionStore,
+} from '../store/types.js';
+import type { EventData, EventType } from '../webhooks/catalog.js';
 import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
@@ -113,7 +121,12 @@ export class Logins {
   private readonly subscriptions: Subscriptions | undefined;
 
   constructor(
-    private readonly store: { profiles: ProfileStore; sessions: SessionStore; lockouts: LockoutStore },
+    private readonly store: {
+      profiles: ProfileStore;
+      sessions: SessionStore;
+      lockouts: LockoutStore;
+      outbox: OutboxStore;
+    },
     private readonly tenants: Tenants,
     private readonly profiles: Profiles,
     private readonly passwords: Passwords,
@@ -196,15 +209,28 @@ export class Logins {
     const refused =
       (lockAfter > 0 && n > lockAfter) ||
       (counted.lockedUntil !== null && counted.lockedUntil > now && n !== lockAfter);
-    if (refused) return { error: locked(username, tenantName, counted.lockedUntil ?? now + lockMs, now), delayMs: 0 };
+    const tenant = tenantName;
+    const profileId = profile?.id ?? null;
+    if (refused) {
+      await this.raise('login.failed', tenant, () => ({ tenant, profileId, reason: 'locked' }));
+      return { error: locked(username, tenantName, counted.lockedUntil ?? now + lockMs, now), delayMs: 0 };
+    }
 
     const ok = tooLong
       ? await this.passwords.verifyDummy(password, tenantName)
       : await this.passwords.verify(password, profile?.passwordHash ?? null, tenantName);
     if (!ok || !profile) {
-      if (counted.lockedUntil !== null && counted.lockedUntil > now) {
-        return { error: locked(username, tenantName, counted.lockedUntil, now), delayMs: 0 };
+      const until = counted.lockedUntil;
+      if (until !== null && until > now) {
+        // This attempt reached the threshold and set the lock (the ones after it are refused above).
+        if (profileId !== null) {
+          const lockedUntil = new Date(until).toISOString();
+          await this.raise('profile.locked', tenant, () => ({ tenant, profileId, lockedUntil }));
+        }
+        await this.raise('login.failed', tenant, () => ({ tenant, profileId, reason: 'locked' }));
+        return { error: locked(username, tenantName, until, now), delayMs: 0 };
       }
+      await this.raise('login.failed', tenant, () => ({ tenant, profileId, reason: 'bad_credentials' }));
       const threshold = settings.failedLoginAttemptsBeforeDelay;
       const past = threshold > 0 ? n - threshold : 0;
       return { error: badCredentials(), delayMs: past > 0 ? this.failureDelayMs(past) : 0 };
@@ -213,15 +239,31 @@ export class Logins {
     const after = await this.store.profiles.get(profile.id);
     const later = this.clock.now();
     if (after?.lockedUntil != null && after.lockedUntil > later && after.failedLoginAttempts > n) {
+      await this.raise('login.failed', tenant, () => ({ tenant, profileId, reason: 'locked' }));
       return { error: locked(username, tenantName, after.lockedUntil, later), delayMs: 0 };
     }
     await this.store.profiles.resetLoginFailures(profile.id);
-    if (!profile.enabled) return { error: disabled(profile), delayMs: 0 };
+    if (!profile.enabled) {
+      await this.raise('login.failed', tenant, () => ({ tenant, profileId, reason: 'disabled' }));
+      return { error: disabled(profile), delayMs: 0 };
+    }
     try {
-      return { ticket: await this.openTicket(profile, settings, true) };
+      const ticket = await this.openTicket(profile, settings, true);
+      await this.raise('login.succeeded', tenant, () => ({ tenant, profileId: profile.id }));
+      return { ticket };
     } catch (error) {
       return { error, delayMs: 0 };
     }
+  }
+
+  /**
+   * Writes an event that goes with no change of its own (a login's outcome)
+   * to the outbox when an endpoint takes it — before the answer, so an
+   * answered login always has its event (docs/events.md).
+   */
+  private async raise<K extends EventType>(type: K, tenant: string, data: () => EventData<K>): Promise<void> {
+    const event = this.subscriptions?.event(type, tenant, data, this.clock.now());
+    if (event) await this.store.outbox.append([event], event.createdAt);
   }
 
   /** The store key of an account's failed logins when no profile has its username: a keyed digest, never the name. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProfilePatch, ProfileRecord, Store } from '../store/types.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { type Actor, requireAction } from './access-tokens.js';
 import type { Clock } from './clock.js';
 import { domainError } from './domain-error.js';
@@ -172,6 +173,8 @@ export class Profiles {
     private readonly passwords: Passwords,
     private readonly clock: Clock,
     private readonly events: Events,
+    /** Which changes raise webhook events (docs/events.md); none without it. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
 
   async create(actor: Actor, input: NewProfile): Promise<ProfileRecord> {
@@ -306,6 +309,9 @@ export class Profiles {
   /** Removes the profile with its sessions; returns it as it was. */
   async delete(actor: Actor, id: string): Promise<ProfileRecord> {
     const profile = await this.get(actor, id);
+    // With an event to raise, the sessions end first, with it, in one step; the profile's deletion then removes any left.
+    const event = this.sessionsEnded(profile, 'deleted');
+    if (event) await this.store.sessions.deleteOfProfile(profile.id, event);
     if (!(await this.store.profiles.delete(profile.id))) throw noSuchProfile(id);
     this.events.emit('profile.sessions_ended', { tenant: profile.tenant, profileId: profile.id, reason: 'deleted' });
     return profile;
@@ -313,7 +319,13 @@ export class Profiles {
 
   /** Ends every login ticket and persistent login of the profile. */
   async endSessions(profile: ProfileRecord, reason: SessionsEndedReason): Promise<void> {
-    await this.store.sessions.deleteOfProfile(profile.id);
+    await this.store.sessions.deleteOfProfile(profile.id, this.sessionsEnded(profile, reason));
     this.events.emit('profile.sessions_ended', { tenant: profile.tenant, profileId: profile.id, reason });
+  }
+
+  /** The session.ended event of every session of the profile, when an endpoint takes it. */
+  private sessionsEnded(profile: ProfileRecord, reason: SessionsEndedReason) {
+    const { tenant, id: profileId } = profile;
+    return this.subscriptions?.event('session.ended', tenant, () => ({ tenant, profileId, reason }), this.clock.now());
   }
 }

@@ -1,4 +1,6 @@
-import type { Store } from '../store/types.js';
+import type { ExpiredTicket, Store } from '../store/types.js';
+import { ticketRef } from '../webhooks/catalog.js';
+import type { Subscriptions } from '../webhooks/subscriptions.js';
 
 /** The parts the purge clears: each has one purge method. */
 export type PurgedParts = Pick<
@@ -42,7 +44,15 @@ export class Purger {
     private readonly events: Events,
     private readonly options: PurgeOptions,
     private readonly onError: (err: unknown) => void = () => {},
+    /** Which tenants take ticket.expired (docs/events.md); none without it. */
+    private readonly subscriptions?: Subscriptions,
   ) {}
+
+  /** The ticket.expired event of a ticket the purge removed, when an endpoint of its tenant takes it. */
+  private readonly raiseExpired = (t: ExpiredTicket) => {
+    const data = () => ({ tenant: t.tenant, ticket: ticketRef(t.id), expiresAt: new Date(t.expiresAt).toISOString() });
+    return this.subscriptions?.event('ticket.expired', t.tenant, data, this.clock.now());
+  };
 
   start(): void {
     this.timer = setInterval(() => {
@@ -78,7 +88,11 @@ export class Purger {
   private async purge(kind: PurgeKind, now: number, limit: number): Promise<number> {
     switch (kind) {
       case 'tickets': {
-        const { removed, byTenant } = await this.store.tickets.purge(now, limit);
+        const { removed, byTenant } = await this.store.tickets.purge(
+          now,
+          limit,
+          this.subscriptions ? this.raiseExpired : undefined,
+        );
         for (const [tenant, count] of Object.entries(byTenant)) this.events.emit('ticket.expired', { tenant, count });
         return removed;
       }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/access-tokens.js';
+import type { AuditLog } from '../core/audit.js';
 import type { DomainErrorCode } from '../core/domain-error.js';
 import type { Identity } from '../core/identity.js';
 import type { ProfileErrorName } from './errors.js';
@@ -7,6 +8,8 @@ import type { ProfileErrorName } from './errors.js';
 /** What every profile route needs, handed over by the wiring. */
 export interface ProfileSurface {
   identity: Identity;
+  /** Where the management routes' changes are recorded (audit.ts); none without it. */
+  audit?: AuditLog | undefined;
 }
 
 declare module 'fastify' {
@@ -21,6 +24,8 @@ declare module 'fastify' {
     masterOnly?: boolean;
     /** The JSON body is a record (tenant, access token), not parameters. */
     recordBody?: boolean;
+    /** A management change, recorded in the audit log under this action (audit.ts). */
+    audit?: string;
   }
 }
 

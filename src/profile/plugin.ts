@@ -5,6 +5,7 @@ import { DomainError } from '../core/domain-error.js';
 import { ApiError } from '../http/api-error.js';
 import { sendApiError } from '../http/errors.js';
 import { StoreUnavailableError } from '../store/types.js';
+import { auditManagement } from './audit.js';
 import type { ProfileSurface } from './context.js';
 import { fromDomain, profileError } from './errors.js';
 import { mergeParams, parseForm, parseJsonBody } from './params.js';
@@ -69,6 +70,8 @@ export async function profilePlugin(app: FastifyInstance, surface: ProfileSurfac
       throw err;
     }
   });
+
+  if (surface.audit) auditManagement(app, surface.audit);
 
   app.setErrorHandler((err, req, reply) => sendApiError(toProfileError(err, req), reply));
   app.setNotFoundHandler((_req, reply: FastifyReply) => sendApiError(profileError('notFound', NO_ROUTE), reply));

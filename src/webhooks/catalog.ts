@@ -37,9 +37,46 @@ export const eventCatalog = {
     when: 'An opaque ticket was deleted before it was used up.',
     data: Type.Object({ tenant: Tenant, ticket: TicketRef }),
   },
+  'ticket.expired': {
+    when: 'The purge removed an opaque ticket after it expired (a ticket used up raises ticket.used instead).',
+    data: Type.Object({
+      tenant: Tenant,
+      ticket: TicketRef,
+      expiresAt: Type.String({ format: 'date-time', description: 'when it expired' }),
+    }),
+  },
+  'login.succeeded': {
+    when: 'A profile logged in with its password (POST /api/1/ticket/authenticate): a login ticket was issued.',
+    data: Type.Object({ tenant: Tenant, profileId: Type.String() }),
+  },
+  'login.failed': {
+    when: 'A password login was refused: wrong username or password, profile locked, or profile disabled.',
+    data: Type.Object({
+      tenant: Tenant,
+      profileId: Nullable(Type.String({ description: 'null: no profile has the username' })),
+      reason: Type.Union([Type.Literal('bad_credentials'), Type.Literal('locked'), Type.Literal('disabled')]),
+    }),
+  },
+  'profile.locked': {
+    when: 'A failed login reached failedLoginAttemptsBeforeLock: the profile is locked for lockTime.',
+    data: Type.Object({
+      tenant: Tenant,
+      profileId: Type.String(),
+      lockedUntil: Type.String({ format: 'date-time' }),
+    }),
+  },
   'session.ended': {
-    when: 'A profile logged out: a login ticket invalidated or a persistent login deleted.',
-    data: Type.Object({ tenant: Tenant, profileId: Type.String(), reason: Type.Literal('logout') }),
+    when: 'A profile logged out (a login ticket invalidated or a persistent login deleted), or every session of a profile ended because it was disabled, deleted or given a new password.',
+    data: Type.Object({
+      tenant: Tenant,
+      profileId: Type.String(),
+      reason: Type.Union([
+        Type.Literal('logout'),
+        Type.Literal('disabled'),
+        Type.Literal('deleted'),
+        Type.Literal('password_changed'),
+      ]),
+    }),
   },
   'grant.created': {
     when: 'An Oz grant was made: an app may act for a profile (POST /v1/ticket or /v1/rsvp; a grant that fits is reused and raises none).',
@@ -53,10 +90,32 @@ export const eventCatalog = {
     when: "An Oz app's Hawk key was rotated (POST /admin/v1/apps/{id}/key): its app tickets end.",
     data: Type.Object({ tenant: Tenant, appId: Type.String() }),
   },
+  'audit.recorded': {
+    when: 'An administrative change concerning the tenant was written to the audit log (docs/admin.md, "Audit log").',
+    data: Type.Object({
+      tenant: Tenant,
+      id: Type.String({ description: 'the audit record' }),
+      actor: Type.String({ description: 'cli, or token: and the first 8 characters of the access token id' }),
+      action: Type.String({ description: 'e.g. profile.delete' }),
+      target: Nullable(Type.String()),
+      outcome: Type.String({ description: 'ok, or the error code it ended with' }),
+    }),
+  },
 } satisfies Record<string, { when: string; data: TObject }>;
 
 export type EventType = keyof typeof eventCatalog;
 export const EVENT_TYPES = Object.keys(eventCatalog) as EventType[];
+/** `ticket.*`, `login.*`, …: an endpoint may subscribe to a whole family, present and future types. */
+export const EVENT_FAMILIES = [...new Set(EVENT_TYPES.map((t) => `${t.slice(0, t.indexOf('.'))}.*`))];
+
+/** The catalog's types a subscription list names: families spelled out; `*` (every type) kept as it is. */
+export function expandEventTypes(events: readonly string[]): string[] {
+  return [
+    ...new Set(
+      events.flatMap((e) => (e.endsWith('.*') ? EVENT_TYPES.filter((t) => t.startsWith(e.slice(0, -1))) : [e])),
+    ),
+  ];
+}
 export type EventData<K extends EventType> = Static<(typeof eventCatalog)[K]['data']>;
 
 /** What an endpoint receives, per Standard Webhooks: the type, when it happened, and its data. */

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Clock } from '../core/clock.js';
 import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
+import { expandEventTypes } from './catalog.js';
 import type { WebhookEndpoints } from './endpoints.js';
 import { signWebhook } from './signature.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -123,13 +124,21 @@ export class Deliverer {
     // Also how this instance learns of endpoints changed on the others.
     const all = await this.subscriptions.refresh();
     // No endpoint, no event: events are only written for subscribed endpoints (docs/events.md).
-    if (all.length === 0) return 0;
+    // Those written before the last endpoint went are dropped once a minute, when the purge runs.
+    if (all.length === 0) {
+      const now = this.clock.now();
+      if (now - this.lastPurge >= 60_000) {
+        this.lastPurge = now;
+        await this.store.outbox.fanOut(this.options.batch, [], now);
+      }
+      return 0;
+    }
     const byId = new Map(all.map((e) => [e.id, e]));
     // Each endpoint's secrets are opened once a round, not once a delivery.
     this.secrets.clear();
     const routes: Route[] = all
       .filter((e) => e.enabled)
-      .flatMap((e) => e.events.map((type) => ({ endpointId: e.id, tenant: e.tenant, type })));
+      .flatMap((e) => expandEventTypes(e.events).map((type) => ({ endpointId: e.id, tenant: e.tenant, type })));
     const { batch } = this.options;
     // Bounded: a burst of events is fanned out over several rounds.
     for (let i = 0; i < 10 && !this.stopped; i++) {

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { domainError } from '../core/domain-error.js';
 import type { Keyring } from '../core/keyring.js';
 import type { DeliveryRecord, Store, WebhookEndpointRecord } from '../store/types.js';
-import { EVENT_TYPES } from './catalog.js';
+import { EVENT_FAMILIES, EVENT_TYPES } from './catalog.js';
 import { newWebhookSecret } from './signature.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -161,7 +161,8 @@ function checkedUrl(url: string): string {
 
 function checkedEvents(events: string[]): string[] {
   if (events.length === 0) throw domainError('INVALID_PARAM', 'events must name at least one event type, or *');
-  const unknown = events.filter((e) => e !== ALL_EVENTS && !(EVENT_TYPES as string[]).includes(e));
+  const known = new Set<string>([ALL_EVENTS, ...EVENT_TYPES, ...EVENT_FAMILIES]);
+  const unknown = events.filter((e) => !known.has(e));
   if (unknown.length > 0) throw domainError('INVALID_PARAM', `unknown event type: ${unknown.join(', ')}`);
   return [...new Set(events)];
 }

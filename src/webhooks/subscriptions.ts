@@ -1,5 +1,5 @@
 import type { Store, WebhookEndpointRecord } from '../store/types.js';
-import { type EventData, type EventType, outboxEvent } from './catalog.js';
+import { type EventData, type EventType, expandEventTypes, outboxEvent } from './catalog.js';
 import { ALL_EVENTS } from './endpoints.js';
 
 /**
@@ -22,7 +22,7 @@ export class Subscriptions {
     for (const e of all) {
       if (!e.enabled) continue;
       const types = byTenant.get(e.tenant) ?? new Set<string>();
-      for (const type of e.events) types.add(type);
+      for (const type of expandEventTypes(e.events)) types.add(type);
       byTenant.set(e.tenant, types);
     }
     this.byTenant = byTenant;

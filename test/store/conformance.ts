@@ -873,6 +873,37 @@ export function runStoreConformance(target: ConformanceTarget): void {
       expect(await outboxIds()).toEqual(['msg_s1']);
     });
 
+    it('ending every session of a profile writes its one event in the same step, sessions or not', async () => {
+      await putTenant('a');
+      const p = { tenant: 'a', id: 'profile-1' };
+      await store.sessions.create(sessionRecord('login', p, t0));
+      await store.sessions.create(sessionRecord('persistent', p, t0));
+      expect(await store.sessions.deleteOfProfile('profile-1', event('msg_e1', 'a', 'session.ended'))).toBe(2);
+      expect(await store.sessions.deleteOfProfile('profile-1', event('msg_e2', 'a', 'session.ended'))).toBe(0);
+      expect(await store.sessions.deleteOfProfile('profile-1')).toBe(0);
+      expect(await outboxIds()).toEqual(['msg_e1', 'msg_e2']);
+    });
+
+    it('the purge raises ticket.expired for each ticket it removed, as raise decides', async () => {
+      await putTenant('a');
+      await putTenant('b');
+      const ta = await create(ticket('a', { expiresAt: t0 + MINUTE }));
+      const tb = await create(ticket('b', { expiresAt: t0 + 2 * MINUTE }));
+      await create(ticket('a', { expiresAt: t0 + 60 * MINUTE }));
+      const seen: string[] = [];
+      const purged = await store.tickets.purge(t0 + 5 * MINUTE, 100, (x) => {
+        seen.push(`${x.tenant}:${x.id.toString('hex')}:${x.expiresAt}`);
+        // Tenant b takes no event.
+        return x.tenant === 'a' ? event(`msg_x_${x.id.toString('hex').slice(0, 8)}`, 'a', 'ticket.expired') : undefined;
+      });
+      expect(purged.removed).toBe(2);
+      expect(purged.byTenant).toEqual({ a: 1, b: 1 });
+      const expected = [`a:${ta.id.toString('hex')}:${t0 + MINUTE}`, `b:${tb.id.toString('hex')}:${t0 + 2 * MINUTE}`];
+      expect(seen.sort()).toEqual(expected.sort());
+      expect(purged.tickets.map((x) => x.tenant).sort()).toEqual(['a', 'b']);
+      expect(await outboxIds()).toEqual([`msg_x_${ta.id.toString('hex').slice(0, 8)}`]);
+    });
+
     it('concurrent uses with events: exactly as many events as uses taken', async () => {
       await putTenant('a');
       const t = await create(ticket('a', { usesLeft: 7 }));

@@ -6,7 +6,7 @@ export function registerAccessTokenCreate(app: FastifyInstance, { identity }: Pr
   app.post<{ Body: AccessTokenCreateBody }>(
     '/access_token/create',
     {
-      config: { recordBody: true, masterOnly: true },
+      config: { audit: 'access-token.create', recordBody: true, masterOnly: true },
       schema: {
         summary: 'Create an access token (master token only)',
         description: 'JSON body. `expiresOn` is epoch milliseconds or an ISO 8601 date; absent or null: never expires.',

@@ -6,7 +6,11 @@ export function registerAccessTokenDelete(app: FastifyInstance, { identity }: Pr
   app.post<{ Params: IdPath }>(
     '/access_token/:id/delete',
     {
-      config: { masterOnly: true, profileErrors: { NO_SUCH_ACCESS_TOKEN_ID: 'noSuchAccessTokenToRead' } },
+      config: {
+        audit: 'access-token.delete',
+        masterOnly: true,
+        profileErrors: { NO_SUCH_ACCESS_TOKEN_ID: 'noSuchAccessTokenToRead' },
+      },
       schema: {
         summary: 'Delete an access token (master token only); returns it as it was',
         description: 'Other instances stop accepting it within a second (their lookup cache).',

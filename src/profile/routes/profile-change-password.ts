@@ -7,6 +7,7 @@ export function registerProfileChangePassword(app: FastifyInstance, { identity }
   app.post<{ Params: IdPath; Querystring: ChangePasswordParams }>(
     '/profile/:id/change_password',
     {
+      config: { audit: 'profile.change-password' },
       schema: {
         summary: 'Set a new password; ends every session of the profile',
         description: 'Needs MANAGE_PROFILES on its tenant.',

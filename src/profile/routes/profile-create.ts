@@ -8,6 +8,7 @@ export function registerProfileCreate(app: FastifyInstance, { identity }: Profil
   app.post<{ Querystring: ProfileCreateParams }>(
     '/profile/create',
     {
+      config: { audit: 'profile.create' },
       schema: {
         summary: 'Create a profile',
         description:

@@ -7,6 +7,7 @@ export function registerProfileDelete(app: FastifyInstance, { identity }: Profil
   app.post<{ Params: IdPath; Querystring: AttributesToReturnParams }>(
     '/profile/:id/delete',
     {
+      config: { audit: 'profile.delete' },
       schema: {
         summary: 'Delete a profile with its sessions; returns it as it was',
         description: 'Needs MANAGE_PROFILES on its tenant.',

@@ -7,6 +7,7 @@ export function registerProfileDisable(app: FastifyInstance, { identity }: Profi
   app.post<{ Params: IdPath; Querystring: AttributesToReturnParams }>(
     '/profile/:id/disable',
     {
+      config: { audit: 'profile.disable' },
       schema: {
         summary: 'Disable a profile; ends its sessions',
         description: 'Needs MANAGE_PROFILES on its tenant. Its login tickets and persistent logins end.',

@@ -7,6 +7,7 @@ export function registerProfileEnable(app: FastifyInstance, { identity }: Profil
   app.post<{ Params: IdPath; Querystring: AttributesToReturnParams }>(
     '/profile/:id/enable',
     {
+      config: { audit: 'profile.enable' },
       schema: {
         summary: 'Enable a profile',
         description: 'Needs MANAGE_PROFILES on its tenant.',

@@ -8,6 +8,7 @@ export function registerProfileUpdate(app: FastifyInstance, { identity }: Profil
   app.post<{ Params: IdPath; Querystring: ProfileUpdateParams }>(
     '/profile/:id/update',
     {
+      config: { audit: 'profile.update' },
       schema: {
         summary: 'Update a profile',
         description:

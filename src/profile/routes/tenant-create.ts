@@ -10,7 +10,7 @@ export function registerTenantCreate(app: FastifyInstance, { identity }: Profile
   app.post<{ Body: TenantCreateBody }>(
     '/tenant/create',
     {
-      config: { recordBody: true },
+      config: { audit: 'tenant.create', recordBody: true },
       schema: {
         summary: 'Create a tenant',
         description:

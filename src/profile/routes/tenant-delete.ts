@@ -7,6 +7,7 @@ export function registerTenantDelete(app: FastifyInstance, { identity }: Profile
   app.post<{ Params: NamePath }>(
     '/tenant/:name/delete',
     {
+      config: { audit: 'tenant.delete' },
       schema: {
         summary: 'Delete a tenant with its tickets, profiles and sessions; returns it as it was',
         description: 'Needs DELETE_TENANT on it. Tenant `default` cannot be deleted (403 ACTION_DENIED).',

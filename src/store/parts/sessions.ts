@@ -39,8 +39,8 @@ export interface SessionStore {
   touch(kind: SessionKind, id: Buffer, now: number, expiresAt: number, token?: Buffer): Promise<SessionRecord | null>;
   /** Ends the session; false when there was none. `event` (docs/events.md) is written with it, only when there was one. */
   delete(kind: SessionKind, id: Buffer, event?: OutboxEvent): Promise<boolean>;
-  /** Ends every session of the profile, of both kinds; returns how many. */
-  deleteOfProfile(profileId: string): Promise<number>;
+  /** Ends every session of the profile, of both kinds; returns how many. `event`, when given, is written with it, always. */
+  deleteOfProfile(profileId: string, event?: OutboxEvent): Promise<number>;
   /** Up to `limit` expired sessions, oldest expiry first, through the expiry index; how many. */
   purge(now: number, limit: number): Promise<number>;
 }

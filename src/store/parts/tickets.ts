@@ -27,10 +27,37 @@ export interface TicketInfo {
 
 export type CreateTicketResult = 'created' | 'limit';
 
-/** What one purge call removed: in all, and per tenant (tenants with none left out). */
+/** A ticket the purge removed. */
+export interface ExpiredTicket {
+  tenant: string;
+  id: Buffer;
+  expiresAt: number;
+}
+
+/** What one purge call removed: in all, per tenant (tenants with none left out), and each ticket. */
 export interface PurgedTickets {
   removed: number;
   byTenant: Record<string, number>;
+  tickets: ExpiredTicket[];
+}
+
+/** The ticket.expired event of a removed ticket (docs/events.md), when an endpoint takes it. */
+export type RaiseExpired = (ticket: ExpiredTicket) => OutboxEvent | undefined;
+
+/** A purge's answer, from the tickets it removed. */
+export function purgedTickets(tickets: ExpiredTicket[]): PurgedTickets {
+  const byTenant: Record<string, number> = {};
+  for (const t of tickets) byTenant[t.tenant] = (byTenant[t.tenant] ?? 0) + 1;
+  return { removed: tickets.length, byTenant, tickets };
+}
+
+/** Flat `tenant, idHex, expiresAt, ...` (the Redis purge scripts' answer) as tickets. */
+export function expiredFromFlat(flat: readonly unknown[]): ExpiredTicket[] {
+  const out: ExpiredTicket[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    out.push({ tenant: String(flat[i]), id: Buffer.from(String(flat[i + 1]), 'hex'), expiresAt: Number(flat[i + 2]) });
+  }
+  return out;
 }
 
 /**
@@ -76,8 +103,10 @@ export interface TicketStore {
   /**
    * Removes up to `limit` tickets that expired at or before `now`, oldest
    * expiry first, through the expiry index (never a full scan), and returns
-   * how many it removed, in all and per tenant. Safe to run concurrently
-   * from several processes.
+   * what it removed. Safe to run concurrently from several processes.
+   * `raise` makes the ticket.expired events of the removed tickets: SQLite
+   * and PostgreSQL write them in the purge's own transaction, Redis right
+   * after its script (docs/events.md).
    */
-  purge(now: number, limit: number): Promise<PurgedTickets>;
+  purge(now: number, limit: number, raise?: RaiseExpired): Promise<PurgedTickets>;
 }

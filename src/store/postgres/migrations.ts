@@ -688,6 +688,38 @@ export const migrations: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // The purge of version 4, answering each ticket it removed (their ticket.expired events, docs/events.md).
+    version: 9,
+    sql: (s) => `
+      CREATE FUNCTION ${s}.purge_expired_tickets(p_now bigint, p_limit integer)
+      RETURNS TABLE (tenant text, id bytea, expires_at bigint) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_slot smallint := floor(random() * ${SLOTS});
+        v_tenants text[];
+        v_ids bytea[];
+        v_expires bigint[];
+        r record;
+      BEGIN
+        WITH gone AS (
+          DELETE FROM ${s}.tickets WHERE tickets.id = ANY (ARRAY(
+            SELECT t.id FROM ${s}.tickets t WHERE t.expires_at <= p_now
+             ORDER BY t.expires_at LIMIT p_limit FOR UPDATE SKIP LOCKED))
+          RETURNING tickets.tenant, tickets.id, tickets.expires_at)
+        SELECT array_agg(gone.tenant), array_agg(gone.id), array_agg(gone.expires_at)
+          INTO v_tenants, v_ids, v_expires FROM gone;
+        IF v_tenants IS NULL THEN
+          RETURN;
+        END IF;
+        FOR r IN SELECT x AS tenant, count(*) AS n FROM unnest(v_tenants) AS x GROUP BY x ORDER BY x LOOP
+          UPDATE ${s}.ticket_count_slots SET delta = delta - r.n
+           WHERE ticket_count_slots.tenant = r.tenant AND slot = v_slot;
+        END LOOP;
+        RETURN QUERY SELECT * FROM unnest(v_tenants, v_ids, v_expires);
+      END
+      $fn$;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations.at(-1)?.version ?? 0;

@@ -81,6 +81,37 @@ export class PgPool {
     }
   }
 
+  /**
+   * Statements that must go together, in one transaction on one connection:
+   * for the few writes whose second statement depends on the first's rows
+   * (the purge and its events). Rolled back when `f` throws.
+   */
+  async transaction<T>(
+    f: (query: (statement: pg.QueryConfig, values: unknown[]) => Promise<pg.QueryResult>) => Promise<T>,
+  ) {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw toStoreError(err);
+    });
+    const onClientError = () => {};
+    client.on('error', onClientError);
+    let failed: unknown;
+    try {
+      const query = (statement: pg.QueryConfig, values: unknown[]) =>
+        client.query({ ...statement, values, query_timeout: this.queryTimeoutMs } as pg.QueryConfig);
+      await client.query('BEGIN');
+      const result = await f(query);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      failed = err;
+      await client.query('ROLLBACK').catch(() => {});
+      throw toStoreError(err);
+    } finally {
+      client.off('error', onClientError);
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
   /** The first row's record through a table spec, or null. */
   async one<R>(
     map: (row: Record<string, unknown>) => R,

@@ -33,6 +33,16 @@ export class PgSessions implements SessionStore {
         withEvents(s, `DELETE FROM ${s}.sessions WHERE id = $1 AND kind = $2 RETURNING id`, 3),
       ),
       deleteOfProfile: statement('session_delete_of_profile', `DELETE FROM ${s}.sessions WHERE profile_id = $1`),
+      deleteOfProfileEv: statement(
+        'session_delete_of_profile_ev',
+        withEvents(
+          s,
+          `DELETE FROM ${s}.sessions WHERE profile_id = $1 RETURNING id`,
+          2,
+          'TRUE',
+          'SELECT count(*)::int AS n FROM done',
+        ),
+      ),
       purge: statement(
         'session_purge',
         `DELETE FROM ${s}.sessions WHERE id = ANY (ARRAY(
@@ -59,8 +69,10 @@ export class PgSessions implements SessionStore {
     return (await this.pg.count(this.sql.delete, [id, kind])) > 0;
   }
 
-  deleteOfProfile(profileId: string): Promise<number> {
-    return this.pg.count(this.sql.deleteOfProfile, [profileId]);
+  async deleteOfProfile(profileId: string, event?: OutboxEvent): Promise<number> {
+    if (!event) return this.pg.count(this.sql.deleteOfProfile, [profileId]);
+    const res = await this.pg.query<{ n: number }>(this.sql.deleteOfProfileEv, [profileId, ...eventColumns([event])]);
+    return res.rows[0]?.n ?? 0;
   }
 
   async purge(now: number, limit: number): Promise<number> {

@@ -1,11 +1,13 @@
 import type { OutboxEvent } from '../parts/outbox.js';
-import type {
-  CreateTicketResult,
-  PurgedTickets,
-  TicketInfo,
-  TicketRecord,
-  TicketStore,
-  UsedTicket,
+import {
+  type CreateTicketResult,
+  type PurgedTickets,
+  purgedTickets,
+  type RaiseExpired,
+  type TicketInfo,
+  type TicketRecord,
+  type TicketStore,
+  type UsedTicket,
 } from '../parts/tickets.js';
 import { Batcher } from './batch.js';
 import { slotOf } from './migrations.js';
@@ -74,7 +76,12 @@ export class PgTickets implements TicketStore {
         `SELECT ticket_count + (SELECT coalesce(sum(delta), 0) FROM ${s}.ticket_count_slots WHERE tenant = $1) AS n
          FROM ${s}.tenants WHERE name = $1`,
       ),
-      purge: statement('purge_by_tenant', `SELECT tenant, n FROM ${s}.purge_tickets_by_tenant($1, $2)`),
+      purge: statement('purge_expired', `SELECT tenant, id, expires_at FROM ${s}.purge_expired_tickets($1, $2)`),
+      appendEvents: statement(
+        'purge_expired_events',
+        `INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+      ),
     };
     // The same with the change's webhook events (docs/events.md), written in the same statement.
     this.withEvents = {
@@ -257,14 +264,17 @@ export class PgTickets implements TicketStore {
     return Number(res.rows[0]?.n ?? 0);
   }
 
-  async purge(now: number, limit: number): Promise<PurgedTickets> {
-    const res = await this.pg.query<{ tenant: string; n: string }>(this.sql.purge, [now, limit]);
-    const byTenant: Record<string, number> = {};
-    let removed = 0;
-    for (const row of res.rows) {
-      byTenant[row.tenant] = Number(row.n);
-      removed += Number(row.n);
-    }
-    return { removed, byTenant };
+  async purge(now: number, limit: number, raise?: RaiseExpired): Promise<PurgedTickets> {
+    type Row = { tenant: string; id: Buffer; expires_at: string };
+    const purged = (rows: Row[]) =>
+      purgedTickets(rows.map((r) => ({ tenant: r.tenant, id: r.id, expiresAt: Number(r.expires_at) })));
+    if (!raise) return purged((await this.pg.query<Row>(this.sql.purge, [now, limit])).rows);
+    // The events need the rows the purge removed: a second statement, in the purge's transaction.
+    return this.pg.transaction(async (query) => {
+      const done = purged((await query(this.sql.purge, [now, limit])).rows as Row[]);
+      const events = done.tickets.flatMap((t) => raise(t) ?? []);
+      if (events.length > 0) await query(this.sql.appendEvents, eventColumns(events));
+      return done;
+    });
   }
 }

@@ -176,18 +176,21 @@ return out
  * named ticket that is still there and expired at `now` (a concurrent purge
  * or use may have taken it: counted once, by whoever removed it), counts it
  * in `removed` and moves the tenant's entry in expiry-tenants to its new
- * oldest. Flat: tenant, count, ...
+ * oldest. Flat, what it removed: tenant, idHex, expiresAt, ...
  */
 export const SHARD_PURGE_TAKE = `
 local expiry_tenants, removed_key = KEYS[1], KEYS[2]
 local expiry_prefix, ticket_prefix, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local by_tenant, order = {}, {}
+local by_tenant, order, gone = {}, {}, {}
 for i = 4, #ARGV, 2 do
   local tenant, member = ARGV[i], ARGV[i + 1]
   local expiry_key = expiry_prefix .. tenant
   local score = redis.call('ZSCORE', expiry_key, member)
   if score and tonumber(score) <= now and redis.call('ZREM', expiry_key, member) == 1 then
     redis.call('DEL', ticket_prefix .. member)
+    gone[#gone + 1] = tenant
+    gone[#gone + 1] = member
+    gone[#gone + 1] = score
     if not by_tenant[tenant] then
       by_tenant[tenant] = 0
       order[#order + 1] = tenant
@@ -195,7 +198,6 @@ for i = 4, #ARGV, 2 do
     by_tenant[tenant] = by_tenant[tenant] + 1
   end
 end
-local out = {}
 for _, tenant in ipairs(order) do
   redis.call('HINCRBY', removed_key, tenant, by_tenant[tenant])
   local first = redis.call('ZRANGE', expiry_prefix .. tenant, 0, 0, 'WITHSCORES')
@@ -204,10 +206,8 @@ for _, tenant in ipairs(order) do
   else
     redis.call('ZADD', expiry_tenants, first[2], tenant)
   end
-  out[#out + 1] = tenant
-  out[#out + 1] = by_tenant[tenant]
 end
-return out
+return gone
 `;
 
 /**

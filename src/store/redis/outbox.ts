@@ -1,4 +1,5 @@
 import type { DeliveryRecord, OutboxEvent, OutboxStore, Route, Settlement } from '../parts/outbox.js';
+import type { ExpiredTicket, RaiseExpired } from '../parts/tickets.js';
 import type { RedisContext } from './connection.js';
 import { deliveryHash } from './hash.js';
 
@@ -27,6 +28,20 @@ export class RedisOutbox implements OutboxStore {
   /** An event as the outbox LIST holds it (FAN_OUT decodes it). */
   static entry(e: OutboxEvent): string {
     return JSON.stringify({ id: e.id, tenant: e.tenant, type: e.type, body: e.body });
+  }
+
+  /**
+   * Appends the ticket.expired events of purged tickets to the home area, in
+   * a step after the purge's script, which cannot know them (docs/events.md).
+   */
+  static async appendExpired(x: RedisContext, tickets: ExpiredTicket[], raise: RaiseExpired): Promise<void> {
+    const entries = tickets.flatMap((t) => {
+      const e = raise(t);
+      return e ? [RedisOutbox.entry(e)] : [];
+    });
+    if (entries.length === 0) return;
+    const list = RedisOutbox.list(x.keys.prefix);
+    await x.conn.run(() => x.redis.rpush(list, ...entries), list);
   }
 
   async append(events: OutboxEvent[]): Promise<void> {

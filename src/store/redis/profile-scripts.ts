@@ -107,9 +107,15 @@ export const DELETE_SESSION_EV = raising(DELETE_SESSION_RUN, 3, 5, 'answer == 1'
  * KEYS: the profile's SET, kind's expiry ZSET. ARGV: hashPrefix, byProfilePrefix, byTenantPrefix.
  * Returns how many sessions it ended (expired but unpurged ones included).
  */
-export const DELETE_SESSIONS_OF_PROFILE = `${SESSIONS}
+const DELETE_SESSIONS_OF_PROFILE_RUN = `${SESSIONS}
+local function run()
 return end_all(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
+end
 `;
+export const DELETE_SESSIONS_OF_PROFILE = `${DELETE_SESSIONS_OF_PROFILE_RUN}return run()
+`;
+/** DELETE_SESSIONS_OF_PROFILE, and KEYS[3] the outbox LIST, ARGV[4] the event entry (raising.ts), always appended. */
+export const DELETE_SESSIONS_OF_PROFILE_EV = raising(DELETE_SESSIONS_OF_PROFILE_RUN, 3, 4, 'true');
 
 /**
  * KEYS: kind's expiry ZSET. ARGV: now, limit, hashPrefix, byProfilePrefix, byTenantPrefix.
@@ -337,6 +343,7 @@ export interface ProfileScripts {
   ticketdSlideSessionBuffer(...args: Arg[]): Promise<Buffer[] | null>;
   ticketdDeleteSession(...args: Arg[]): Promise<number>;
   ticketdDeleteSessionEv(...args: Arg[]): Promise<number>;
+  ticketdDeleteSessionsOfProfileEv(...args: Arg[]): Promise<number>;
   ticketdDeleteSessionsOfProfile(...args: Arg[]): Promise<number>;
   ticketdPurgeSessions(...args: Arg[]): Promise<number>;
   ticketdCreateProfile(...args: Arg[]): Promise<number>;
@@ -357,6 +364,10 @@ export function defineProfileScripts(redis: Redis | Cluster): void {
   redis.defineCommand('ticketdDeleteSession', { numberOfKeys: 2, lua: DELETE_SESSION });
   redis.defineCommand('ticketdDeleteSessionEv', { numberOfKeys: 3, lua: DELETE_SESSION_EV });
   redis.defineCommand('ticketdDeleteSessionsOfProfile', { numberOfKeys: 2, lua: DELETE_SESSIONS_OF_PROFILE });
+  redis.defineCommand('ticketdDeleteSessionsOfProfileEv', {
+    numberOfKeys: 3,
+    lua: DELETE_SESSIONS_OF_PROFILE_EV,
+  });
   redis.defineCommand('ticketdPurgeSessions', { numberOfKeys: 1, lua: PURGE_SESSIONS });
   redis.defineCommand('ticketdCreateProfile', { numberOfKeys: 3, lua: CREATE_PROFILE });
   redis.defineCommand('ticketdGetProfileByUsername', { numberOfKeys: 1, lua: GET_PROFILE_BY_USERNAME });

@@ -160,8 +160,8 @@ export const DELETE_TICKET_EV = raising(DELETE_TICKET_RUN, 5, 4, 'answer');
  * Removes up to \`limit\` index members with expiresAt <= now, oldest first
  * across tenants (a merge: from the tenant with the lowest bound, take only
  * members no later than the next tenant's bound), with their hashes if Redis
- * has not expired them yet, and uncounts them. Returns how many it removed
- * per tenant, flat: tenant, count, tenant, count, ...
+ * has not expired them yet, and uncounts them. Returns what it removed,
+ * flat: tenant, member, expiresAt, tenant, member, expiresAt, ...
  * Each round removes at least one member or raises a stale bound to the
  * tenant's true earliest expiry, and the rounds are capped, so one call is
  * bounded; the next call goes on where it stopped.
@@ -172,7 +172,7 @@ local tenant_prefix, expiry_prefix, ticket_prefix = ARGV[1], ARGV[2], ARGV[3]
 local now_arg, limit = ARGV[4], tonumber(ARGV[5])
 local now = tonumber(now_arg)
 local removed, rounds = 0, 0
-local by_tenant, order = {}, {}
+local out = {}
 while removed < limit and rounds < 2 * limit + 16 do
   rounds = rounds + 1
   local head = redis.call('ZRANGE', expiry_tenants, 0, 1, 'WITHSCORES')
@@ -181,19 +181,18 @@ while removed < limit and rounds < 2 * limit + 16 do
   local bound = now_arg
   if head[4] and tonumber(head[4]) < now then bound = head[4] end
   local expiry_key = expiry_prefix .. tenant
-  local dead = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', bound, 'LIMIT', 0, limit - removed)
-  for _, member in ipairs(dead) do
+  local dead = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', bound, 'WITHSCORES', 'LIMIT', 0, limit - removed)
+  for i = 1, #dead, 2 do
+    local member = dead[i]
     redis.call('ZREM', expiry_key, member)
     redis.call('DEL', ticket_prefix .. member)
+    out[#out + 1] = tenant
+    out[#out + 1] = member
+    out[#out + 1] = dead[i + 1]
   end
   if #dead > 0 then
-    redis.call('HINCRBY', tenant_prefix .. tenant, 'tickets', -#dead)
-    removed = removed + #dead
-    if not by_tenant[tenant] then
-      by_tenant[tenant] = 0
-      order[#order + 1] = tenant
-    end
-    by_tenant[tenant] = by_tenant[tenant] + #dead
+    redis.call('HINCRBY', tenant_prefix .. tenant, 'tickets', -(#dead / 2))
+    removed = removed + #dead / 2
   end
   local first = redis.call('ZRANGE', expiry_key, 0, 0, 'WITHSCORES')
   if #first == 0 then
@@ -201,11 +200,6 @@ while removed < limit and rounds < 2 * limit + 16 do
   else
     redis.call('ZADD', expiry_tenants, first[2], tenant)
   end
-end
-local out = {}
-for _, tenant in ipairs(order) do
-  out[#out + 1] = tenant
-  out[#out + 1] = by_tenant[tenant]
 end
 return out
 `;

@@ -109,11 +109,21 @@ export class RedisSessions implements SessionStore {
     return deleted === 1;
   }
 
-  async deleteOfProfile(profileId: string): Promise<number> {
+  async deleteOfProfile(profileId: string, event?: OutboxEvent): Promise<number> {
     const { conn, redis, keys } = this.x;
     const counts = await Promise.all(
-      Object.values(keys.sessions).map((s) =>
-        conn.run(() => redis.ticketdDeleteSessionsOfProfile(s.byProfile + profileId, s.expiry, ...sessionPrefixes(s))),
+      Object.values(keys.sessions).map((s, i) =>
+        conn.run(() =>
+          event && i === 0
+            ? redis.ticketdDeleteSessionsOfProfileEv(
+                s.byProfile + profileId,
+                s.expiry,
+                RedisOutbox.list(keys.prefix),
+                ...sessionPrefixes(s),
+                RedisOutbox.entry(event),
+              )
+            : redis.ticketdDeleteSessionsOfProfile(s.byProfile + profileId, s.expiry, ...sessionPrefixes(s)),
+        ),
       ),
     );
     return counts.reduce((a, b) => a + b, 0);

@@ -1,11 +1,14 @@
 import type { OutboxEvent } from '../parts/outbox.js';
-import type {
-  CreateTicketResult,
-  PurgedTickets,
-  TicketInfo,
-  TicketRecord,
-  TicketStore,
-  UsedTicket,
+import {
+  type CreateTicketResult,
+  expiredFromFlat,
+  type PurgedTickets,
+  purgedTickets,
+  type RaiseExpired,
+  type TicketInfo,
+  type TicketRecord,
+  type TicketStore,
+  type UsedTicket,
 } from '../parts/tickets.js';
 import type { ClusterScripts } from './cluster-scripts.js';
 import type { RedisContext } from './connection.js';
@@ -201,8 +204,8 @@ export class ClusterTickets implements TicketStore {
    * every shard names its own oldest (read only), the merge picks the
    * cluster's, and each shard then removes its picks that are still there.
    */
-  async purge(now: number, limit: number): Promise<PurgedTickets> {
-    if (limit <= 0) return { removed: 0, byTenant: {} };
+  async purge(now: number, limit: number, raise?: RaiseExpired): Promise<PurgedTickets> {
+    if (limit <= 0) return purgedTickets([]);
     const { conn } = this.x;
     const peeked = await Promise.all(
       this.shardNumbers.map((k) =>
@@ -243,17 +246,9 @@ export class ClusterTickets implements TicketStore {
         ),
       ),
     );
-    const byTenant: Record<string, number> = {};
-    let removed = 0;
-    for (const flat of replies) {
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const n = Number(flat[i + 1]);
-        const tenant = String(flat[i]);
-        byTenant[tenant] = (byTenant[tenant] ?? 0) + n;
-        removed += n;
-      }
-    }
-    return { removed, byTenant };
+    const tickets = replies.flatMap(expiredFromFlat);
+    if (raise) await RedisOutbox.appendExpired(this.x, tickets, raise);
+    return purgedTickets(tickets);
   }
 
   /** Every shard's tickets of the tenant (deleteTenant, before the tenant's own records go). */

@@ -1,11 +1,14 @@
 import type { OutboxEvent } from '../parts/outbox.js';
-import type {
-  CreateTicketResult,
-  PurgedTickets,
-  TicketInfo,
-  TicketRecord,
-  TicketStore,
-  UsedTicket,
+import {
+  type CreateTicketResult,
+  expiredFromFlat,
+  type PurgedTickets,
+  purgedTickets,
+  type RaiseExpired,
+  type TicketInfo,
+  type TicketRecord,
+  type TicketStore,
+  type UsedTicket,
 } from '../parts/tickets.js';
 import type { RedisContext } from './connection.js';
 import { RedisOutbox } from './outbox.js';
@@ -111,8 +114,8 @@ export class RedisTickets implements TicketStore {
     return n === null ? 0 : Number(n);
   }
 
-  async purge(now: number, limit: number): Promise<PurgedTickets> {
-    if (limit <= 0) return { removed: 0, byTenant: {} };
+  async purge(now: number, limit: number, raise?: RaiseExpired): Promise<PurgedTickets> {
+    if (limit <= 0) return purgedTickets([]);
     const { conn, redis, keys } = this.x;
     const flat = await conn.run(() =>
       redis.ticketdPurgeTickets(
@@ -124,13 +127,8 @@ export class RedisTickets implements TicketStore {
         String(Math.floor(limit)),
       ),
     );
-    const byTenant: Record<string, number> = {};
-    let removed = 0;
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const n = Number(flat[i + 1]);
-      byTenant[String(flat[i])] = n;
-      removed += n;
-    }
-    return { removed, byTenant };
+    const tickets = expiredFromFlat(flat);
+    if (raise) await RedisOutbox.appendExpired(this.x, tickets, raise);
+    return purgedTickets(tickets);
   }
 }

@@ -65,8 +65,12 @@ export class SqliteSessions implements SessionStore {
     });
   }
 
-  async deleteOfProfile(profileId: string): Promise<number> {
-    return (await this.h.write(() => this.s().deleteOfProfile.run(profileId))).changes;
+  deleteOfProfile(profileId: string, event?: OutboxEvent): Promise<number> {
+    return this.h.write(() => {
+      const n = this.s().deleteOfProfile.run(profileId).changes;
+      if (event) this.outbox.appendStep([event]);
+      return n;
+    });
   }
 
   async purge(now: number, limit: number): Promise<number> {

@@ -1,11 +1,13 @@
 import type { OutboxEvent } from '../parts/outbox.js';
-import type {
-  CreateTicketResult,
-  PurgedTickets,
-  TicketInfo,
-  TicketRecord,
-  TicketStore,
-  UsedTicket,
+import {
+  type CreateTicketResult,
+  type PurgedTickets,
+  purgedTickets,
+  type RaiseExpired,
+  type TicketInfo,
+  type TicketRecord,
+  type TicketStore,
+  type UsedTicket,
 } from '../parts/tickets.js';
 import type { SqliteDb } from './db.js';
 import type { SqliteOutbox } from './outbox.js';
@@ -57,7 +59,8 @@ export class SqliteTickets implements TicketStore {
       ),
       purge: db.prepare(
         `DELETE FROM tickets WHERE rowid IN (
-           SELECT rowid FROM tickets WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING tenant`,
+           SELECT rowid FROM tickets WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)
+         RETURNING tenant, id, expires_at`,
       ),
     }));
     this.steps = h.prepared(() => this.ticketSteps(this.s()));
@@ -108,8 +111,12 @@ export class SqliteTickets implements TicketStore {
     return row?.live_tickets ?? 0;
   }
 
-  purge(now: number, limit: number): Promise<PurgedTickets> {
-    return this.h.write(() => this.steps().purge(now, limit));
+  purge(now: number, limit: number, raise?: RaiseExpired): Promise<PurgedTickets> {
+    return this.h.write(() => {
+      const purged = this.steps().purge(now, limit);
+      if (raise) this.outbox.appendStep(purged.tickets.flatMap((t) => raise(t) ?? []));
+      return purged;
+    });
   }
 
   /** The ticket writes, as plain steps: the group commit runs them inside its transaction. */
@@ -145,11 +152,10 @@ export class SqliteTickets implements TicketStore {
         return { usesLeft: row.uses_left };
       },
       purge: (now: number, limit: number): PurgedTickets => {
-        const rows = s.purge.all(now, limit) as { tenant: string }[];
-        const byTenant: Record<string, number> = {};
-        for (const r of rows) byTenant[r.tenant] = (byTenant[r.tenant] ?? 0) + 1;
-        for (const [tenant, n] of Object.entries(byTenant)) s.release.run(n, tenant);
-        return { removed: rows.length, byTenant };
+        const rows = s.purge.all(now, limit) as { tenant: string; id: Buffer; expires_at: number }[];
+        const purged = purgedTickets(rows.map((r) => ({ tenant: r.tenant, id: r.id, expiresAt: r.expires_at })));
+        for (const [tenant, n] of Object.entries(purged.byTenant)) s.release.run(n, tenant);
+        return purged;
       },
     };
   }
