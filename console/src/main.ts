@@ -3,10 +3,12 @@ import { ApiError, call, token } from './api.js';
 import { h, notify } from './dom.js';
 import { activityView } from './views/activity.js';
 import { appsView } from './views/apps.js';
+import { auditView } from './views/audit.js';
 import { grantsView } from './views/grants.js';
 import { profilesView } from './views/profiles.js';
 import { tenantsView } from './views/tenants.js';
 import { tokensView } from './views/tokens.js';
+import { webhooksView } from './views/webhooks.js';
 
 /**
  * ticketd's admin console: a page of ticketd's own (/console) over the
@@ -22,6 +24,8 @@ const VIEWS: [string, string, View][] = [
   ['apps', 'Oz apps', appsView],
   ['grants', 'Grants', (root) => grantsView(root)],
   ['activity', 'Live tickets', activityView],
+  ['webhooks', 'Webhooks', (root) => webhooksView(root)],
+  ['audit', 'Audit log', (root) => auditView(root)],
 ];
 
 const app = document.getElementById('app') as HTMLElement;

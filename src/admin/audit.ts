@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { type AdminOperation, type CliView, defineOperation } from './operation.js';
 import { params } from './schemas.js';
 
-/** The audit log (docs/admin.md, "Audit log"): every change made on the admin API or with `ticketd admin`. */
+/** The audit log (docs/admin.md, "Audit log"): every change made on the admin API, the Crafter management routes or with `ticketd admin`. */
 
 const DEFAULT_LIMIT = 100;
 
@@ -20,7 +20,7 @@ export const AuditEntry = Type.Object(
   { description: 'One administrative change.' },
 );
 
-const AuditPage = Type.Object({
+export const AuditPage = Type.Object({
   records: Type.Array(AuditEntry),
   next: Type.Union([Type.String(), Type.Null()], { description: 'The `before` of the next page; null on the last.' }),
 });
@@ -47,7 +47,8 @@ export const auditOperations: AdminOperation[] = [
     verb: 'list',
     summary: 'The audit log: administrative changes, newest first',
     description:
-      'Every change made with the admin API or `ticketd admin` (not the reads), with its actor, address, ' +
+      'Every change made with the admin API, the Crafter management routes (/api/1) or `ticketd admin` ' +
+      '(not the reads), with its actor, address, ' +
       'target and outcome; kept 90 days.',
     method: 'GET',
     path: '/audit',

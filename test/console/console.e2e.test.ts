@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import hawk from 'hawk';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT } from '../../bench/build.js';
 import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
@@ -11,7 +14,9 @@ import { spawnTicketd, type TicketdProcess } from '../helpers/process.js';
  * The admin console in a real browser: Debian's Chromium driven by
  * playwright-core, against the bundled bin serving the built console.
  * Sign in with the master token, make a tenant, an app (its key shown once)
- * and a profile, revoke a grant, watch the live chart; a screenshot of each
+ * and a profile, revoke a grant, watch the live chart, subscribe a webhook
+ * endpoint (its secret shown once) and see its deliveries, read the audit
+ * log; a screenshot of each
  * step goes to .vitest-artifacts/console/. Without Chromium the suite is
  * skipped with a message, except under CI=true, where it fails.
  */
@@ -50,7 +55,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin console in Chrom
     ticketd = await spawnTicketd({
       store: `sqlite:${join(dir, 'ticketd.db')}`,
 
-      env: { TICKETD_MASTER_TOKEN: MASTER, TICKETD_MULTI_TENANCY: 'true' },
+      env: { TICKETD_MASTER_TOKEN: MASTER, TICKETD_MULTI_TENANCY: 'true', TICKETD_WEBHOOKS_INTERVAL_MS: '200' },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -124,6 +129,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin console in Chrom
     expect(appKey.length).toBeGreaterThanOrEqual(32);
     await shot('3-app-key');
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.waitFor({ state: 'detached' });
     await page.getByRole('cell', { name: 'com.example.shop', exact: true }).waitFor();
     // The key is not in the page any more, nor in what the API lists.
     expect(await page.content()).not.toContain(appKey);
@@ -190,6 +196,69 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin console in Chrom
     expect(await chart.locator('text.legend').allTextContents()).toEqual(['created 5', 'used 3', 'expired 0']);
     expect(await chart.locator('polyline[data-kind="created"]').getAttribute('points')).toMatch(/\d/);
     await shot('6-activity');
+  });
+
+  it('subscribes a webhook endpoint: its secret shown once, a delivery signed with it, listed as delivered', async () => {
+    const received: { headers: Record<string, string>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString('utf8');
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      await page.goto(`${ticketd.url}/console/#webhooks`);
+      const create = page.locator('form[data-form="New endpoint"]');
+      await create.locator('input[name=url]').fill(url);
+      await create.locator('input[name=tenant]').fill('shop');
+      await create.locator('input[name=events]').fill('ticket.*');
+      await create.locator('button[type=submit]').click();
+      const dialog = page.locator('dialog.once');
+      await dialog.waitFor();
+      const secret = (await dialog.locator('.secret').textContent()) ?? '';
+      expect(secret).toMatch(/^whsec_/);
+      await shot('7-webhook-secret');
+      await dialog.getByRole('button', { name: 'I have copied it' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('cell', { name: url, exact: true }).waitFor();
+      expect(await page.content()).not.toContain(secret);
+
+      await api('POST', '/v1/tickets', { uses: 1 }, { project: 'shop' });
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(received).toHaveLength(1);
+      const event = new Webhook(secret).verify(received[0]?.body ?? '', received[0]?.headers ?? {});
+      expect(event).toMatchObject({ type: 'ticket.created', data: { tenant: 'shop' } });
+
+      await page.locator('span[data-webhook]').getByRole('button', { name: 'Deliveries' }).click();
+      const deliveries = page.locator('section[data-deliveries]');
+      await deliveries.locator('text=delivered').waitFor();
+      expect(await deliveries.textContent()).toContain('ticket.created');
+      await shot('8-webhook-deliveries');
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+
+  it('shows the audit log, filtered by action', async () => {
+    await page.goto(`${ticketd.url}/console/#audit`);
+    await page.getByRole('cell', { name: 'webhook.create', exact: true }).waitFor();
+    const text = (await page.textContent('table')) ?? '';
+    for (const action of ['tenant.create', 'tenant.update', 'app.create', 'profile.create', 'grant.revoke']) {
+      expect(text).toContain(action);
+    }
+    const filter = page.locator('form[data-form="Filter"]');
+    await filter.locator('input[name=action]').fill('app.rotate-key');
+    await filter.locator('button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    expect(await page.textContent('tbody')).toContain('com.example.shop');
+    await shot('9-audit');
   });
 
   it('loaded nothing from elsewhere and logged no error (CSP violations included)', () => {
