@@ -345,8 +345,9 @@ interface Instance {
   pool: TicketPool;
   dir: string;
   logPath: string;
-  /** create-webhook, use-webhook: the receiver of the endpoint subscribed on this instance. */
+  /** create-webhook, use-webhook: the receiver of the endpoint subscribed on this instance, and the endpoint. */
   receiver?: Server;
+  webhook?: string;
 }
 
 /** A fresh store for the build, seeded by `before` (if given), then ticketd on it. */
@@ -459,36 +460,55 @@ async function runStore(store: StoreName, builds: Build[], run: Run, processes: 
 /**
  * create or use with one webhook endpoint of the tenant subscribed to
  * ticket.created and ticket.used (docs/events.md), its receiver a bare
- * node:http server (bench/ceiling.mjs); the bar is the drop against the
- * same scenario's row without (run just before, when the run has it).
+ * node:http server (bench/ceiling.mjs). The bar is the drop against the same
+ * scenario measured just before on the same instance and store with the
+ * endpoint disabled (so no event is written): side by side, the store in the
+ * same state, as use-under-logins does.
  */
 async function withWebhook(run: Run, i: Instance, scenario: 'create-webhook' | 'use-webhook'): Promise<Sample> {
   const { options } = run;
   const store = i.target.name;
   const plain = scenario === 'create-webhook' ? 'create' : 'use';
+  const admin = (method: string, path: string, body: unknown) =>
+    fetch(`${i.ticketd.url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${BENCH_MASTER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   if (!i.receiver) {
     i.receiver = await startCeiling();
-    const res = await fetch(`${i.ticketd.url}/admin/v1/webhooks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${BENCH_MASTER_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: `${i.receiver.url}/hook`, events: ['ticket.created', 'ticket.used'] }),
+    const res = await admin('POST', '/webhooks', {
+      url: `${i.receiver.url}/hook`,
+      events: ['ticket.created', 'ticket.used'],
     });
     if (res.status !== 201) throw new Error(`subscribing a webhook endpoint: ${res.status} ${await res.text()}`);
+    i.webhook = ((await res.json()) as { id: string }).id;
+  }
+  const enable = async (enabled: boolean) => {
+    const res = await admin('PATCH', `/webhooks/${i.webhook}`, { enabled });
+    if (res.status !== 200) throw new Error(`${enabled ? 'enabling' : 'disabling'} the endpoint: ${res.status}`);
     // Every instance reads its subscriptions within one delivery round.
     await new Promise((r) => setTimeout(r, 1_500));
-  }
-  const without = run.rows.find((r) => r.scenario === plain && r.store === store && r.server === i.build.label);
+  };
+  const last = run.rows.find((r) => r.scenario === plain && r.store === store && r.server === i.build.label);
+  const needed = (rate: number) => ticketsFor(rate, options);
   let requests = createRequests;
   if (plain === 'use') {
-    await topUp(
-      i.target,
-      i.pool,
-      ticketsFor(without ? without.rate : run.ctx.ceilingRate * FIRST_USE_RUN_RATIO, options),
-    );
+    await topUp(i.target, i.pool, needed(last ? last.rate : run.ctx.ceilingRate * FIRST_USE_RUN_RATIO));
     requests = useRequests(i.pool);
   }
+  await enable(false);
+  const base = await measure(
+    labelOf(i.build, `${plain} on ${store} (endpoint disabled)`),
+    i.ticketd,
+    requests,
+    options.drive,
+    i.others,
+  );
+  if (plain === 'use') await topUp(i.target, i.pool, needed(base.responses / base.seconds));
+  await enable(true);
   const m = await measure(labelOf(i.build, `${scenario} on ${store}`), i.ticketd, requests, options.drive, i.others);
-  return without ? { m, baseline: { rate: without.rate, of: `${plain} without` } } : { m };
+  return { m, baseline: { rate: base.responses / base.seconds, of: `${plain}, endpoint disabled` } };
 }
 
 /** Ticket use without, then with, 20 authenticates a second (scrypt) beside it; the bar is the drop. */

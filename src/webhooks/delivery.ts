@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../core/clock.js';
 import type { DeliveryRecord, Route, Settlement, Store, WebhookEndpointRecord } from '../store/types.js';
 import { expandEventTypes } from './catalog.js';
@@ -32,6 +33,19 @@ export const DEFAULT_DELIVERY: Omit<DeliveryOptions, 'userAgent'> = {
   giveUpAfterMs: 24 * 60 * 60 * 1000,
   retentionMs: 24 * 60 * 60 * 1000,
 };
+
+/**
+ * Deliveries yield to requests: when the event loop was at least this busy
+ * between two rounds (serving requests: no round runs then), the next round
+ * makes one store call of each kind instead of up to ten (docs/events.md).
+ */
+export const BUSY_UTILIZATION = 0.8;
+/** Rounds made while busy: at most one batch fanned out and one claimed. */
+const BUSY_CALLS = 1;
+/** Calls of each kind per round otherwise. */
+const CALLS = 10;
+/** The shortest pause between two rounds: how busy the loop is can only be read between them. */
+const MIN_GAP_MS = 100;
 
 /** The first retries, after the first, second and third failed attempt (docs/events.md). */
 const FIRST_RETRIES_MS = [1_000, 5_000, 30_000];
@@ -95,16 +109,26 @@ export class Deliverer {
     this.agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
   }
 
+  /**
+   * Runs a round every `intervalMs` (the next one no sooner than MIN_GAP_MS
+   * after the last ended), told whether the loop was busy in between.
+   */
   start(): void {
+    let since = performance.eventLoopUtilization();
     const tick = () => {
       if (this.stopped) return;
-      this.round ??= this.runOnce()
+      const busy = performance.eventLoopUtilization(since).utilization >= BUSY_UTILIZATION;
+      const started = performance.now();
+      this.round = this.runOnce({ busy })
         .then(() => undefined, this.onError)
         .finally(() => {
           this.round = undefined;
+          since = performance.eventLoopUtilization();
+          if (this.stopped) return;
+          const wait = Math.max(MIN_GAP_MS, this.options.intervalMs - (performance.now() - started));
+          this.timer = setTimeout(tick, wait);
+          this.timer.unref();
         });
-      this.timer = setTimeout(tick, this.options.intervalMs);
-      this.timer.unref();
     };
     tick();
   }
@@ -119,8 +143,13 @@ export class Deliverer {
     this.agents.https.destroy();
   }
 
-  /** One round: fan out, deliver what is due, purge what is old. Answers how many attempts it made. */
-  async runOnce(): Promise<number> {
+  /**
+   * One round: fan out, deliver what is due, purge what is old. Answers how
+   * many attempts it made. `busy`: requests kept the loop busy since the last
+   * round, so this one does little (BUSY_CALLS); what waits stays in the
+   * outbox for the rounds after the load.
+   */
+  async runOnce({ busy = false }: { busy?: boolean } = {}): Promise<number> {
     // Also how this instance learns of endpoints changed on the others.
     const all = await this.subscriptions.refresh();
     // No endpoint, no event: events are only written for subscribed endpoints (docs/events.md).
@@ -140,12 +169,13 @@ export class Deliverer {
       .filter((e) => e.enabled)
       .flatMap((e) => expandEventTypes(e.events).map((type) => ({ endpointId: e.id, tenant: e.tenant, type })));
     const { batch } = this.options;
+    const calls = busy ? BUSY_CALLS : CALLS;
     // Bounded: a burst of events is fanned out over several rounds.
-    for (let i = 0; i < 10 && !this.stopped; i++) {
+    for (let i = 0; i < calls && !this.stopped; i++) {
       if ((await this.store.outbox.fanOut(batch, routes, this.clock.now())) < batch) break;
     }
     let attempts = 0;
-    for (let i = 0; i < 10 && !this.stopped; i++) {
+    for (let i = 0; i < calls && !this.stopped; i++) {
       const now = this.clock.now();
       const due = await this.store.outbox.claim(batch, now, this.options.timeoutMs * 2);
       attempts += due.length;

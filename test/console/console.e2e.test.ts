@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import hawk from 'hawk';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
@@ -256,7 +256,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('admin console in Chrom
     const filter = page.locator('form[data-form="Filter"]');
     await filter.locator('input[name=action]').fill('app.rotate-key');
     await filter.locator('button[type=submit]').click();
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     expect(await page.textContent('tbody')).toContain('com.example.shop');
     await shot('9-audit');
   });

@@ -235,6 +235,18 @@ describe('webhook delivery', () => {
     ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
   });
 
+  it('a round after busy time (requests) delivers one batch; the rest waits for the next rounds', async () => {
+    const ep = await subscribe('a', ['ticket.deleted']);
+    await t.store.outbox.append(
+      Array.from({ length: 250 }, () => raise('a')),
+      t.clock.now(),
+    );
+    expect(await t.deliverer.runOnce({ busy: true })).toBe(100);
+    expect(await t.deliverer.runOnce()).toBe(150);
+    expect(receiver.received).toHaveLength(250);
+    ok(await admin(t, 'DELETE', `/webhooks/${ep.id}`));
+  });
+
   it("an endpoint receives its tenant's events only, and those of the types it names", async () => {
     const a = await subscribe('a', ['ticket.created']);
     const b = await subscribe('b', ['ticket.deleted']);
