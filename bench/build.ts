@@ -35,7 +35,9 @@ export function ensureBuilt(when: BuildWhen, log: (line: string) => void = () =>
   const stale =
     when === 'always' ||
     !existsSync(BIN) ||
-    (when === 'when-stale' && Math.max(...sources.map(newestMtime)) > statSync(BIN).mtimeMs);
+    (when === 'when-stale' && Math.max(...sources.map(newestMtime)) > statSync(BIN).mtimeMs) ||
+    // The console is built with the rest (vite): a bin bundled alone (test/helpers/global-setup.ts) is not enough.
+    (when !== 'never' && !existsSync(join(ROOT, 'dist', 'console', 'index.html')));
   if (!stale) return;
   log('building (npm run build)');
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });

@@ -63,19 +63,48 @@ function newTicket(now, uses, ttl, payload) {
  * takes a batch of tickets and answers each one's sealed payload (or
  * undefined: not there); both resolve once the store has it.
  */
+/**
+ * The same SQLite driver ticketd would pick (src/store/sqlite/driver.ts):
+ * TICKETD_SQLITE_DRIVER, else better-sqlite3 where it loads, else node:sqlite.
+ * Answers the few calls made here.
+ */
+async function openSqliteDriver(path) {
+  const wanted = process.env.TICKETD_SQLITE_DRIVER || 'auto';
+  if (wanted !== 'node:sqlite') {
+    try {
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(path);
+      const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+      return {
+        db,
+        pragma: (t) => db.pragma(t),
+        worker: `const db = new (require(${JSON.stringify(driver)}))(workerData.path);`,
+      };
+    } catch (err) {
+      if (wanted === 'better-sqlite3') throw err;
+    }
+  }
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(path);
+  return {
+    db,
+    pragma: (t) => db.exec(`PRAGMA ${t}`),
+    worker: `const d = new (require('node:sqlite').DatabaseSync)(workerData.path);
+      const db = { pragma: (t) => d.exec('PRAGMA ' + t) };`,
+  };
+}
+
 async function sqliteBackend(path) {
-  const Database = (await import('better-sqlite3')).default;
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = 16384');
+  const { db, pragma, worker } = await openSqliteDriver(path);
+  pragma('journal_mode = WAL');
+  pragma('synchronous = NORMAL');
+  pragma('wal_autocheckpoint = 16384');
   if (path !== ':memory:') {
     const checkpoints = `
       const { workerData } = require('node:worker_threads');
-      const db = new (require(workerData.driver))(workerData.path);
+      ${worker}
       setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, 200);`;
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    new Worker(checkpoints, { eval: true, workerData: { driver, path } }).unref();
+    new Worker(checkpoints, { eval: true, workerData: { path } }).unref();
   }
   db.exec(`
     CREATE TABLE IF NOT EXISTS tickets (
@@ -110,7 +139,11 @@ async function sqliteBackend(path) {
     batched: false,
     create: ([r]) => step(() => write(r)),
     use: ([id], now) => step(() => [take.get(id, now)?.payload]),
-    seed: (rows) => db.transaction(() => rows.forEach(write))(),
+    seed: (rows) => {
+      begin.run();
+      rows.forEach(write);
+      commit.run();
+    },
   };
 }
 

@@ -6,13 +6,13 @@
  * faster than one create at a time. The schema and the default tenant come
  * from the store itself. Returns the tickets in insertion order.
  */
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { systemClock } from '../src/core/clock.js';
 import { DEFAULT_TENANT } from '../src/core/tenant-settings.js';
 import { Tenants } from '../src/core/tenants.js';
 import { openStore } from '../src/store/open.js';
 import { parsePostgresUrl } from '../src/store/postgres/config.js';
+import { openSqlite } from '../src/store/sqlite/driver.js';
 import { newTicket, sealPayload, ticketId } from '../src/tickets/secret.js';
 
 export interface SeedOptions {
@@ -57,7 +57,7 @@ async function prepare(url: string): Promise<void> {
 /** SQLite: plain INSERTs, 20,000 to a transaction, and the tenant's counter raised to match. */
 export async function seedSqlite(path: string, options: SeedOptions): Promise<string[]> {
   await prepare(`sqlite:${path}`);
-  const db = new Database(path);
+  const db = openSqlite(path);
   try {
     db.pragma('busy_timeout = 10000');
     db.pragma('synchronous = NORMAL');
@@ -66,16 +66,17 @@ export async function seedSqlite(path: string, options: SeedOptions): Promise<st
     );
     const count = db.prepare('UPDATE tenants SET live_tickets = live_tickets + ? WHERE name = ?');
     const tickets: string[] = [];
-    const fill = db.transaction((batch: SeedRow[]) => {
-      const now = systemClock.now();
-      for (const r of batch) {
-        insert.run(r.id, DEFAULT_TENANT, options.uses, now + options.ttl * 1000, now, r.payload);
-        tickets.push(r.ticket);
-      }
-      count.run(batch.length, DEFAULT_TENANT);
-    });
+    const fill = (batch: SeedRow[]) =>
+      db.immediate(() => {
+        const now = systemClock.now();
+        for (const r of batch) {
+          insert.run(r.id, DEFAULT_TENANT, options.uses, now + options.ttl * 1000, now, r.payload);
+          tickets.push(r.ticket);
+        }
+        count.run(batch.length, DEFAULT_TENANT);
+      });
     while (tickets.length < options.count) {
-      fill.immediate(rows(Math.min(CHUNK, options.count - tickets.length), options.payloadJson));
+      fill(rows(Math.min(CHUNK, options.count - tickets.length), options.payloadJson));
       options.onProgress?.(tickets.length);
     }
     return tickets;

@@ -4,8 +4,8 @@
  * build's schema. A store that does not answer is checked on real processes
  * (test/faults/outage.test.ts).
  */
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 
 let t: TestTicketd | undefined;
@@ -34,7 +34,7 @@ describe('health checks', () => {
     const latest = t.store.latestSchemaVersion;
     // What an instance of this build sees when another, older one migrated the store
     // (and this one runs with migrate_on_start off): the store's last migration missing.
-    const db = new Database(t.config.store.replace(/^sqlite:/, ''));
+    const db = openSqlite(t.config.store.replace(/^sqlite:/, ''));
     const row = db.prepare('SELECT * FROM schema_migrations WHERE version = ?').get(latest) as object;
     db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(latest);
     try {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import {
   freePort,
   type HttpAnswer,
@@ -101,7 +101,7 @@ describe('ticketd serve', () => {
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(exit.at - signalled).toBeLessThan(5000);
     // The store was closed cleanly, with the ticket in it.
-    const sqlite = new Database(db, { readonly: true });
+    const sqlite = openSqlite(db, { readonly: true });
     try {
       const rows = sqlite.prepare('SELECT id, uses_left FROM tickets').all() as { id: Buffer; uses_left: number }[];
       expect(rows).toEqual([{ id: createHash('sha256').update(ticket).digest(), uses_left: 1 }]);
@@ -158,7 +158,7 @@ describe('ticketd serve', () => {
     for (const f of failures) expect(['ECONNREFUSED', 'ECONNRESET', 'socket hang up', 'EPIPE']).toContain(f);
 
     // Every create answered 200 is in the store.
-    const sqlite = new Database(db, { readonly: true });
+    const sqlite = openSqlite(db, { readonly: true });
     try {
       const ids = new Set(
         (sqlite.prepare('SELECT id FROM tickets').all() as { id: Buffer }[]).map((r) => r.id.toString('hex')),

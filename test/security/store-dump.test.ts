@@ -9,10 +9,10 @@
  * clear, hex or Base64.
  */
 import * as Iron from '@hapi/iron';
-import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { type FreshStore, redisKeys, withPostgresClient } from '../helpers/backends.js';
 import { ok } from '../helpers/fixtures.js';
 import { storeTargets } from '../helpers/targets.js';
@@ -38,7 +38,7 @@ function forms(value: unknown, into: Set<string>): void {
 
 async function dumpSqlite(path: string): Promise<Set<string>> {
   const out = new Set<string>();
-  const db = new Database(path, { readonly: true });
+  const db = openSqlite(path, { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
     for (const { name } of tables) for (const row of db.prepare(`SELECT * FROM "${name}"`).all()) forms(row, out);

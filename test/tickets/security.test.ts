@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../src/store/sqlite/driver.js';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import {
   breakStore,
@@ -101,7 +101,7 @@ describe('at rest: the SQLite file holds no ticket and no payload', () => {
     for (const [name, needle] of needles) expect(bytes.includes(needle), name).toBe(false);
 
     // What is stored: SHA-256 of the ticket, and a sealed payload of plaintext length + 16 (GCM tag).
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const db = openSqlite(dbPath, { readonly: true });
     try {
       const rows = db.prepare('SELECT id, payload FROM tickets').all() as { id: Buffer; payload: Buffer | null }[];
       const byId = new Map(rows.map((r) => [r.id.toString('hex'), r.payload]));

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { type SqliteDriverName, workerOpenSource } from './driver.js';
 
 /**
  * Copies the WAL back into the database file on a thread of its own.
@@ -16,10 +16,10 @@ import { Worker } from 'node:worker_threads';
  * The worker's code is a plain CommonJS string, so it runs the same from the
  * compiled `dist/` and from TypeScript sources under a test runner.
  */
-const WORKER_SOURCE = `
+const workerSource = (driver: SqliteDriverName) => `
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
+${workerOpenSource(driver)}
+const db = open(workerData.path);
 db.pragma('busy_timeout = 0');
 db.pragma('synchronous = NORMAL');
 const timer = setInterval(() => {
@@ -36,14 +36,12 @@ parentPort.on('message', () => {
 });
 `;
 
-const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(path: string, intervalMs: number) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path, intervalMs } });
+  constructor(path: string, intervalMs: number, driver: SqliteDriverName) {
+    this.worker = new Worker(workerSource(driver), { eval: true, workerData: { path, intervalMs } });
     // A failing checkpointer must not take the server down: the backstop goes on checkpointing.
     this.worker.on('error', () => {});
     this.worker.unref();

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Dialect } from '../sql/table.js';
 import { StoreUnavailableError } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
+import { openSqlite, type SqliteConnection } from './driver.js';
 
 /** Writes a connection makes before it hands checkpoints to a thread of their own (see checkpointer.ts). */
 const BACKGROUND_CHECKPOINT_AFTER_WRITES = 2000;
@@ -39,15 +39,15 @@ export interface SqliteDbOptions {
 
 /**
  * The handle every part of the SQLite store works on: one connection to a
- * file in WAL mode (or to memory), and its group commit. better-sqlite3 is
- * synchronous, so within one process every step runs to completion without
+ * file in WAL mode (or to memory), and its group commit. The driver
+ * (driver.ts: better-sqlite3 or node:sqlite) is synchronous, so within one process every step runs to completion without
  * interleaving; across processes sharing the file, each write runs in a
  * `BEGIN IMMEDIATE` transaction, which SQLite serialises. Every write is
  * group-committed (see write()); a read runs at once, or with the queued
  * writes when there are some (see read()).
  */
 export class SqliteDb {
-  readonly db: Database.Database;
+  readonly db: SqliteConnection;
   private checkpointer: Checkpointer | undefined;
   private writesBeforeCheckpointer: number;
 
@@ -57,7 +57,7 @@ export class SqliteDb {
   ) {
     this.writesBeforeCheckpointer = options.backgroundCheckpointAfterWrites ?? BACKGROUND_CHECKPOINT_AFTER_WRITES;
     if (!this.inMemory) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openSqlite(path);
     this.db.pragma('busy_timeout = 5000');
     this.enableWal();
     // NORMAL in WAL mode: a commit survives a crash of the process (kill -9);
@@ -82,7 +82,7 @@ export class SqliteDb {
    * also when another process (or `ticketd migrate`) migrated the file and
    * this one never calls migrate().
    */
-  prepared<T>(make: (db: Database.Database) => T): () => T {
+  prepared<T>(make: (db: SqliteConnection) => T): () => T {
     let value: T | undefined;
     return () => {
       value ??= make(this.db);
@@ -129,7 +129,7 @@ export class SqliteDb {
     if (batch.length > 1) {
       const values: unknown[] = [];
       try {
-        this.run(() => this.txn.batch.immediate(batch, values));
+        this.run(() => this.txn.batch(batch, values));
         for (let i = 0; i < batch.length; i++) (batch[i] as PendingWrite).resolve(values[i]);
         return;
       } catch (err) {
@@ -144,7 +144,7 @@ export class SqliteDb {
     for (const p of batch) {
       let value: unknown;
       try {
-        value = this.run(() => this.txn.one.immediate(p.step));
+        value = this.run(() => this.txn.one(p.step));
       } catch (err) {
         p.reject(err);
         continue;
@@ -191,21 +191,22 @@ export class SqliteDb {
     const db = this.db;
     return {
       /** One write in a transaction of its own. */
-      one: db.transaction((step: () => unknown) => step()),
+      one: (step: () => unknown) => db.immediate(step),
       /**
        * A group commit's writes in one transaction, without a savepoint each
        * (two more statements per write): a step that throws rolls back them
        * all, and commitPending() then runs each alone.
        */
-      batch: db.transaction((batch: PendingWrite[], values: unknown[]) => {
-        for (const p of batch) {
-          try {
-            values.push(p.step());
-          } catch (err) {
-            throw new StepFailed('a step of the group commit failed', { cause: err });
+      batch: (batch: PendingWrite[], values: unknown[]) =>
+        db.immediate(() => {
+          for (const p of batch) {
+            try {
+              values.push(p.step());
+            } catch (err) {
+              throw new StepFailed('a step of the group commit failed', { cause: err });
+            }
           }
-        }
-      }),
+        }),
     };
   }
 
@@ -214,7 +215,7 @@ export class SqliteDb {
     if (this.writesBeforeCheckpointer <= 0) return;
     this.writesBeforeCheckpointer -= n;
     if (this.writesBeforeCheckpointer > 0 || this.inMemory) return;
-    this.checkpointer = new Checkpointer(this.path, BACKGROUND_CHECKPOINT_INTERVAL_MS);
+    this.checkpointer = new Checkpointer(this.path, BACKGROUND_CHECKPOINT_INTERVAL_MS, this.db.driver);
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   }
 

@@ -87,11 +87,11 @@ export class SqliteStore implements Store {
       );
       for (const m of migrations) {
         // Each version in its own IMMEDIATE transaction with the row that records it: concurrent starts apply it once.
-        db.transaction(() => {
+        db.immediate(() => {
           if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
           db.exec(m.sql);
           db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
-        }).immediate();
+        });
       }
     });
   }
