@@ -14,6 +14,8 @@ import { Tenants } from './core/tenants.js';
 import { consoleDir } from './http/console.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
+import { TokenIntrospection } from './oauth/introspection.js';
+import type { OAuthSurface } from './oauth/plugin.js';
 import { OzAdmin } from './oz/admin.js';
 import { sealAppKeys } from './oz/app-keys.js';
 import { createOzSurface, type OzSurface } from './oz/context.js';
@@ -115,6 +117,23 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
 
   const webhooks = new WebhookEndpoints(store, keyring, clock, subscriptions);
   const audit = new AuditLog(store, clock, subscriptions);
+  const ticketService = new TicketService(store.tickets, clock, events, subscriptions);
+  const ozAdmin = new OzAdmin(store, keyring, clock, subscriptions);
+  const issuer = (config.public_url ?? `http://${config.listen}`).replace(/\/+$/, '');
+  const oauth: OAuthSurface = {
+    introspection: new TokenIntrospection({
+      store,
+      identity,
+      tickets: ticketService,
+      oz: oz.service,
+      ozAdmin,
+      clock,
+      issuer,
+    }),
+    accessTokens: identity.accessTokens,
+    clock,
+    issuer,
+  };
 
   const consoleFiles = consoleDir();
   if (!consoleFiles) logger.warn('the admin console is not built (npm run build): /console answers 404');
@@ -136,7 +155,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     },
     consoleDir: consoleFiles,
     tickets: {
-      service: new TicketService(store.tickets, clock, events, subscriptions),
+      service: ticketService,
       tenants,
       multiTenancy: config.multi_tenancy,
       auth: config.tickets.require_token ? identity.accessTokens : undefined,
@@ -144,12 +163,13 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
     profile: { identity, audit },
     admin: {
       identity,
-      oz: new OzAdmin(store, keyring, clock, subscriptions),
+      oz: ozAdmin,
       webhooks,
       activity,
       audit,
     },
     oz,
+    oauth,
   });
 
   const purger = new Purger(

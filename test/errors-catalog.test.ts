@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adminErrors, adminFromDomain, adminValidationCodes } from '../src/admin/errors.js';
+import { oauthErrors } from '../src/oauth/errors.js';
 import { ozErrors } from '../src/oz/errors.js';
 import { fromDomain, profileErrors } from '../src/profile/errors.js';
 import { ticketErrors, validationCodes } from '../src/tickets/errors.js';
@@ -209,6 +210,24 @@ describe('Oz surface error catalog', () => {
       'Bad ticket',
     ]) {
       expect(messages.has(m), m).toBe(true);
+    }
+  });
+});
+
+describe('OAuth endpoints error catalog', () => {
+  const rows = table('## OAuth endpoints');
+
+  it('docs list exactly the catalog, with the same status and error', () => {
+    const documented = Object.fromEntries(rows.map(([status, name, error]) => [name, { status, error }]));
+    const catalog = Object.fromEntries(
+      Object.entries(oauthErrors).map(([name, e]) => [name, { status: String(e.status), error: `\`${e.error}\`` }]),
+    );
+    expect(documented).toEqual(catalog);
+  });
+
+  it('every catalog entry is raised somewhere in the code', () => {
+    for (const name of Object.keys(oauthErrors)) {
+      expect(source, `oauthErrors.${name} is raised nowhere`).toMatch(new RegExp(`oauthError\\('${name}'`));
     }
   });
 });

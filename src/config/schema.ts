@@ -12,6 +12,13 @@ export const ConfigSchema = Type.Object(
       default: 'sqlite:./data/ticketd.db',
       pattern: '^(sqlite:|memory:|postgres(ql)?://|rediss?(-cluster)?://)',
     }),
+    public_url: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$',
+        description:
+          'the base URL clients reach this server at: the OAuth issuer (docs/oauth.md); default http:// + listen',
+      }),
+    ),
     keyring_file: Type.Optional(
       Type.String({
         minLength: 1,
@@ -168,6 +175,7 @@ export type Config = Static<typeof ConfigSchema>;
 /** Environment variables and the setting each one sets (dotted path). */
 export const ENV: Record<string, { path: string; type: 'string' | 'boolean' | 'integer' }> = {
   TICKETD_LISTEN: { path: 'listen', type: 'string' },
+  TICKETD_PUBLIC_URL: { path: 'public_url', type: 'string' },
   TICKETD_STORE: { path: 'store', type: 'string' },
   TICKETD_KEYRING_FILE: { path: 'keyring_file', type: 'string' },
   TICKETD_MULTI_TENANCY: { path: 'multi_tenancy', type: 'boolean' },

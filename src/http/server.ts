@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type AdminSurface, adminPlugin } from '../admin/plugin.js';
 import type { Clock } from '../core/clock.js';
 import type { Tenants } from '../core/tenants.js';
+import { type OAuthSurface, oauthPlugin } from '../oauth/plugin.js';
 import type { OzSurface } from '../oz/context.js';
 import { ozPlugin } from '../oz/plugin.js';
 import type { ProfileSurface } from '../profile/context.js';
@@ -36,6 +37,8 @@ export interface ServerDeps {
   admin: AdminSurface;
   /** Oz user tickets over Hawk (`/v1/ticket`, `/oz`). */
   oz: OzSurface;
+  /** RFC 8414 metadata, RFC 7662 introspection, RFC 7009 revocation (`/.well-known/…`, `/oauth/*`). */
+  oauth: OAuthSurface;
   version: string;
   bodyLimit: number;
   /** Connection limits (config `http`). */
@@ -143,6 +146,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(profilePlugin, { ...deps.profile, prefix: '/api/1' });
   await app.register(adminPlugin, { ...deps.admin, prefix: '/admin/v1' });
   await app.register(ozPlugin, deps.oz);
+  await app.register(oauthPlugin, deps.oauth);
 
   // The document is large (every surface) and never changes once the server is ready: serialise it once.
   let openapi: string | undefined;

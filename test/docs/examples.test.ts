@@ -14,7 +14,15 @@ import { type Example, examples, matches, matchLines, substitute } from './examp
  * 5200. `npx ticketd` runs this checkout's bin (a `ticketd` on the PATH),
  * without npx's cache. docs/development.md says how a page is read.
  */
-const PAGES = ['README.md', 'docs/tickets.md', 'docs/profile.md', 'docs/oz.md', 'docs/admin.md', 'docs/security.md'];
+const PAGES = [
+  'README.md',
+  'docs/tickets.md',
+  'docs/profile.md',
+  'docs/oz.md',
+  'docs/admin.md',
+  'docs/security.md',
+  'docs/oauth.md',
+];
 
 /** The command starts a server (in the background): `npm start` or `npx ticketd serve ...`, after variables. */
 const SERVE = /^((?:\w+=\S+\s+)*)(?:npm ci && )?(npm start|ticketd serve\b.*)$/;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_OPERATIONS } from '../../src/admin/operations.js';
 import { startTestTicketd, type TestTicketd } from '../helpers/ticketd.js';
 import { KNOWN_ROUTES } from './support/arbitraries.js';
-import { OZ_ROUTES, PROFILE_ROUTES, TICKET_ROUTES } from './support/routes.js';
+import { OAUTH_ROUTES, OZ_ROUTES, PROFILE_ROUTES, TICKET_ROUTES } from './support/routes.js';
 
 /**
  * docs/performance.md, "Bad input": every route is fuzzed. The fuzz files send their
@@ -32,6 +32,7 @@ describe('the fuzz suite reaches every route', () => {
       ...OZ_ROUTES.map((r) => `POST ${r.path}`),
       ...ADMIN_OPERATIONS.map((op) => `${op.method} /admin/v1${op.path.replace(/:(\w+)/g, '{$1}')}`),
       ...KNOWN_ROUTES.map(([method, path]) => `${method} ${path}`),
+      ...OAUTH_ROUTES.map(([method, path]) => `${method} ${path}`),
     ]);
     expect(documented.length).toBeGreaterThan(60);
     expect(documented.filter((r) => !fuzzed.has(r))).toEqual([]);

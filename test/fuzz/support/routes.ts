@@ -79,3 +79,10 @@ export const OZ_ROUTES: OzRoute[] = [
   { name: 'ozReissue', path: '/oz/reissue', creds: 'any', body: 'reissue' },
   { name: 'ozRsvp', path: '/oz/rsvp', creds: 'appTicket', body: 'ozRsvp' },
 ];
+
+/** The OAuth endpoints (docs/oauth.md): RFC 8414 metadata, RFC 7662 introspection, RFC 7009 revocation. */
+export const OAUTH_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string]> = [
+  ['GET', '/.well-known/oauth-authorization-server'],
+  ['POST', '/oauth/introspect'],
+  ['POST', '/oauth/revoke'],
+];
