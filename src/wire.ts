@@ -9,6 +9,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import { Events } from './core/events.js';
 import { createIdentity, type Identity, type IdentityOptions } from './core/identity.js';
 import type { Keyring } from './core/keyring.js';
+import type { Passwords } from './core/passwords.js';
 import { Purger } from './core/purge.js';
 import { Tenants } from './core/tenants.js';
 import { consoleDir } from './http/console.js';
@@ -21,6 +22,7 @@ import { sealAppKeys } from './oz/app-keys.js';
 import { createOzSurface, type OzSurface } from './oz/context.js';
 import { openStore, redactUrl } from './store/open.js';
 import type { Store } from './store/types.js';
+import { type Tracing, traced, tracedStore } from './telemetry/tracing.js';
 import { TicketService } from './tickets/service.js';
 import { VERSION } from './version.js';
 import { DEFAULT_DELIVERY, Deliverer } from './webhooks/delivery.js';
@@ -59,6 +61,8 @@ export interface WireOptions {
   identity?: IdentityOptions;
   /** Where the master token generated on a first start is printed once (default: stderr, never the log stream). */
   print?: (line: string) => void;
+  /** OpenTelemetry traces (src/telemetry/tracing.ts); none without it. */
+  tracing?: Tracing | undefined;
 }
 
 /** The one place that turns a config into a store, services and a server. */
@@ -80,8 +84,11 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   const opened = options.keyring ? { keyring: options.keyring, created: null } : openKeyring(config);
   const { keyring } = opened;
   if (opened.created) logger.warn({ keyring: opened.created }, 'made a new keyring: keep it safe and back it up');
-  const store = options.store ?? (await openStore(config.store));
-  if (config.migrate_on_start) await store.migrate();
+  const { tracing } = options;
+  const raw = options.store ?? (await openStore(config.store));
+  if (config.migrate_on_start) await raw.migrate();
+  // Tracing on: every store call a span; off: the store itself, nothing in between.
+  const store = tracing ? tracedStore(tracing.tracer, raw) : raw;
   const sealed = await sealAppKeys(store.apps, keyring);
   if (sealed > 0) logger.info({ apps: sealed }, 'sealed Oz app keys under the current keyring key');
 
@@ -94,7 +101,11 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
   const subscriptions = new Subscriptions(store);
   // A store not yet migrated (migrate_on_start off) has none to read: the delivery rounds read again.
   await subscriptions.refresh().catch((err: unknown) => logger.warn({ err }, 'webhook endpoints not read'));
-  const identity = createIdentity(store, keyring, tenants, clock, events, { ...options.identity, subscriptions });
+  const identity = createIdentity(store, keyring, tenants, clock, events, {
+    ...options.identity,
+    subscriptions,
+    ...(tracing ? { instrumentPasswords: (p: Passwords) => traced(tracing.tracer, p, 'password ', {}) } : {}),
+  });
   const boot = await identity.accessTokens.ensureMasterToken(config.master_token);
   if (boot.generated) {
     const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -154,6 +165,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       trustedProxies: config.http.trusted_proxies,
     },
     consoleDir: consoleFiles,
+    tracing: tracing?.fastify,
     tickets: {
       service: ticketService,
       tenants,
@@ -221,6 +233,7 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
         await purger.stop();
         await deliverer.stop();
         await store.close();
+        await tracing?.shutdown();
         clearInterval(flushTimer);
         logger.flush();
       })();

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { KeyringError } from '../core/keyring.js';
 import { sealAppKeys } from '../oz/app-keys.js';
 import { openStore } from '../store/open.js';
+import { tracingFromEnv } from '../telemetry/tracing.js';
 import { VERSION } from '../version.js';
 import { startTicketd } from '../wire.js';
 import { runAdminCli } from './admin.js';
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'serve': {
-      const t = await startTicketd(config);
+      const t = await startTicketd(config, { tracing: tracingFromEnv(process.env, VERSION) });
       const stop = (signal: string) => {
         t.logger.info({ signal, drainMs: config.http.shutdown_timeout_ms }, 'shutting down');
         // Whatever holds on past the drain (a store that does not answer), the process ends.

@@ -26,6 +26,8 @@ export interface Identity {
 export interface IdentityOptions extends LoginOptions {
   /** scrypt cost of new password hashes (tests use a low one). */
   scrypt?: ScryptParams;
+  /** Wraps the password hasher (tracing: a span per hash, src/telemetry/tracing.ts). */
+  instrumentPasswords?: (passwords: Passwords) => Passwords;
 }
 
 export function createIdentity(
@@ -36,7 +38,8 @@ export function createIdentity(
   events: Events,
   options: IdentityOptions = {},
 ): Identity {
-  const passwords = new Passwords(options.scrypt);
+  const made = new Passwords(options.scrypt);
+  const passwords = options.instrumentPasswords?.(made) ?? made;
   const profiles = new Profiles(store, passwords, clock, events, options.subscriptions);
   return {
     tenants,

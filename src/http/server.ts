@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminSurface, adminPlugin } from '../admin/plugin.js';
@@ -45,6 +46,8 @@ export interface ServerDeps {
   http: HttpSettings;
   /** The built admin console (dist/console); /console answers 404 without it. */
   consoleDir?: string | undefined;
+  /** OpenTelemetry's Fastify instrumentation, when tracing is on. */
+  tracing?: FastifyOtelInstrumentation | undefined;
 }
 
 export interface HttpSettings {
@@ -117,6 +120,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   clientErrors.track(app.server);
+  // Before every hook and route, so that each request is one span (src/telemetry/tracing.ts).
+  if (deps.tracing) await app.register(deps.tracing.plugin());
   app.addSchema(ErrorReply);
 
   // Callback-style hooks: on the hot path they cost less than async ones.

@@ -8,6 +8,7 @@ import type { Config } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Keyring } from '../../src/core/keyring.js';
 import type { Store } from '../../src/store/types.js';
+import type { Tracing } from '../../src/telemetry/tracing.js';
 import { createTicketd, type Ticketd } from '../../src/wire.js';
 import { OpenApiCheck } from './openapi-check.js';
 import { testKeyringFile } from './process.js';
@@ -44,6 +45,8 @@ export interface TestOptions {
   scrypt?: { N: number; r: number; p: number };
   /** A keyring of the test's own (else the one configured: beside the database, or the tests' shared one). */
   keyring?: Keyring;
+  /** OpenTelemetry tracing (src/telemetry/tracing.ts). */
+  tracing?: Tracing;
 }
 
 /** The document's checker, built once per test process: every instance serves the same document. */
@@ -87,6 +90,7 @@ export async function startTestTicketd(options: TestOptions = {}): Promise<TestT
     logger: pino({ level: 'info' }, sink),
     store: options.store,
     keyring: options.keyring,
+    tracing: options.tracing,
     print: (line) => printed.push(line),
     identity: {
       scrypt: options.scrypt ?? TEST_SCRYPT,
