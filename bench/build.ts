@@ -1,12 +1,23 @@
 /** Building dist/ (the bundled bin, the console) before a benchmark or a test runs it, unless it is up to date. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The `ticketd` bin: one bundled file (scripts/bundle.mjs). */
 export const BIN = join(ROOT, 'dist', 'ticketd.mjs');
+
+/**
+ * The Node flags the bin runs with when started as a command: those of its
+ * shebang (`#!/usr/bin/env -S node FLAGS`, src/cli/main.ts). Tests and the
+ * bench start it as `node FLAGS dist/ticketd.mjs`, as the installed command runs.
+ */
+export function binNodeFlags(bin = BIN): string[] {
+  const first = readFileSync(bin, 'utf8').slice(0, 200).split('\n')[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return m ? (m[1] as string).trim().split(/\s+/).filter(Boolean) : [];
+}
 
 export type BuildWhen = 'always' | 'when-stale' | 'never';
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '../src/core/keyring.js';
-import { BIN, ROOT } from './build.js';
+import { BIN, binNodeFlags, ROOT } from './build.js';
 import { BENCH_MASTER_TOKEN } from './scenarios/api.js';
 
 const CEILING = join(ROOT, 'bench', 'ceiling.mjs');
@@ -138,7 +138,7 @@ export async function startTicketd(
   const child = track(
     spawn(
       process.execPath,
-      [...nodeArgs, bin, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
+      [...binNodeFlags(bin), ...nodeArgs, bin, 'serve', '--listen', `127.0.0.1:${port}`, '--store', storeUrl],
       // One JSON line per request goes to stdout: into a file, never the terminal.
       { stdio: ['ignore', log, 'inherit'], env },
     ),

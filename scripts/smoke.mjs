@@ -9,7 +9,7 @@
  *   node scripts/smoke.mjs [COMMAND...]   (default: this Node on dist/ticketd.mjs)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import hawk from 'hawk';
 
 const MASTER = 'smoke-master-token-0123456789abcdef';
-const command =
-  process.argv.length > 2
-    ? process.argv.slice(2)
-    : [process.execPath, fileURLToPath(new URL('../dist/ticketd.mjs', import.meta.url))];
+const BIN = fileURLToPath(new URL('../dist/ticketd.mjs', import.meta.url));
+// The Node flags of the bin's shebang (#!/usr/bin/env -S node FLAGS), as the installed command runs it.
+const shebang = /^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(BIN, 'utf8').split('\n')[0] ?? '');
+const flags = (shebang?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+const command = process.argv.length > 2 ? process.argv.slice(2) : [process.execPath, ...flags, BIN];
 
 const port = await new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {

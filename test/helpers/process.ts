@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { resolve } from 'node:path';
-import { BIN } from '../../bench/build.js';
+import { BIN, binNodeFlags } from '../../bench/build.js';
 import { freePort, sharedKeyringFile } from '../../bench/processes.js';
 
 /** The repository root: the CLI runs from here, as `npm run dev` does. */
@@ -55,7 +55,7 @@ export function runTicketd(
   from: 'sources' | 'bin' = 'bin',
   discardStdout = false,
 ): TicketdRun {
-  const entry = from === 'bin' ? [BIN] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const entry = from === 'bin' ? [...binNodeFlags(), BIN] : ['--import', 'tsx', 'src/cli/main.ts'];
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: cleanEnv(env),
