@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'serve': {
-      const t = await startTicketd(config, { tracing: tracingFromEnv(process.env, VERSION) });
+      const t = await startTicketd(config, { tracing: await tracingFromEnv(process.env, VERSION) });
       const stop = (signal: string) => {
         t.logger.info({ signal, drainMs: config.http.shutdown_timeout_ms }, 'shutting down');
         // Whatever holds on past the drain (a store that does not answer), the process ends.

@@ -1,19 +1,13 @@
-import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { FastifyOtelInstrumentation } from '@fastify/otel';
 import { type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { FastifyRequest } from 'fastify';
 
 /**
  * OpenTelemetry traces over OTLP/HTTP (docs/operations.md, "Tracing"), on
  * when the standard environment names an endpoint
  * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`),
- * off otherwise — and then nothing here is loaded into any path: no hook,
- * no wrapper, no span. A span per request named by its route (`POST
+ * off otherwise — and then the SDK is not even loaded (it is imported when
+ * tracing starts), and nothing is in any path: no hook, no wrapper, no span. A span per request named by its route (`POST
  * /v1/tickets`), with @fastify/otel's spans of the hooks and the handler;
  * under them a span per store call (`store tickets.create`) and per password
  * hash. No attribute holds a secret: the URL is replaced by the route
@@ -31,7 +25,7 @@ export interface Tracing {
 type Env = Record<string, string | undefined>;
 
 /** Tracing as the OTel environment variables say, or undefined when they name no endpoint. */
-export function tracingFromEnv(env: Env, version: string): Tracing | undefined {
+export async function tracingFromEnv(env: Env, version: string): Promise<Tracing | undefined> {
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!traces && !base) return undefined;
@@ -42,8 +36,27 @@ export function tracingFromEnv(env: Env, version: string): Tracing | undefined {
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: ${protocol} is not supported (http/protobuf or http/json)`);
   }
-  const exporter = protocol === 'http/json' ? new JsonExporter({ url }) : new ProtoExporter({ url });
-  const provider = new NodeTracerProvider({
+  const [
+    { FastifyOtelInstrumentation },
+    json,
+    proto,
+    { resourceFromAttributes },
+    { BatchSpanProcessor },
+    node,
+    semconv,
+  ] = await Promise.all([
+    import('@fastify/otel'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
+  const { ATTR_HTTP_ROUTE, ATTR_URL_PATH } = semconv;
+  const exporter =
+    protocol === 'http/json' ? new json.OTLPTraceExporter({ url }) : new proto.OTLPTraceExporter({ url });
+  const provider = new node.NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': env.OTEL_SERVICE_NAME || 'ticketd',
       'service.version': version,

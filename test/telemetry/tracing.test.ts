@@ -64,14 +64,14 @@ let t: TestTicketd;
 beforeAll(async () => {
   receiver = new Receiver();
   const endpoint = await receiver.start();
-  tracing = tracingFromEnv(
+  tracing = (await tracingFromEnv(
     {
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_SERVICE_NAME: 'ticketd-test',
     },
     'test',
-  ) as Tracing;
+  )) as Tracing;
   t = await startTestTicketd({ tracing });
 });
 afterAll(async () => {
@@ -80,11 +80,13 @@ afterAll(async () => {
 });
 
 describe('OpenTelemetry tracing', () => {
-  it('is off without an OTLP endpoint in the environment', () => {
-    expect(tracingFromEnv({}, 'x')).toBeUndefined();
-    expect(tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_SDK_DISABLED: 'true' }, 'x')).toBeUndefined();
+  it('is off without an OTLP endpoint in the environment', async () => {
+    expect(await tracingFromEnv({}, 'x')).toBeUndefined();
     expect(
-      tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_TRACES_EXPORTER: 'none' }, 'x'),
+      await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_SDK_DISABLED: 'true' }, 'x'),
+    ).toBeUndefined();
+    expect(
+      await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_TRACES_EXPORTER: 'none' }, 'x'),
     ).toBeUndefined();
   });
 
