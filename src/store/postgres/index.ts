@@ -19,7 +19,6 @@ import type { Store } from '../types.js';
 import { PgAccessTokens } from './access-tokens.js';
 import { PgApps } from './apps.js';
 import { PgAudit } from './audit.js';
-import { toStoreError } from './errors.js';
 import { PgGrants } from './grants.js';
 import { PgLockouts } from './lockouts.js';
 import { PgMeta } from './meta.js';
@@ -77,40 +76,27 @@ export class PostgresStore implements Store {
   /** Every pending version in one transaction, under an advisory lock: processes starting at once apply each once. */
   async migrate(): Promise<void> {
     const { s, schema } = this.pg;
-    const client = await this.pg.pool.connect().catch((err: unknown) => {
-      throw toStoreError(err);
-    });
-    // A checked-out client has no error listener of the pool's.
-    const onClientError = () => {};
-    client.on('error', onClientError);
-    let failed: unknown;
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`ticketd:migrate:${schema}`)]);
-      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-      // CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when the schema exists.
-      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-           version integer PRIMARY KEY,
-           applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const done = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
-      const applied = new Set(done.rows.map((r) => r.version));
-      for (const m of migrations) {
-        if (applied.has(m.version)) continue;
-        await client.query(m.sql(s));
-        await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [m.version]);
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      failed = err;
-      await client.query('ROLLBACK').catch(() => {});
-      throw toStoreError(err);
-    } finally {
-      client.removeListener('error', onClientError);
-      client.release(failed instanceof Error ? failed : undefined);
-    }
+    await this.pg.transaction(
+      async (query) => {
+        await query('SELECT pg_advisory_xact_lock($1)', [lockKey(`ticketd:migrate:${schema}`)]);
+        const exists = await query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+        // CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when the schema exists.
+        if (exists.rowCount === 0) await query(`CREATE SCHEMA ${s}`);
+        await query(
+          `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const done = await query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+        const applied = new Set(done.rows.map((r) => r.version));
+        for (const m of migrations) {
+          if (applied.has(m.version)) continue;
+          await query(m.sql(s));
+          await query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [m.version]);
+        }
+      },
+      { timeout: false },
+    );
   }
 
   async schemaVersion(): Promise<number> {

@@ -29,6 +29,12 @@ export const dialect: Dialect = {
   asIs: ['text', 'bool', 'bytes'],
 };
 
+/** One statement on a transaction's connection (PgPool.transaction). */
+export type TxQuery = <R extends pg.QueryResultRow = pg.QueryResultRow>(
+  statement: string | pg.QueryConfig,
+  values?: unknown[],
+) => Promise<pg.QueryResult<R>>;
+
 /** A named statement: each connection parses and plans it once. */
 export const statement = (name: string, text: string): pg.QueryConfig => ({ name: `ticketd_${name}`, text });
 
@@ -86,9 +92,7 @@ export class PgPool {
    * for the few writes whose second statement depends on the first's rows
    * (the purge and its events). Rolled back when `f` throws.
    */
-  async transaction<T>(
-    f: (query: (statement: pg.QueryConfig, values: unknown[]) => Promise<pg.QueryResult>) => Promise<T>,
-  ) {
+  async transaction<T>(f: (query: TxQuery) => Promise<T>, options: { timeout?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect().catch((err: unknown) => {
       throw toStoreError(err);
     });
@@ -96,8 +100,10 @@ export class PgPool {
     client.on('error', onClientError);
     let failed: unknown;
     try {
-      const query = (statement: pg.QueryConfig, values: unknown[]) =>
-        client.query({ ...statement, values, query_timeout: this.queryTimeoutMs } as pg.QueryConfig);
+      // Migrations run as long as they need: no query timeout (see DEFAULT_QUERY_TIMEOUT_MS).
+      const timeout = options.timeout === false ? {} : { query_timeout: this.queryTimeoutMs };
+      const query: TxQuery = (statement, values = []) =>
+        client.query({ ...(typeof statement === 'string' ? { text: statement } : statement), values, ...timeout });
       await client.query('BEGIN');
       const result = await f(query);
       await client.query('COMMIT');
