@@ -467,7 +467,8 @@ export async function runAdminCli(argv: string[], options: AdminCliOptions = {})
       await tenants.ensureDefault();
       // Changes made here raise webhook events as the server's do (docs/events.md).
       const subscriptions = new Subscriptions(store);
-      await subscriptions.refresh();
+      // A store not migrated yet has no endpoints to read: the change raises nothing.
+      await subscriptions.refresh().catch(() => []);
       const services: AdminServices = {
         identity: createIdentity(store, keyring, tenants, clock, new Events(), { ...options.identity, subscriptions }),
         oz: new OzAdmin(store, keyring, clock, subscriptions),
