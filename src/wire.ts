@@ -142,7 +142,6 @@ export async function createTicketd(config: Config, options: WireOptions = {}): 
       issuer,
     }),
     accessTokens: identity.accessTokens,
-    clock,
     issuer,
   };
 

@@ -2,6 +2,7 @@ import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type AuditActor, tokenActor } from '../core/audit.js';
 import { ApiError } from '../http/api-error.js';
+import { bearerToken } from '../http/bearer.js';
 import { sendApiError, toApiError } from '../http/errors.js';
 import { unrepresentableNumber } from '../http/json-text.js';
 import { parseTicketBody } from '../tickets/body.js';
@@ -23,8 +24,6 @@ export type AdminSurface = AdminServices;
 
 /** The OpenAPI security scheme of every admin route (declared in http/server.ts). */
 export const ADMIN_SECURITY = 'masterToken';
-
-const BEARER = /^Bearer +([^\s]+) *$/i;
 
 /** Statuses every admin route may answer, whatever it does. */
 const COMMON_STATUSES = [400, 401, 403, 404, 413, 500, 503];
@@ -72,7 +71,7 @@ export async function adminPlugin(app: FastifyInstance, services: AdminSurface):
   app.addHook('onRequest', async (req) => {
     // The content type plays no part (any body is JSON): dropping it keeps Fastify from refusing a malformed one.
     delete req.headers['content-type'];
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearerToken(req.headers.authorization);
     const actor = token === undefined ? null : await accessTokens.actorFor(token);
     if (!actor) throw unauthorized();
     if (!actor.master) throw adminError('forbidden');

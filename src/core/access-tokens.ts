@@ -159,10 +159,16 @@ export class AccessTokens {
 
   /** The actor of a live token, or null when the id is missing, unknown or expired (bearer checks). */
   async actorFor(id: string | undefined): Promise<Actor | null> {
+    const record = await this.live(id);
+    return record && tokenActor(record);
+  }
+
+  /** The record of a live token, or null when the id is missing, unknown or expired. */
+  async live(id: string | undefined): Promise<AccessTokenRecord | null> {
     if (id === undefined || id === '') return null;
     const record = await this.lookup(id);
     if (!record || (record.expiresOn !== null && record.expiresOn <= this.clock.now())) return null;
-    return tokenActor(record);
+    return record;
   }
 
   /** The token record (expired or not), through the one-second cache; null when unknown. */

@@ -19,7 +19,7 @@ export interface AuditActor {
  */
 export class AuditLog {
   constructor(
-    private readonly store: Pick<Store, 'audit' | 'outbox'>,
+    private readonly store: Pick<Store, 'audit'>,
     private readonly clock: Clock,
     private readonly subscriptions?: Subscriptions,
   ) {}
@@ -43,8 +43,7 @@ export class AuditLog {
       target: record.target,
       outcome: record.outcome,
     });
-    const event = this.subscriptions?.event('audit.recorded', tenant, data, at);
-    if (event) await this.store.outbox.append([event], at);
+    await this.subscriptions?.raise('audit.recorded', tenant, data, at);
   }
 
   list(filter: AuditFilter, limit: number): Promise<AuditRecord[]> {

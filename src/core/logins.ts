@@ -1,12 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import type {
-  LockoutStore,
-  OutboxStore,
-  ProfileRecord,
-  ProfileStore,
-  SessionRecord,
-  SessionStore,
-} from '../store/types.js';
+import type { LockoutStore, ProfileRecord, ProfileStore, SessionRecord, SessionStore } from '../store/types.js';
 import type { EventData, EventType } from '../webhooks/catalog.js';
 import type { Subscriptions } from '../webhooks/subscriptions.js';
 import { type Actor, requireAction } from './access-tokens.js';
@@ -125,7 +118,6 @@ export class Logins {
       profiles: ProfileStore;
       sessions: SessionStore;
       lockouts: LockoutStore;
-      outbox: OutboxStore;
     },
     private readonly tenants: Tenants,
     private readonly profiles: Profiles,
@@ -256,14 +248,9 @@ export class Logins {
     }
   }
 
-  /**
-   * Writes an event that goes with no change of its own (a login's outcome)
-   * to the outbox when an endpoint takes it — before the answer, so an
-   * answered login always has its event (docs/events.md).
-   */
+  /** A login's outcome as its webhook event (Subscriptions.raise), before the answer. */
   private async raise<K extends EventType>(type: K, tenant: string, data: () => EventData<K>): Promise<void> {
-    const event = this.subscriptions?.event(type, tenant, data, this.clock.now());
-    if (event) await this.store.outbox.append([event], event.createdAt);
+    await this.subscriptions?.raise(type, tenant, data, this.clock.now());
   }
 
   /** The store key of an account's failed logins when no profile has its username: a keyed digest, never the name. */

@@ -2,6 +2,7 @@ import { SYSTEM_ACTOR } from '../core/access-tokens.js';
 import type { Clock } from '../core/clock.js';
 import type { Identity } from '../core/identity.js';
 import { loginIdHash, MAX_LOGIN_ID_LENGTH } from '../core/logins.js';
+import { ApiError } from '../http/api-error.js';
 import type { OzAdmin } from '../oz/admin.js';
 import type { OzService, Ticket } from '../oz/tickets.js';
 import type { AccessTokenRecord, SessionKind, SessionRecord, Store } from '../store/types.js';
@@ -44,6 +45,8 @@ export type CredentialKind =
 export type Revoked = 'revoked' | 'none' | 'unsupported';
 
 const INACTIVE: Introspected = { active: false };
+/** A credential that exists but that the caller may not see: answered as if there were none, and the search ends. */
+const UNSEEN = Symbol('unseen');
 /** Iron seals (Oz tickets) start so. */
 const IRON_PREFIX = 'Fe26.2*';
 /** Longer than any credential ticketd issues: not looked up at all. */
@@ -95,7 +98,7 @@ export class TokenIntrospection {
         (await this.session('persistent', token)) ??
         (await this.accessToken(caller, token)) ??
         (await this.opaqueTicket(token, caller, may)));
-    if (!found) return null;
+    if (!found || found === UNSEEN) return null;
     return found.tenant === null || may(found.tenant) ? found : null;
   }
 
@@ -123,11 +126,10 @@ export class TokenIntrospection {
   }
 
   /** Access tokens: seen and ended by master tokens only (an access token belongs to no tenant). */
-  private async accessToken(caller: AccessTokenRecord, token: string): Promise<Found | null> {
+  private async accessToken(caller: AccessTokenRecord, token: string): Promise<Found | typeof UNSEEN | null> {
     const record = await this.deps.identity.accessTokens.lookup(token);
     if (!record) return null;
-    // Found, but not for this caller: a tenant no caller has, so that the search ends here and answers inactive.
-    if (!caller.master) return { tenant: '\u0000none', view: INACTIVE, revoke: null };
+    if (!caller.master) return UNSEEN;
     if (record.expiresOn !== null && record.expiresOn <= this.deps.clock.now()) return null;
     return {
       tenant: null,
@@ -154,7 +156,11 @@ export class TokenIntrospection {
       : caller.tenantPermissions.map((p) => p.tenant);
     for (const tenant of tenants) {
       if (!may(tenant)) continue;
-      const info = await this.deps.tickets.peek(tenant, token).catch(() => null);
+      // Not there is null; a store that does not answer fails the request (503), it does not make the ticket inactive.
+      const info = await this.deps.tickets.peek(tenant, token).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      });
       if (!info) continue;
       return {
         tenant,

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessTokens } from '../core/access-tokens.js';
-import type { Clock } from '../core/clock.js';
 import { ApiError } from '../http/api-error.js';
+import { bearerToken } from '../http/bearer.js';
 import { sendApiError } from '../http/errors.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { oauthError } from './errors.js';
@@ -11,7 +11,6 @@ import { IntrospectionReply, Metadata, OAuthErrorReply, TokenForm } from './sche
 export interface OAuthSurface {
   introspection: TokenIntrospection;
   accessTokens: AccessTokens;
-  clock: Clock;
   /** The server's public base URL, without a trailing slash (config public_url). */
   issuer: string;
 }
@@ -26,7 +25,7 @@ const errorReplies = { 400: OAuthErrorReply, 401: OAuthErrorReply, 503: OAuthErr
  * access token as a bearer token; the body is a form.
  */
 export async function oauthPlugin(app: FastifyInstance, surface: OAuthSurface): Promise<void> {
-  const { introspection, accessTokens, clock, issuer } = surface;
+  const { introspection, accessTokens, issuer } = surface;
 
   app.get(
     '/.well-known/oauth-authorization-server',
@@ -63,12 +62,8 @@ export async function oauthPlugin(app: FastifyInstance, surface: OAuthSurface): 
 
     /** The calling access token: a bearer token that is live, else 401. */
     const caller = async (req: FastifyRequest) => {
-      const header = req.headers.authorization ?? '';
-      const match = /^Bearer +([^\s]+)\s*$/i.exec(header);
-      const record = match ? await accessTokens.lookup(match[1] as string) : null;
-      if (!record || (record.expiresOn !== null && record.expiresOn <= clock.now())) {
-        throw oauthError('invalidToken', 'a live access token is required as a bearer token');
-      }
+      const record = await accessTokens.live(bearerToken(req.headers.authorization));
+      if (!record) throw oauthError('invalidToken', 'a live access token is required as a bearer token');
       return record;
     };
     const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');

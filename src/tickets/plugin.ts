@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/access-tokens.js';
 import { DEFAULT_TENANT } from '../core/tenant-settings.js';
 import { ApiError } from '../http/api-error.js';
+import { bearerToken } from '../http/bearer.js';
 import type { TenantRecord } from '../store/types.js';
 import { parseTicketBody } from './body.js';
 import type { TicketSurface } from './context.js';
@@ -16,8 +17,6 @@ export interface TicketAuth {
   /** The actor of a live access token; null when it is unknown or expired. */
   actorFor(token: string): Promise<Actor | null>;
 }
-
-const BEARER = /^Bearer +([^\s]+) *$/i;
 
 function unauthorized(): ApiError {
   const e = ticketError('unauthorized');
@@ -67,7 +66,7 @@ export async function ticketsPlugin(
   async function resolveTenant(req: FastifyRequest, name: string): Promise<void> {
     let actor: Actor | null = null;
     if (surface.auth) {
-      const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+      const token = bearerToken(req.headers.authorization);
       actor = token === undefined ? null : await surface.auth.actorFor(token);
       if (!actor) throw unauthorized();
     }

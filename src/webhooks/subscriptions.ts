@@ -13,7 +13,7 @@ import { ALL_EVENTS } from './endpoints.js';
 export class Subscriptions {
   private byTenant = new Map<string, Set<string>>();
 
-  constructor(private readonly store: Pick<Store, 'webhooks'>) {}
+  constructor(private readonly store: Pick<Store, 'webhooks' | 'outbox'>) {}
 
   /** Reads every endpoint; answers them. */
   async refresh(): Promise<WebhookEndpointRecord[]> {
@@ -41,5 +41,16 @@ export class Subscriptions {
    */
   event<K extends EventType>(type: K, tenant: string, data: () => EventData<K>, now: number) {
     return this.wants(tenant, type) ? outboxEvent(type, data(), now) : undefined;
+  }
+
+  /**
+   * Writes an event that goes with no change of its own (a login's outcome,
+   * an audit record) to the outbox in a step of its own, when an endpoint
+   * takes it. Callers await it before answering, so that an answered request
+   * always has its event (docs/events.md).
+   */
+  async raise<K extends EventType>(type: K, tenant: string, data: () => EventData<K>, now: number): Promise<void> {
+    const event = this.event(type, tenant, data, now);
+    if (event) await this.store.outbox.append([event], now);
   }
 }

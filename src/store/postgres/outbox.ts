@@ -17,11 +17,7 @@ export class PgOutbox implements OutboxStore {
     const s = pg.s;
     const all = table.select(dialect);
     this.sql = {
-      append: statement(
-        'outbox_append',
-        `INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
-      ),
+      append: appendEvents(s),
       fanOut: statement(
         'outbox_fan_out',
         `WITH ev AS (
@@ -101,6 +97,14 @@ export class PgOutbox implements OutboxStore {
 }
 
 /** Events as the parameters of an `unnest` into outbox_events: five arrays (id, tenant, type, body, created_at). */
+/** Appends events in a statement of their own; parameters are eventColumns. */
+export const appendEvents = (s: string) =>
+  statement(
+    'outbox_append',
+    `INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+  );
+
 export const eventColumns = (events: readonly OutboxEvent[]): unknown[] => [
   events.map((e) => e.id),
   events.map((e) => e.tenant),

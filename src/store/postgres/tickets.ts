@@ -11,7 +11,7 @@ import {
 } from '../parts/tickets.js';
 import { Batcher } from './batch.js';
 import { slotOf } from './migrations.js';
-import { eventColumns, withEvents } from './outbox.js';
+import { appendEvents, eventColumns, withEvents } from './outbox.js';
 import { type PgPool, statement } from './pool.js';
 
 interface UseCall {
@@ -77,11 +77,7 @@ export class PgTickets implements TicketStore {
          FROM ${s}.tenants WHERE name = $1`,
       ),
       purge: statement('purge_expired', `SELECT tenant, id, expires_at FROM ${s}.purge_expired_tickets($1, $2)`),
-      appendEvents: statement(
-        'purge_expired_events',
-        `INSERT INTO ${s}.outbox_events (id, tenant, type, body, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
-      ),
+      appendEvents: appendEvents(s),
     };
     // The same with the change's webhook events (docs/events.md), written in the same statement.
     this.withEvents = {
